@@ -1,0 +1,125 @@
+/**
+ * Reading and writing `bpf_attr` (and `bpf_*_info`) structures from their declarative layouts in
+ * `types/attr.ts`.
+ *
+ * @module
+ */
+import type { AttrLayout } from "../types/attr.ts";
+import { alloc } from "./sys/memory.ts";
+
+/**
+ * A zeroed buffer shaped by an {@link AttrLayout}, with field access by uapi member name.
+ * Addresses of other buffers are written with {@link Attr.setU64} from `sys().addressOf(buf)`;
+ * the caller keeps those buffers referenced until the system call returns.
+ *
+ * @example
+ * ```ts
+ * import { Attr, PROG_LOAD_ATTR } from "@tsbpf/core";
+ * const attr = new Attr(PROG_LOAD_ATTR).set("prog_type", 1).set("insn_cnt", 2);
+ * attr.get("insn_cnt"); // 2
+ * ```
+ */
+export class Attr {
+  /** The layout this buffer follows. */
+  readonly layout: AttrLayout;
+  /** The bytes handed to the kernel. */
+  readonly bytes: Uint8Array<ArrayBuffer>;
+  /** A view over {@link Attr.bytes}. */
+  readonly view: DataView;
+
+  /** Allocates a zeroed buffer of `layout.size` bytes (or `size`, when larger). */
+  constructor(layout: AttrLayout, size: number = layout.size) {
+    this.layout = layout;
+    this.bytes = alloc(Math.max(size, layout.size));
+    this.view = new DataView(this.bytes.buffer);
+  }
+
+  /** The size to pass to the kernel: the end of the layout's last field. */
+  get size(): number {
+    return this.layout.size;
+  }
+
+  #field(name: string): { offset: number; size: number; kind: string } {
+    const f = this.layout.fields[name];
+    if (f === undefined) throw new RangeError(`${this.layout.name} has no field ${name}`);
+    return f;
+  }
+
+  /** Writes an integer field (u8, u16, u32, s32 or u64/ptr). */
+  set(name: string, value: number | bigint): this {
+    const f = this.#field(name);
+    const o = f.offset;
+    switch (f.size) {
+      case 1:
+        this.view.setUint8(o, Number(value));
+        break;
+      case 2:
+        this.view.setUint16(o, Number(value), true);
+        break;
+      case 4:
+        if (f.kind === "s32") this.view.setInt32(o, Number(value), true);
+        else this.view.setUint32(o, Number(value) >>> 0, true);
+        break;
+      case 8:
+        this.view.setBigUint64(o, BigInt.asUintN(64, BigInt(value)), true);
+        break;
+      default:
+        throw new RangeError(`${this.layout.name}.${name} is ${f.size} bytes, not an integer`);
+    }
+    return this;
+  }
+
+  /** Writes a 64-bit field (an address, or a u64). */
+  setU64(name: string, value: bigint): this {
+    return this.set(name, value);
+  }
+
+  /** Copies `data` into a byte-array field (zero-filling the rest). */
+  setBytes(name: string, data: Uint8Array): this {
+    const f = this.#field(name);
+    if (data.length > f.size) {
+      throw new RangeError(`${this.layout.name}.${name} holds ${f.size} bytes, got ${data.length}`);
+    }
+    this.bytes.fill(0, f.offset, f.offset + f.size);
+    this.bytes.set(data, f.offset);
+    return this;
+  }
+
+  /** Reads an integer field; 64-bit fields come back as bigint. */
+  get(name: string): number {
+    const f = this.#field(name);
+    switch (f.size) {
+      case 1:
+        return this.view.getUint8(f.offset);
+      case 2:
+        return this.view.getUint16(f.offset, true);
+      case 4:
+        return f.kind === "s32"
+          ? this.view.getInt32(f.offset, true)
+          : this.view.getUint32(f.offset, true);
+      case 8:
+        return Number(this.view.getBigUint64(f.offset, true));
+      default:
+        throw new RangeError(`${this.layout.name}.${name} is ${f.size} bytes, not an integer`);
+    }
+  }
+
+  /** Reads a 64-bit field as bigint. */
+  getU64(name: string): bigint {
+    const f = this.#field(name);
+    if (f.size !== 8) throw new RangeError(`${this.layout.name}.${name} is not 64-bit`);
+    return this.view.getBigUint64(f.offset, true);
+  }
+
+  /** A view of a byte-array field's bytes. */
+  getBytes(name: string): Uint8Array {
+    const f = this.#field(name);
+    return this.bytes.subarray(f.offset, f.offset + f.size);
+  }
+
+  /** Zeroes every byte. */
+  clear(): this {
+    this.bytes.fill(0);
+    return this;
+  }
+}

@@ -1,0 +1,441 @@
+/**
+ * Decoding of a raw BTF blob (header, string section, type section) into `BtfType` objects.
+ *
+ * Pure: works on bytes, runs in any JS runtime. Both byte orders are accepted (the magic tells).
+ *
+ * @module
+ */
+
+import { BtfError } from "./error.ts";
+import type {
+  BtfEnum64Value,
+  BtfEnumValue,
+  BtfMember,
+  BtfParam,
+  BtfType,
+  BtfVarSecinfo,
+} from "./types.ts";
+import { BTF_KIND, BTF_KIND_NAMES } from "./types.ts";
+
+/** `BTF_MAGIC`. */
+export const BTF_MAGIC = 0xeb9f;
+/** `BTF_VERSION`. */
+export const BTF_VERSION = 1;
+/** Size of `struct btf_header` as of kernel 6.18. */
+export const BTF_HEADER_SIZE = 24;
+/** Size of `struct btf_type` (name_off, info, size/type). */
+const TYPE_SIZE = 12;
+
+/**
+ * `struct btf_header`. Section offsets are relative to the end of the header (`hdrLen`).
+ *
+ * @example
+ * ```ts
+ * import { parseBtf } from "@tsbpf/core";
+ * declare const bytes: Uint8Array;
+ * const { typeLen, strLen } = parseBtf(bytes).header;
+ * ```
+ */
+export interface BtfHeader {
+  /** Format version (1). */
+  readonly version: number;
+  /** Header flags (none defined). */
+  readonly flags: number;
+  /** Header length in bytes. */
+  readonly hdrLen: number;
+  /** Offset of the type section after the header. */
+  readonly typeOff: number;
+  /** Length of the type section. */
+  readonly typeLen: number;
+  /** Offset of the string section after the header. */
+  readonly strOff: number;
+  /** Length of the string section. */
+  readonly strLen: number;
+}
+
+/** What a base BTF contributes to parsing split BTF (kernel module BTF on top of vmlinux). */
+export interface SplitBase {
+  /** Number of type ids the base uses, including id 0. */
+  readonly typeCount: number;
+  /** Length of the base's string section; split string offsets start there. */
+  readonly strLen: number;
+  /** Reads a base string. */
+  string(offset: number): string;
+}
+
+/** The decoded parts of a blob, before they are wrapped in a `Btf`. */
+export interface RawBtf {
+  /** The header. */
+  readonly header: BtfHeader;
+  /** Whether the blob is little-endian. */
+  readonly littleEndian: boolean;
+  /** The types of this blob, the first with id `firstId`. */
+  readonly types: BtfType[];
+  /** Id of the first type of this blob: 1, or the base's type count for split BTF. */
+  readonly firstId: number;
+  /** Reads a string by offset (base strings included for split BTF). */
+  readonly string: (offset: number) => string;
+}
+
+/** Builds a string reader over the string section `[start, end)` of `bytes`. */
+function stringReader(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  base: SplitBase | undefined,
+): (offset: number) => string {
+  const sec = bytes.subarray(start, end);
+  const baseLen = base?.strLen ?? 0;
+  let ascii = true;
+  for (let i = 0; i < sec.length; i++) {
+    if (sec[i] >= 0x80) {
+      ascii = false;
+      break;
+    }
+  }
+  const decoder = new TextDecoder();
+  if (ascii) {
+    // One decode of the whole section; byte offsets equal character offsets.
+    const text = decoder.decode(sec);
+    return (offset: number): string => {
+      if (offset < baseLen) return base!.string(offset);
+      const o = offset - baseLen;
+      return text.slice(o, text.indexOf("\0", o));
+    };
+  }
+  const cache = new Map<number, string>();
+  return (offset: number): string => {
+    if (offset < baseLen) return base!.string(offset);
+    const o = offset - baseLen;
+    let s = cache.get(o);
+    if (s === undefined) {
+      s = decoder.decode(sec.subarray(o, sec.indexOf(0, o)));
+      cache.set(o, s);
+    }
+    return s;
+  };
+}
+
+/**
+ * Decodes a BTF blob. Throws `BtfError` (with the byte offset) on malformed input.
+ *
+ * @example
+ * ```ts
+ * import { parseBtfRaw } from "@tsbpf/core";
+ * declare const bytes: Uint8Array;
+ * const raw = parseBtfRaw(bytes);
+ * raw.types.length;
+ * ```
+ */
+export function parseBtfRaw(bytes: Uint8Array, base?: SplitBase): RawBtf {
+  if (bytes.length < 8) {
+    throw new BtfError(`blob of ${bytes.length} bytes is too short for a BTF header`, 0);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let le: boolean;
+  if (view.getUint16(0, true) === BTF_MAGIC) le = true;
+  else if (view.getUint16(0, false) === BTF_MAGIC) le = false;
+  else {
+    const got = view.getUint16(0, true).toString(16).padStart(4, "0");
+    throw new BtfError(`bad magic 0x${got} (expected 0xeb9f)`, 0);
+  }
+  const version = view.getUint8(2);
+  if (version !== BTF_VERSION) throw new BtfError(`unsupported version ${version}`, 2);
+  const flags = view.getUint8(3);
+  const hdrLen = view.getUint32(4, le);
+  if (hdrLen < BTF_HEADER_SIZE) {
+    throw new BtfError(`header length ${hdrLen} is less than ${BTF_HEADER_SIZE}`, 4);
+  }
+  if (hdrLen > bytes.length) {
+    throw new BtfError(`header length ${hdrLen} exceeds blob size ${bytes.length}`, 4);
+  }
+  const header: BtfHeader = {
+    version,
+    flags,
+    hdrLen,
+    typeOff: view.getUint32(8, le),
+    typeLen: view.getUint32(12, le),
+    strOff: view.getUint32(16, le),
+    strLen: view.getUint32(20, le),
+  };
+  const typeStart = hdrLen + header.typeOff;
+  const typeEnd = typeStart + header.typeLen;
+  const strStart = hdrLen + header.strOff;
+  const strEnd = strStart + header.strLen;
+  if (typeEnd > bytes.length) {
+    throw new BtfError(
+      `type section [${typeStart}, ${typeEnd}) exceeds blob size ${bytes.length}`,
+      8,
+    );
+  }
+  if (strEnd > bytes.length) {
+    throw new BtfError(
+      `string section [${strStart}, ${strEnd}) exceeds blob size ${bytes.length}`,
+      16,
+    );
+  }
+  if (header.typeOff % 4 !== 0) {
+    throw new BtfError(`type section offset ${header.typeOff} is not 4-byte aligned`, 8);
+  }
+  if (typeStart < strEnd && strStart < typeEnd) {
+    throw new BtfError("type and string sections overlap", 8);
+  }
+  if (base === undefined) {
+    if (header.strLen === 0) throw new BtfError("string section is empty", 20);
+    if (bytes[strStart] !== 0) {
+      throw new BtfError("string section does not start with a NUL byte", strStart);
+    }
+  }
+  if (header.strLen > 0 && bytes[strEnd - 1] !== 0) {
+    throw new BtfError("string section does not end with a NUL byte", strEnd - 1);
+  }
+
+  const baseStrLen = base?.strLen ?? 0;
+  const strLimit = baseStrLen + header.strLen;
+  const string = stringReader(bytes, strStart, strEnd, base);
+  const name = (off: number, at: number): string => {
+    if (off >= strLimit) {
+      throw new BtfError(
+        `name offset ${off} is outside the string section (${strLimit} bytes)`,
+        at,
+      );
+    }
+    return off === 0 ? "" : string(off);
+  };
+
+  const firstId = base?.typeCount ?? 1;
+  const types: BtfType[] = [];
+  const recordOffsets: number[] = [];
+  let pos = typeStart;
+  while (pos < typeEnd) {
+    const id = firstId + types.length;
+    if (pos + TYPE_SIZE > typeEnd) {
+      throw new BtfError(`type [${id}]: record truncated (${typeEnd - pos} bytes left)`, pos);
+    }
+    const nameOff = view.getUint32(pos, le);
+    const info = view.getUint32(pos + 4, le);
+    const sizeOrType = view.getUint32(pos + 8, le);
+    const kind = (info >>> 24) & 0x1f;
+    const vlen = info & 0xffff;
+    const kflag = info >>> 31 === 1;
+    if ((info & 0x60ff0000) !== 0) {
+      throw new BtfError(`type [${id}]: reserved bits set in info 0x${info.toString(16)}`, pos + 4);
+    }
+    if (kind === 0 || kind >= BTF_KIND_NAMES.length) {
+      throw new BtfError(`type [${id}]: unknown kind ${kind}`, pos + 4);
+    }
+    const kindName = BTF_KIND_NAMES[kind];
+    const tname = name(nameOff, pos);
+    const rec = pos;
+    let extra: number;
+    switch (kind) {
+      case BTF_KIND.int:
+      case BTF_KIND.var:
+      case BTF_KIND.decl_tag:
+        extra = 4;
+        break;
+      case BTF_KIND.array:
+        extra = 12;
+        break;
+      case BTF_KIND.struct:
+      case BTF_KIND.union:
+      case BTF_KIND.datasec:
+      case BTF_KIND.enum64:
+        extra = 12 * vlen;
+        break;
+      case BTF_KIND.enum:
+      case BTF_KIND.func_proto:
+        extra = 8 * vlen;
+        break;
+      default:
+        extra = 0;
+    }
+    const data = pos + TYPE_SIZE;
+    if (data + extra > typeEnd) {
+      throw new BtfError(
+        `type [${id}] ${kindName}: needs ${extra} bytes after its header, only ${
+          typeEnd - data
+        } left`,
+        pos,
+      );
+    }
+    let t: BtfType;
+    switch (kind) {
+      case BTF_KIND.int: {
+        const enc = view.getUint32(data, le);
+        t = {
+          id,
+          kind: "int",
+          name: tname,
+          size: sizeOrType,
+          bits: enc & 0xff,
+          bitOffset: (enc >>> 16) & 0xff,
+          encoding: (enc >>> 24) & 0x0f,
+        };
+        break;
+      }
+      case BTF_KIND.ptr:
+        t = { id, kind: "ptr", name: tname, type: sizeOrType };
+        break;
+      case BTF_KIND.array:
+        t = {
+          id,
+          kind: "array",
+          name: tname,
+          type: view.getUint32(data, le),
+          indexType: view.getUint32(data + 4, le),
+          nelems: view.getUint32(data + 8, le),
+        };
+        break;
+      case BTF_KIND.struct:
+      case BTF_KIND.union: {
+        const members: BtfMember[] = new Array(vlen);
+        for (let i = 0, p = data; i < vlen; i++, p += 12) {
+          const off = view.getUint32(p + 8, le);
+          members[i] = {
+            name: name(view.getUint32(p, le), p),
+            type: view.getUint32(p + 4, le),
+            bitOffset: kflag ? off & 0xffffff : off,
+            bitfieldSize: kflag ? off >>> 24 : 0,
+          };
+        }
+        t = kind === BTF_KIND.struct
+          ? { id, kind: "struct", name: tname, size: sizeOrType, members }
+          : { id, kind: "union", name: tname, size: sizeOrType, members };
+        break;
+      }
+      case BTF_KIND.enum: {
+        const values: BtfEnumValue[] = new Array(vlen);
+        for (let i = 0, p = data; i < vlen; i++, p += 8) {
+          values[i] = {
+            name: name(view.getUint32(p, le), p),
+            value: kflag ? view.getInt32(p + 4, le) : view.getUint32(p + 4, le),
+          };
+        }
+        t = { id, kind: "enum", name: tname, size: sizeOrType, signed: kflag, values };
+        break;
+      }
+      case BTF_KIND.enum64: {
+        const values: BtfEnum64Value[] = new Array(vlen);
+        for (let i = 0, p = data; i < vlen; i++, p += 12) {
+          const raw = (BigInt(view.getUint32(p + 8, le)) << 32n) |
+            BigInt(view.getUint32(p + 4, le));
+          values[i] = {
+            name: name(view.getUint32(p, le), p),
+            value: kflag ? BigInt.asIntN(64, raw) : raw,
+          };
+        }
+        t = { id, kind: "enum64", name: tname, size: sizeOrType, signed: kflag, values };
+        break;
+      }
+      case BTF_KIND.fwd:
+        t = { id, kind: "fwd", name: tname, union: kflag };
+        break;
+      case BTF_KIND.typedef:
+        t = { id, kind: "typedef", name: tname, type: sizeOrType };
+        break;
+      case BTF_KIND.volatile:
+        t = { id, kind: "volatile", name: tname, type: sizeOrType };
+        break;
+      case BTF_KIND.const:
+        t = { id, kind: "const", name: tname, type: sizeOrType };
+        break;
+      case BTF_KIND.restrict:
+        t = { id, kind: "restrict", name: tname, type: sizeOrType };
+        break;
+      case BTF_KIND.func:
+        t = { id, kind: "func", name: tname, type: sizeOrType, linkage: vlen };
+        break;
+      case BTF_KIND.func_proto: {
+        const params: BtfParam[] = [];
+        let variadic = false;
+        for (let i = 0, p = data; i < vlen; i++, p += 8) {
+          const pn = view.getUint32(p, le);
+          const pt = view.getUint32(p + 4, le);
+          if (i === vlen - 1 && pn === 0 && pt === 0) variadic = true;
+          else params.push({ name: name(pn, p), type: pt });
+        }
+        t = { id, kind: "func_proto", name: tname, returnType: sizeOrType, params, variadic };
+        break;
+      }
+      case BTF_KIND.var:
+        t = { id, kind: "var", name: tname, type: sizeOrType, linkage: view.getUint32(data, le) };
+        break;
+      case BTF_KIND.datasec: {
+        const vars: BtfVarSecinfo[] = new Array(vlen);
+        for (let i = 0, p = data; i < vlen; i++, p += 12) {
+          vars[i] = {
+            type: view.getUint32(p, le),
+            offset: view.getUint32(p + 4, le),
+            size: view.getUint32(p + 8, le),
+          };
+        }
+        t = { id, kind: "datasec", name: tname, size: sizeOrType, vars };
+        break;
+      }
+      case BTF_KIND.float:
+        t = { id, kind: "float", name: tname, size: sizeOrType };
+        break;
+      case BTF_KIND.decl_tag:
+        t = {
+          id,
+          kind: "decl_tag",
+          name: tname,
+          type: sizeOrType,
+          componentIdx: view.getInt32(data, le),
+          attr: kflag,
+        };
+        break;
+      default: // BTF_KIND.type_tag
+        t = { id, kind: "type_tag", name: tname, type: sizeOrType, attr: kflag };
+    }
+    types.push(t);
+    recordOffsets.push(rec);
+    pos = data + extra;
+  }
+
+  // Every referenced type id must exist.
+  const limit = firstId + types.length;
+  const check = (ref: number, t: BtfType, what: string, i: number): void => {
+    if (ref >= limit) {
+      throw new BtfError(
+        `type [${t.id}] ${t.kind}: ${what} refers to type id ${ref}, but the last id is ${
+          limit - 1
+        }`,
+        recordOffsets[i],
+      );
+    }
+  };
+  for (let i = 0; i < types.length; i++) {
+    const t = types[i];
+    switch (t.kind) {
+      case "ptr":
+      case "typedef":
+      case "volatile":
+      case "const":
+      case "restrict":
+      case "func":
+      case "var":
+      case "decl_tag":
+      case "type_tag":
+        check(t.type, t, "type", i);
+        break;
+      case "array":
+        check(t.type, t, "element type", i);
+        check(t.indexType, t, "index type", i);
+        break;
+      case "struct":
+      case "union":
+        for (const m of t.members) check(m.type, t, `member ${JSON.stringify(m.name)}`, i);
+        break;
+      case "func_proto":
+        check(t.returnType, t, "return type", i);
+        for (const p of t.params) check(p.type, t, `parameter ${JSON.stringify(p.name)}`, i);
+        break;
+      case "datasec":
+        for (const v of t.vars) check(v.type, t, "variable", i);
+        break;
+    }
+  }
+  return { header, littleEndian: le, types, firstId, string };
+}

@@ -1,0 +1,109 @@
+/**
+ * Errors raised by tsbpf when the kernel refuses a request.
+ *
+ * @module
+ */
+import { bpfCmdName } from "../types/cmd.ts";
+import { ERRNO_MESSAGES, errnoName } from "../types/errno.ts";
+
+const HINTS: Readonly<Record<string, string>> = {
+  EPERM:
+    "the process needs CAP_BPF and CAP_SYS_ADMIN (or CAP_PERFMON/CAP_NET_ADMIN for some types), or root",
+  EACCES: "the kernel denied access (privileges, or a verifier refusal)",
+  E2BIG: "a size in the request is larger than this kernel accepts",
+  ENOSPC: "the log buffer was too small",
+  EFAULT: "the kernel could not read or write a buffer it was given",
+  EBADF: "the file descriptor is not open, or not a BPF object",
+  ENOENT: "no such object",
+  ENOMEM: "the kernel could not allocate memory (or the memlock limit was reached)",
+};
+
+/**
+ * A failed `bpf(2)` (or other) system call: which command, the errno number and its symbolic
+ * name, and a hint a person can act on.
+ *
+ * @example
+ * ```ts
+ * import { BpfError } from "@tsbpf/core";
+ * const e = new BpfError("BPF_PROG_LOAD", 1);
+ * e.errnoName; // "EPERM"
+ * ```
+ */
+export class BpfError extends Error {
+  /** The kernel command or system call that failed, e.g. `"BPF_PROG_LOAD"`. */
+  readonly command: string;
+  /** The errno number (positive). */
+  readonly errno: number;
+  /** The errno's symbolic name, e.g. `"EPERM"`. */
+  readonly errnoName: string;
+
+  /**
+   * Creates the error. `command` is a `bpf_cmd` number or a name; `detail` is added to the message.
+   */
+  constructor(command: number | string, errno: number, detail?: string) {
+    const cmd = typeof command === "number" ? bpfCmdName(command) : command;
+    const name = errnoName(errno);
+    const text = ERRNO_MESSAGES[errno] ?? "unknown error";
+    const hint = HINTS[name];
+    super(
+      `${cmd} failed: ${name} (${errno}, ${text})` + (detail ? `: ${detail}` : "") +
+        (hint ? ` — ${hint}` : ""),
+    );
+    this.name = "BpfError";
+    this.command = cmd;
+    this.errno = errno;
+    this.errnoName = name;
+  }
+}
+
+/** How many lines of the verifier log the message of a {@link VerifierError} shows. */
+const TAIL_LINES = 12;
+
+/**
+ * The verifier refused a program. `log` holds the whole verifier log; the message shows its
+ * meaningful tail (the last lines before the statistics line).
+ *
+ * @example
+ * ```ts
+ * import { VerifierError } from "@tsbpf/core";
+ * const e = new VerifierError(13, "0: (95) exit\nR0 !read_ok\nprocessed 1 insns\n");
+ * e.tail; // ["0: (95) exit", "R0 !read_ok", "processed 1 insns"]
+ * ```
+ */
+export class VerifierError extends BpfError {
+  /** The whole verifier log. */
+  readonly log: string;
+  /** The meaningful last lines of the log, as in the message. */
+  readonly tail: readonly string[];
+  /** Whether the log was cut short by the kernel (it did not fit the largest buffer). */
+  readonly truncated: boolean;
+
+  /** Creates the error from the errno of `BPF_PROG_LOAD` and the log the kernel wrote. */
+  constructor(errno: number, log: string, truncated = false) {
+    const tail = meaningfulTail(log);
+    const omitted = log.split("\n").filter((l) => l.trim() !== "").length - tail.length;
+    const detail = tail.length === 0 ? "the verifier wrote no log" : "verifier log" +
+      (omitted > 0 ? ` (last ${tail.length} lines, ${omitted} more in .log)` : "") +
+      ":\n  " + tail.join("\n  ");
+    super("BPF_PROG_LOAD", errno, detail);
+    this.name = "VerifierError";
+    this.log = log;
+    this.tail = tail;
+    this.truncated = truncated;
+  }
+}
+
+/**
+ * The last lines of a verifier log that say why it failed: trailing blank lines dropped, at most
+ * a dozen lines.
+ *
+ * @example
+ * ```ts
+ * import { meaningfulTail } from "@tsbpf/core";
+ * meaningfulTail("a\nb\n\n"); // ["a", "b"]
+ * ```
+ */
+export function meaningfulTail(log: string, maxLines = TAIL_LINES): string[] {
+  const lines = log.split("\n").map((l) => l.trimEnd()).filter((l) => l !== "");
+  return lines.slice(-maxLines);
+}

@@ -1,0 +1,77 @@
+/**
+ * Ownership of kernel file descriptors: close once, `using`, and a garbage-collection backstop.
+ *
+ * @module
+ */
+import { sys } from "./sys/mod.ts";
+
+interface Held {
+  fd: number;
+}
+
+const finalizer = new FinalizationRegistry<Held>((held) => {
+  if (held.fd >= 0) {
+    const fd = held.fd;
+    held.fd = -1;
+    try {
+      sys().close(fd);
+    } catch {
+      // Nothing can be reported from a finalizer.
+    }
+  }
+});
+
+/**
+ * One owned file descriptor. `close()` is idempotent and never closes a number twice (the kernel
+ * may have given it to another object since); an `FdHandle` that is dropped without `close()` is
+ * closed after garbage collection.
+ *
+ * @example
+ * ```ts ignore
+ * import { FdHandle } from "@tsbpf/core";
+ * using h = new FdHandle(fd, "map");
+ * ```
+ */
+export class FdHandle {
+  #held: Held;
+  /** What the descriptor refers to, for error messages: `"program"`, `"map"`, `"link"`… */
+  readonly kind: string;
+
+  /** Takes ownership of `fd`. */
+  constructor(fd: number, kind: string) {
+    if (!Number.isInteger(fd) || fd < 0) throw new RangeError(`invalid file descriptor ${fd}`);
+    this.#held = { fd };
+    this.kind = kind;
+    finalizer.register(this, this.#held, this);
+  }
+
+  /**
+   * The descriptor number.
+   *
+   * @throws {Error} when the handle is closed.
+   */
+  get fd(): number {
+    const fd = this.#held.fd;
+    if (fd < 0) throw new Error(`this ${this.kind} is closed`);
+    return fd;
+  }
+
+  /** Whether `close()` has run. */
+  get closed(): boolean {
+    return this.#held.fd < 0;
+  }
+
+  /** Closes the descriptor; later calls do nothing. */
+  close(): void {
+    const fd = this.#held.fd;
+    if (fd < 0) return;
+    this.#held.fd = -1;
+    finalizer.unregister(this);
+    sys().close(fd);
+  }
+
+  /** Closes the descriptor at the end of a `using` block. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}

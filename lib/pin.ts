@@ -1,0 +1,110 @@
+/**
+ * Pinning BPF objects in bpffs (`BPF_OBJ_PIN`, `BPF_OBJ_GET`).
+ *
+ * @module
+ */
+import { readFileSync, unlinkSync } from "node:fs";
+import { OBJ_PIN_ATTR } from "../types/attr.ts";
+import { BpfCmd } from "../types/cmd.ts";
+import { Attr } from "./attr.ts";
+import { BpfError } from "./errors.ts";
+import { cString, retain } from "./sys/memory.ts";
+import { sys } from "./sys/mod.ts";
+
+/** Where bpffs is conventionally mounted. */
+export const BPFFS_PATH = "/sys/fs/bpf";
+
+/** Whether a bpf filesystem is mounted at `dir` (from `/proc/self/mounts`). */
+function bpffsMountedAt(dir: string): boolean {
+  try {
+    return readFileSync("/proc/self/mounts", "utf8").split("\n").some((line) => {
+      const [, mountPoint, fsType] = line.split(" ");
+      return mountPoint === dir && fsType === "bpf";
+    });
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Mounts bpffs at `/sys/fs/bpf` when no bpf filesystem is mounted there.
+ *
+ * @throws {BpfError} when it cannot be mounted (e.g. `EPERM` without CAP_SYS_ADMIN).
+ * @example
+ * ```ts ignore
+ * import { ensureBpffs } from "@tsbpf/core";
+ * ensureBpffs();
+ * ```
+ */
+export function ensureBpffs(dir: string = BPFFS_PATH): void {
+  if (bpffsMountedAt(dir)) return;
+  const s = sys();
+  const source = cString("bpf");
+  const target = cString(dir);
+  const r = s.syscall(
+    s.nr.mount,
+    s.addressOf(source),
+    s.addressOf(target),
+    s.addressOf(source),
+    0n,
+    0n,
+  );
+  retain(source, target);
+  if (r < 0n) {
+    throw new BpfError("mount", Number(-r), `cannot mount bpffs at ${dir}`);
+  }
+}
+
+/**
+ * Pins an object fd at `path` inside bpffs, mounting bpffs at /sys/fs/bpf first if the path is
+ * below it and nothing is mounted there.
+ *
+ * @throws {BpfError} e.g. `EEXIST` when the path exists, `EPERM` when it is not inside bpffs.
+ * @example
+ * ```ts ignore
+ * import { pinFd } from "@tsbpf/core";
+ * pinFd(map.fd, "/sys/fs/bpf/counts");
+ * ```
+ */
+export function pinFd(fd: number, path: string): void {
+  if (path.startsWith(BPFFS_PATH + "/")) ensureBpffs();
+  const s = sys();
+  const name = cString(path);
+  const attr = new Attr(OBJ_PIN_ATTR).setU64("pathname", s.addressOf(name)).set("bpf_fd", fd);
+  const r = s.bpf(BpfCmd.OBJ_PIN, attr.bytes, attr.size, name);
+  if (r < 0) throw new BpfError(BpfCmd.OBJ_PIN, -r, path);
+}
+
+/**
+ * Opens a pinned object and returns its new fd (`BPF_OBJ_GET`); the caller owns it.
+ *
+ * @example
+ * ```ts ignore
+ * import { openPinned } from "@tsbpf/core";
+ * const fd = openPinned("/sys/fs/bpf/counts");
+ * ```
+ */
+export function openPinned(path: string, fileFlags = 0): number {
+  const s = sys();
+  const name = cString(path);
+  const attr = new Attr(OBJ_PIN_ATTR).setU64("pathname", s.addressOf(name)).set(
+    "file_flags",
+    fileFlags,
+  );
+  const fd = s.bpf(BpfCmd.OBJ_GET, attr.bytes, attr.size, name);
+  if (fd < 0) throw new BpfError(BpfCmd.OBJ_GET, -fd, path);
+  return fd;
+}
+
+/**
+ * Removes a pin (unlinks the bpffs path); the object is freed when nothing else holds it.
+ *
+ * @example
+ * ```ts ignore
+ * import { unpinPath } from "@tsbpf/core";
+ * unpinPath("/sys/fs/bpf/counts");
+ * ```
+ */
+export function unpinPath(path: string): void {
+  unlinkSync(path);
+}

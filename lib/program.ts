@@ -1,0 +1,559 @@
+/**
+ * Loaded eBPF programs: `Program.load()` runs `BPF_PROG_LOAD`; the program lives as long as its
+ * file descriptor (and any link, pin or map that holds it).
+ *
+ * @module
+ */
+import { BpfCmd } from "../types/cmd.ts";
+import {
+  GET_FD_BY_ID_ATTR,
+  GET_NEXT_ID_ATTR,
+  PROG_LOAD_ATTR,
+  PROG_TEST_RUN_ATTR,
+} from "../types/attr.ts";
+import { Attr } from "./attr.ts";
+import { BpfError, VerifierError } from "./errors.ts";
+import { FdHandle } from "./fd.ts";
+import { encodeInsns, type Insn, INSN_SIZE } from "./insn/insn.ts";
+import { MAX_INSNS } from "./insn/opcodes.ts";
+import { type ProgramInfo, readProgramInfo } from "./program_info.ts";
+import { type ProgTypeInput, progTypeLabel, resolveProgType } from "./program_types.ts";
+import { runPreloadCheck } from "./program_check.ts";
+import { alloc, cString } from "./sys/memory.ts";
+import { sys } from "./sys/mod.ts";
+import { openPinned, pinFd, unpinPath } from "./pin.ts";
+
+/** Kernel limit of a log buffer (`UINT_MAX >> 2`). */
+const MAX_LOG_SIZE = 0x3fffffff;
+/** First log buffer tried when a load fails without one. */
+const DEFAULT_LOG_SIZE = 64 * 1024;
+/** `BPF_OBJ_NAME_LEN` − 1. */
+const MAX_NAME_LENGTH = 15;
+/** The kernel copies at most 127 license bytes (`char license[128]`). */
+const MAX_LICENSE_LENGTH = 127;
+
+/** Options of {@link Program.load}. */
+export interface ProgramLoadOptions {
+  /** Program type: a number or a kernel name such as `"socket_filter"`, `"xdp"`, `"sched_cls"`. */
+  type: ProgTypeInput;
+  /** Instructions, or raw little-endian `bpf_insn` bytes as llvm emits them. */
+  insns: readonly Insn[] | Uint8Array;
+  /** License string, e.g. `"GPL"`; decides which helpers may be called. */
+  license: string;
+  /** Object name shown by introspection: up to 15 letters, digits, `_` or `.`. */
+  name?: string;
+  /**
+   * Verifier log level (`1` normal, `2` verbose, `4` statistics; may be or-ed). When set, the log
+   * is kept on success too, in {@link Program.verifierLog}.
+   */
+  logLevel?: number;
+  /** Size of the first log buffer; it grows on `ENOSPC` up to the kernel's maximum. */
+  logSize?: number;
+  /** `expected_attach_type` (an `AttachType` number). */
+  expectedAttachType?: number;
+  /** `attach_btf_id`: BTF id of the attach target (BTF tracepoints, iterators, struct_ops…). */
+  attachBtfId?: number;
+  /** `attach_btf_obj_fd` / `attach_prog_fd`. */
+  attachBtfObjFd?: number;
+  /** `kern_version` (only kprobes on old kernels check it). */
+  kernVersion?: number;
+  /** `prog_flags` (`BPF_F_*`). */
+  flags?: number;
+  /** `prog_ifindex`, for device-bound programs. */
+  ifindex?: number;
+  /** BTF object fd with the program's func and line info. */
+  btfFd?: number;
+  /**
+   * Whether to run the pre-load checker (`checkProgram`) before the kernel sees the program.
+   * Default `true`.
+   */
+  check?: boolean;
+}
+
+/** Options of {@link Program.testRun}. */
+export interface TestRunOptions {
+  /** Packet or input data (`data_in`). */
+  data?: Uint8Array;
+  /** Size of the `data_out` buffer; default the input size plus 512 bytes when `data` is set. */
+  dataOutSize?: number;
+  /** Context (`ctx_in`), e.g. a `struct __sk_buff` or `struct xdp_md`. */
+  ctx?: Uint8Array;
+  /** Size of the `ctx_out` buffer; default the size of `ctx`. */
+  ctxOutSize?: number;
+  /** How many times to run (the kernel reports the mean duration). */
+  repeat?: number;
+  /** `BPF_F_TEST_*` flags. */
+  flags?: number;
+  /** CPU to run on, with `BPF_F_TEST_RUN_ON_CPU`. */
+  cpu?: number;
+  /** `batch_size` for XDP live frames. */
+  batchSize?: number;
+}
+
+/** What {@link Program.testRun} reports. */
+export interface TestRunResult {
+  /** The program's return value (the low 32 bits of r0). */
+  retval: number;
+  /** Mean run time in nanoseconds, as measured by the kernel. */
+  duration: number;
+  /** Output data, when `data` was given. */
+  dataOut?: Uint8Array;
+  /** Output context, when `ctx` was given. */
+  ctxOut?: Uint8Array;
+}
+
+/** A module-level scratch area for loads: no allocation on the common path. */
+class LoadScratch {
+  readonly attr = new Attr(PROG_LOAD_ATTR);
+  insns: Uint8Array<ArrayBuffer> = alloc(64 * INSN_SIZE);
+  insnsAddress = 0n;
+  readonly licenses = new Map<string, { buf: Uint8Array<ArrayBuffer>; address: bigint }>();
+
+  insnBuffer(bytes: number): Uint8Array<ArrayBuffer> {
+    if (this.insns.byteLength < bytes || this.insnsAddress === 0n) {
+      if (this.insns.byteLength < bytes) {
+        this.insns = alloc(Math.max(bytes, this.insns.byteLength * 2));
+      }
+      this.insnsAddress = sys().addressOf(this.insns);
+    }
+    return this.insns;
+  }
+
+  license(text: string): { buf: Uint8Array<ArrayBuffer>; address: bigint } {
+    let entry = this.licenses.get(text);
+    if (entry === undefined) {
+      const buf = cString(text);
+      entry = { buf, address: sys().addressOf(buf) };
+      if (this.licenses.size > 64) this.licenses.clear();
+      this.licenses.set(text, entry);
+    }
+    return entry;
+  }
+}
+
+let scratch: LoadScratch | undefined;
+
+/**
+ * Checks a program name the way the kernel's `bpf_obj_name_cpy()` does.
+ *
+ * @throws {RangeError} when it is too long or has a character the kernel refuses.
+ * @example
+ * ```ts
+ * import { validateObjectName } from "@tsbpf/core";
+ * validateObjectName("my_prog"); // ok
+ * ```
+ */
+export function validateObjectName(name: string): void {
+  if (name.length > MAX_NAME_LENGTH) {
+    throw new RangeError(
+      `name "${name}" is ${name.length} characters; the kernel keeps at most ${MAX_NAME_LENGTH}`,
+    );
+  }
+  for (let i = 0; i < name.length; i++) {
+    const c = name[i];
+    if (!/[A-Za-z0-9_.]/.test(c)) {
+      throw new RangeError(
+        `name "${name}" has ${
+          JSON.stringify(c)
+        } at position ${i}; the kernel accepts only letters, digits, "_" and "."`,
+      );
+    }
+  }
+}
+
+function validateLicense(license: string): void {
+  if (typeof license !== "string") throw new TypeError('license must be a string such as "GPL"');
+  if (license.includes("\0")) {
+    throw new RangeError(`license contains a NUL byte at position ${license.indexOf("\0")}`);
+  }
+  const bytes = new TextEncoder().encode(license).length;
+  if (bytes > MAX_LICENSE_LENGTH) {
+    throw new RangeError(
+      `license is ${bytes} bytes; the kernel reads at most ${MAX_LICENSE_LENGTH}`,
+    );
+  }
+}
+
+/** Encodes the instructions into `scratch` (or a fresh buffer) and validates their shape. */
+function encodeProgram(insns: readonly Insn[] | Uint8Array, into: LoadScratch): number {
+  const bytes = insns instanceof Uint8Array ? insns.byteLength : insns.length * INSN_SIZE;
+  if (insns instanceof Uint8Array && bytes % INSN_SIZE !== 0) {
+    throw new RangeError(
+      `instruction bytes must be a multiple of 8; got ${bytes} (${
+        bytes % INSN_SIZE
+      } trailing bytes at offset ${bytes - (bytes % INSN_SIZE)})`,
+    );
+  }
+  const count = bytes / INSN_SIZE;
+  if (count === 0) throw new RangeError("the program has no instructions");
+  if (count > MAX_INSNS) {
+    throw new RangeError(
+      `the program has ${count} instructions; the kernel accepts at most ${MAX_INSNS}`,
+    );
+  }
+  const buf = into.insnBuffer(bytes);
+  if (insns instanceof Uint8Array) buf.set(insns);
+  else encodeInsns(insns, buf);
+  // An ld_imm64 (opcode 0x18) needs a second slot with opcode 0.
+  for (let i = 0; i < count; i++) {
+    if (buf[i * INSN_SIZE] === 0x18) {
+      if (i + 1 >= count) {
+        throw new RangeError(
+          `instruction ${i}: ld_imm64 is missing its second half (it is the last slot)`,
+        );
+      }
+      if (buf[(i + 1) * INSN_SIZE] !== 0) {
+        throw new RangeError(
+          `instruction ${i}: ld_imm64 is missing its second half (slot ${i + 1} has opcode 0x${
+            buf[(i + 1) * INSN_SIZE].toString(16).padStart(2, "0")
+          }, expected 0)`,
+        );
+      }
+      i++;
+    }
+  }
+  return count;
+}
+
+/**
+ * A loaded eBPF program. Closing it drops this process's reference; the kernel unloads the
+ * program when nothing else (a link, a pin, a prog array) holds it.
+ *
+ * @example
+ * ```ts
+ * import { Program, asm } from "@tsbpf/core";
+ * using prog = Program.load({ type: "socket_filter", insns: asm`r0 = 0\nexit`, license: "GPL" });
+ * console.log(prog.id, prog.tag);
+ * ```
+ */
+export class Program {
+  readonly #handle: FdHandle;
+  readonly #type: number;
+  #info: ProgramInfo | undefined;
+  /** The verifier log, when {@link ProgramLoadOptions.logLevel} was set. */
+  readonly verifierLog: string | undefined;
+
+  /** Wraps an owned program file descriptor. Prefer {@link Program.load} or {@link Program.fromId}. */
+  constructor(fd: number, type: number, verifierLog?: string) {
+    this.#handle = new FdHandle(fd, "program");
+    this.#type = type;
+    this.verifierLog = verifierLog;
+  }
+
+  /**
+   * Loads a program into the kernel.
+   *
+   * Bad input is refused before any system call: no or too many instructions, an `ld_imm64`
+   * missing its second half, a license over 127 bytes or with a NUL, a name the kernel would
+   * refuse, an unknown program type; and, unless `check: false`, whatever the pre-load checker
+   * finds (`PreloadCheckError`).
+   *
+   * @throws {VerifierError} when the verifier rejects the program (with its log).
+   * @throws {BpfError} for other failures (e.g. `EPERM` without privileges).
+   * @example
+   * ```ts
+   * import { Program, asm } from "@tsbpf/core";
+   * const prog = Program.load({ type: "xdp", insns: asm`r0 = 2\nexit`, license: "GPL", name: "pass" });
+   * prog.close();
+   * ```
+   */
+  static load(options: ProgramLoadOptions): Program {
+    const type = resolveProgType(options.type);
+    validateLicense(options.license);
+    if (options.name !== undefined) validateObjectName(options.name);
+    const logLevel = options.logLevel ?? 0;
+    if (!Number.isInteger(logLevel) || logLevel < 0 || logLevel > 0x1f) {
+      throw new RangeError(`logLevel ${logLevel} is not a combination of 1, 2, 4, 8 and 16`);
+    }
+    if (options.check !== false) runPreloadCheck(type, options);
+
+    const s = scratch ??= new LoadScratch();
+    const count = encodeProgram(options.insns, s);
+    const license = s.license(options.license);
+    const attr = s.attr.clear();
+    attr.set("prog_type", type)
+      .set("insn_cnt", count)
+      .setU64("insns", s.insnsAddress)
+      .setU64("license", license.address);
+    if (options.name) attr.setBytes("prog_name", new TextEncoder().encode(options.name));
+    if (options.expectedAttachType !== undefined) {
+      attr.set("expected_attach_type", options.expectedAttachType);
+    }
+    if (options.attachBtfId !== undefined) attr.set("attach_btf_id", options.attachBtfId);
+    if (options.attachBtfObjFd !== undefined) attr.set("attach_btf_obj_fd", options.attachBtfObjFd);
+    if (options.kernVersion !== undefined) attr.set("kern_version", options.kernVersion);
+    if (options.flags !== undefined) attr.set("prog_flags", options.flags);
+    if (options.ifindex !== undefined) attr.set("prog_ifindex", options.ifindex);
+    if (options.btfFd !== undefined) attr.set("prog_btf_fd", options.btfFd);
+
+    const s2 = sys();
+    if (logLevel === 0) {
+      // insns and license live in the module-level scratch, which is always reachable.
+      const fd = s2.bpf(BpfCmd.PROG_LOAD, attr.bytes, attr.size);
+      if (fd >= 0) return new Program(fd, type);
+      // Rejected: load again with a log to say why.
+      return loadWithLog(attr, type, 1, options.logSize ?? DEFAULT_LOG_SIZE, -fd, false);
+    }
+    return loadWithLog(attr, type, logLevel, options.logSize ?? DEFAULT_LOG_SIZE, 0, true);
+  }
+
+  /**
+   * Opens the program with the given id (`BPF_PROG_GET_FD_BY_ID`).
+   *
+   * @throws {BpfError} `ENOENT` when no program has that id.
+   * @example
+   * ```ts ignore
+   * import { Program } from "@tsbpf/core";
+   * using p = Program.fromId(42);
+   * ```
+   */
+  static fromId(id: number): Program {
+    const attr = new Attr(GET_FD_BY_ID_ATTR).set("prog_id", id);
+    const fd = sys().bpf(BpfCmd.PROG_GET_FD_BY_ID, attr.bytes, attr.size);
+    if (fd < 0) throw new BpfError(BpfCmd.PROG_GET_FD_BY_ID, -fd, `program id ${id}`);
+    const info = readProgramInfo(fd);
+    const prog = new Program(fd, info.type);
+    prog.#info = info;
+    return prog;
+  }
+
+  /**
+   * Opens a program pinned in bpffs (`BPF_OBJ_GET`).
+   *
+   * @example
+   * ```ts ignore
+   * import { Program } from "@tsbpf/core";
+   * using p = Program.fromPin("/sys/fs/bpf/my_prog");
+   * ```
+   */
+  static fromPin(path: string): Program {
+    const fd = openPinned(path);
+    try {
+      const info = readProgramInfo(fd);
+      const prog = new Program(fd, info.type);
+      prog.#info = info;
+      return prog;
+    } catch (e) {
+      sys().close(fd);
+      throw e;
+    }
+  }
+
+  /**
+   * Ids of every program loaded in the kernel (`BPF_PROG_GET_NEXT_ID`), in ascending order.
+   *
+   * @example
+   * ```ts
+   * import { Program } from "@tsbpf/core";
+   * console.log(Program.list().length);
+   * ```
+   */
+  static list(): number[] {
+    return listIds(BpfCmd.PROG_GET_NEXT_ID);
+  }
+
+  /** The file descriptor. @throws {Error} once closed. */
+  get fd(): number {
+    return this.#handle.fd;
+  }
+
+  /** Whether {@link Program.close} has run. */
+  get closed(): boolean {
+    return this.#handle.closed;
+  }
+
+  /** The program type number. */
+  get type(): number {
+    return this.#type;
+  }
+
+  /** The program type's kernel name, e.g. `"xdp"`. */
+  get typeName(): string {
+    return progTypeLabel(this.#type);
+  }
+
+  /** The kernel's id of the program (stable while it is loaded). */
+  get id(): number {
+    return this.#cachedInfo().id;
+  }
+
+  /** The program's tag: a hash of its instructions, 16 hex digits (as bpftool shows it). */
+  get tag(): string {
+    return this.#cachedInfo().tag;
+  }
+
+  /** The name given at load. */
+  get name(): string {
+    return this.#cachedInfo().name;
+  }
+
+  #cachedInfo(): ProgramInfo {
+    return this.#info ??= readProgramInfo(this.fd);
+  }
+
+  /**
+   * Fresh information from `BPF_OBJ_GET_INFO_BY_FD`: id, tag, type, name, sizes, verified
+   * instruction count, load time, used map ids and run statistics.
+   *
+   * @example
+   * ```ts ignore
+   * const info = prog.info();
+   * console.log(info.verifiedInsns, info.mapIds);
+   * ```
+   */
+  info(): ProgramInfo {
+    return this.#info = readProgramInfo(this.fd);
+  }
+
+  /**
+   * Runs the program once or `repeat` times on the given input (`BPF_PROG_TEST_RUN`).
+   *
+   * @example
+   * ```ts ignore
+   * const { retval } = prog.testRun({ data: new Uint8Array(64) });
+   * ```
+   */
+  testRun(options: TestRunOptions = {}): TestRunResult {
+    const attr = new Attr(PROG_TEST_RUN_ATTR).set("prog_fd", this.fd);
+    const s = sys();
+    // One arena holds every buffer the attr points to; passing it to bpf() keeps it alive.
+    const dataInSize = options.data?.byteLength ?? 0;
+    const dataOutSize = options.dataOutSize ?? (options.data ? dataInSize + 512 : 0);
+    const ctxInSize = options.ctx?.byteLength ?? 0;
+    const ctxOutSize = options.ctxOutSize ?? ctxInSize;
+    const arena = alloc(dataInSize + dataOutSize + ctxInSize + ctxOutSize + 8);
+    const base = s.addressOf(arena);
+    let at = 0;
+    const take = (n: number): [Uint8Array, bigint] => {
+      const view = arena.subarray(at, at + n);
+      const address = base + BigInt(at);
+      at += n;
+      return [view, address];
+    };
+    let dataOut: Uint8Array | undefined;
+    let ctxOut: Uint8Array | undefined;
+    if (options.data !== undefined) {
+      const [view, address] = take(dataInSize);
+      view.set(options.data);
+      attr.set("data_size_in", dataInSize).setU64("data_in", address);
+    }
+    if (dataOutSize > 0) {
+      const [view, address] = take(dataOutSize);
+      dataOut = view;
+      attr.set("data_size_out", dataOutSize).setU64("data_out", address);
+    }
+    if (options.ctx !== undefined) {
+      const [view, address] = take(ctxInSize);
+      view.set(options.ctx);
+      attr.set("ctx_size_in", ctxInSize).setU64("ctx_in", address);
+    }
+    if (ctxOutSize > 0) {
+      const [view, address] = take(ctxOutSize);
+      ctxOut = view;
+      attr.set("ctx_size_out", ctxOutSize).setU64("ctx_out", address);
+    }
+    if (options.repeat !== undefined) attr.set("repeat", options.repeat);
+    if (options.flags !== undefined) attr.set("flags", options.flags);
+    if (options.cpu !== undefined) attr.set("cpu", options.cpu);
+    if (options.batchSize !== undefined) attr.set("batch_size", options.batchSize);
+    const r = s.bpf(BpfCmd.PROG_TEST_RUN, attr.bytes, attr.size, arena);
+    if (r < 0) throw new BpfError(BpfCmd.PROG_TEST_RUN, -r, `${this.typeName} program`);
+    const result: TestRunResult = {
+      retval: attr.get("retval"),
+      duration: attr.get("duration"),
+    };
+    if (dataOut !== undefined) result.dataOut = dataOut.slice(0, attr.get("data_size_out"));
+    if (ctxOut !== undefined) result.ctxOut = ctxOut.slice(0, attr.get("ctx_size_out"));
+    return result;
+  }
+
+  /**
+   * Pins the program in bpffs, so that it outlives this process (`BPF_OBJ_PIN`).
+   *
+   * @example
+   * ```ts ignore
+   * prog.pin("/sys/fs/bpf/my_prog");
+   * ```
+   */
+  pin(path: string): void {
+    pinFd(this.fd, path);
+  }
+
+  /**
+   * Removes a pin made with {@link Program.pin} (or any bpffs path).
+   *
+   * @example
+   * ```ts ignore
+   * Program.unpin("/sys/fs/bpf/my_prog");
+   * ```
+   */
+  static unpin(path: string): void {
+    unpinPath(path);
+  }
+
+  /** Closes the file descriptor. Idempotent. */
+  close(): void {
+    this.#handle.close();
+  }
+
+  /** Closes the program at the end of a `using` block. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+function loadWithLog(
+  attr: Attr,
+  type: number,
+  logLevel: number,
+  firstSize: number,
+  firstErrno: number,
+  keepLogOnSuccess: boolean,
+): Program {
+  const s = sys();
+  let size = Math.min(Math.max(firstSize, 1024), MAX_LOG_SIZE);
+  for (;;) {
+    const log = alloc(size);
+    attr.set("log_level", logLevel).set("log_size", size).setU64("log_buf", s.addressOf(log));
+    attr.set("log_true_size", 0);
+    const fd = s.bpf(BpfCmd.PROG_LOAD, attr.bytes, attr.size, log);
+    const text = new TextDecoder().decode(log.subarray(0, Math.max(0, log.indexOf(0))));
+    if (fd >= 0) return new Program(fd, type, keepLogOnSuccess ? text : undefined);
+    const errno = -fd;
+    const trueSize = attr.get("log_true_size");
+    if (errno === 28 /* ENOSPC */ && size < MAX_LOG_SIZE) {
+      size = Math.min(Math.max(trueSize + 1, size * 4), MAX_LOG_SIZE);
+      continue;
+    }
+    // ENOSPC at the largest size: the log was cut short; report what we have.
+    const truncated = errno === 28;
+    const realErrno = truncated && firstErrno !== 0 ? firstErrno : errno;
+    if (text.trim() === "") {
+      throw new BpfError(
+        BpfCmd.PROG_LOAD,
+        firstErrno !== 0 ? firstErrno : errno,
+        `${progTypeLabel(type)} program`,
+      );
+    }
+    throw new VerifierError(realErrno, text, truncated);
+  }
+}
+
+function listIds(cmd: number): number[] {
+  const attr = new Attr(GET_NEXT_ID_ATTR);
+  const s = sys();
+  const ids: number[] = [];
+  let start = 0;
+  for (;;) {
+    attr.set("start_id", start);
+    const r = s.bpf(cmd, attr.bytes, attr.size);
+    if (r < 0) {
+      if (-r === 2 /* ENOENT */) return ids;
+      throw new BpfError(cmd, -r);
+    }
+    start = attr.get("next_id");
+    ids.push(start);
+  }
+}
+
+export { listIds };

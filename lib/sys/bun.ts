@@ -1,0 +1,108 @@
+/**
+ * The Bun backend: `bun:ffi` `dlopen` of libc, `syscall()` on the fast path.
+ *
+ * @module
+ */
+import type * as BunFfi from "bun:ffi";
+import type { Sys, SyscallNumbers } from "./types.ts";
+
+/**
+ * Opens libc and returns the Bun implementation of {@link Sys}.
+ *
+ * @example
+ * ```ts ignore
+ * import { createBunSys } from "./bun.ts";
+ * const s = createBunSys({ bpf: 321 } as never);
+ * ```
+ */
+export function createBunSys(nr: SyscallNumbers): Sys {
+  // `bun:ffi` is loaded here, at first use, so that this module imports in every runtime.
+  const ffi = (import.meta as unknown as { require(id: string): unknown }).require(
+    "bun:ffi",
+  ) as typeof BunFfi;
+  const { FFIType } = ffi;
+  const lib = ffi.dlopen("libc.so.6", {
+    syscall: {
+      args: [FFIType.i64, FFIType.i32, FFIType.ptr, FFIType.u32],
+      returns: FFIType.i32,
+    },
+    close: { args: [FFIType.i32], returns: FFIType.i32 },
+    __errno_location: { args: [], returns: FFIType.ptr },
+  });
+  // More handles of libc, so that syscall() can have other signatures (bun:ffi binds one
+  // signature per symbol name and handle).
+  // bpf(cmd, attr, size) plus two buffers that the kernel ignores and the runtime keeps alive:
+  const libKeep = ffi.dlopen("libc.so.6", {
+    syscall: {
+      args: [FFIType.i64, FFIType.i32, FFIType.ptr, FFIType.u32, FFIType.ptr, FFIType.ptr],
+      returns: FFIType.i32,
+    },
+  });
+  // The generic six-argument call:
+  const lib6 = ffi.dlopen("libc.so.6", {
+    syscall: {
+      args: [
+        FFIType.i64,
+        FFIType.i64,
+        FFIType.i64,
+        FFIType.i64,
+        FFIType.i64,
+        FFIType.i64,
+        FFIType.i64,
+      ],
+      returns: FFIType.i64,
+    },
+  });
+  const sym = lib.symbols;
+  const syscall6 = lib6.symbols.syscall;
+  const syscallKeep = libKeep.symbols.syscall;
+  const errnoAddress = sym.__errno_location();
+  if (errnoAddress === null) throw new Error("__errno_location() returned NULL");
+  const readI32 = ffi.read.i32;
+  const bpfNr = nr.bpf;
+  return {
+    runtime: "bun",
+    nr,
+    bpf(
+      cmd: number,
+      attr: Uint8Array,
+      size: number,
+      keepA?: Uint8Array,
+      keepB?: Uint8Array,
+    ): number {
+      const r = keepA === undefined
+        ? sym.syscall(bpfNr, cmd, attr, size)
+        : syscallKeep(bpfNr, cmd, attr, size, keepA, keepB ?? keepA);
+      if (r < 0) return -readI32(errnoAddress, 0);
+      return r;
+    },
+    close(fd: number): number {
+      const r = sym.close(fd);
+      if (r < 0) return -readI32(errnoAddress, 0);
+      return r;
+    },
+    syscall(n: number, ...args: bigint[]): bigint {
+      const r = BigInt(
+        syscall6(
+          BigInt(n),
+          args[0] ?? 0n,
+          args[1] ?? 0n,
+          args[2] ?? 0n,
+          args[3] ?? 0n,
+          args[4] ?? 0n,
+          args[5] ?? 0n,
+        ),
+      );
+      if (r === -1n) return -BigInt(readI32(errnoAddress, 0));
+      return r;
+    },
+    addressOf(buf: Uint8Array): bigint {
+      // Reading `.buffer` first moves inline storage out of the object for good.
+      void buf.buffer;
+      return BigInt(ffi.ptr(buf));
+    },
+    view(address: bigint, length: number): ArrayBuffer {
+      return ffi.toArrayBuffer(Number(address) as BunFfi.Pointer, 0, length);
+    },
+  };
+}

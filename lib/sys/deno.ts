@@ -1,0 +1,94 @@
+/**
+ * The Deno backend: `Deno.dlopen` of libc, `syscall()` on the fast path.
+ *
+ * @module
+ */
+import type { Sys, SyscallNumbers } from "./types.ts";
+
+const LIBC_SYMBOLS = {
+  // bpf(cmd, attr, size): the fast path. `i64` number is passed as a bigint constant.
+  syscall: { parameters: ["i64", "i32", "buffer", "u32"], result: "i32" },
+  // bpf(cmd, attr, size) plus two buffers that the kernel ignores and the runtime keeps alive.
+  syscallKeep: {
+    name: "syscall",
+    parameters: ["i64", "i32", "buffer", "u32", "buffer", "buffer"],
+    result: "i32",
+  },
+  syscall6: {
+    name: "syscall",
+    parameters: ["i64", "i64", "i64", "i64", "i64", "i64", "i64"],
+    result: "i64",
+  },
+  close: { parameters: ["i32"], result: "i32" },
+  __errno_location: { parameters: [], result: "pointer" },
+} as const;
+
+/**
+ * Opens libc and returns the Deno implementation of {@link Sys}.
+ *
+ * @example
+ * ```ts ignore
+ * import { createDenoSys } from "./deno.ts";
+ * const s = createDenoSys({ bpf: 321 } as never);
+ * ```
+ */
+export function createDenoSys(nr: SyscallNumbers): Sys {
+  const lib = Deno.dlopen("libc.so.6", LIBC_SYMBOLS);
+  const sym = lib.symbols;
+  const errnoPointer = sym.__errno_location();
+  if (errnoPointer === null) throw new Error("__errno_location() returned NULL");
+  const errnoView = new Deno.UnsafePointerView(errnoPointer);
+  const bpfNr = BigInt(nr.bpf);
+  const zero = 0n;
+  return {
+    runtime: "deno",
+    nr,
+    bpf(
+      cmd: number,
+      attr: Uint8Array,
+      size: number,
+      keepA?: Uint8Array,
+      keepB?: Uint8Array,
+    ): number {
+      const r = keepA === undefined
+        ? sym.syscall(bpfNr, cmd, attr as Uint8Array<ArrayBuffer>, size)
+        : sym.syscallKeep(
+          bpfNr,
+          cmd,
+          attr as Uint8Array<ArrayBuffer>,
+          size,
+          keepA as Uint8Array<ArrayBuffer>,
+          (keepB ?? keepA) as Uint8Array<ArrayBuffer>,
+        );
+      if (r < 0) return -errnoView.getInt32();
+      return r;
+    },
+    close(fd: number): number {
+      const r = sym.close(fd);
+      if (r < 0) return -errnoView.getInt32();
+      return r;
+    },
+    syscall(n: number, ...args: bigint[]): bigint {
+      const r = sym.syscall6(
+        BigInt(n),
+        args[0] ?? zero,
+        args[1] ?? zero,
+        args[2] ?? zero,
+        args[3] ?? zero,
+        args[4] ?? zero,
+        args[5] ?? zero,
+      );
+      if (r === -1n) return -BigInt(errnoView.getInt32());
+      return r;
+    },
+    addressOf(buf: Uint8Array): bigint {
+      const p = Deno.UnsafePointer.of(buf as Uint8Array<ArrayBuffer>);
+      return BigInt(Deno.UnsafePointer.value(p));
+    },
+    view(address: bigint, length: number): ArrayBuffer {
+      const p = Deno.UnsafePointer.create(address);
+      if (p === null) throw new RangeError("cannot view memory at address 0");
+      return Deno.UnsafePointerView.getArrayBuffer(p, length);
+    },
+  };
+}

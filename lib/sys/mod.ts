@@ -1,0 +1,82 @@
+/**
+ * The FFI boundary. {@link sys} returns the backend of the running runtime, opened on first use.
+ *
+ * @module
+ */
+import { createBunSys } from "./bun.ts";
+import { createDenoSys } from "./deno.ts";
+import { type Sys, SYSCALL_NUMBERS } from "./types.ts";
+
+export type { Sys, SyscallNumbers } from "./types.ts";
+export { SYSCALL_NUMBERS } from "./types.ts";
+export { alloc, cString, pinnedCopy, readCString, retain } from "./memory.ts";
+
+/**
+ * Thrown by the first system call when no backend fits: a runtime other than Deno or Bun (Node),
+ * an OS other than Linux, or an architecture without known syscall numbers.
+ *
+ * @example
+ * ```ts
+ * import { sys, UnsupportedPlatformError } from "@tsbpf/core";
+ * try { sys(); } catch (e) { if (e instanceof UnsupportedPlatformError) console.log(e.message); }
+ * ```
+ */
+export class UnsupportedPlatformError extends Error {
+  /** Creates the error with a reason. */
+  constructor(reason: string) {
+    super(`tsbpf cannot call bpf(2) here: ${reason}`);
+    this.name = "UnsupportedPlatformError";
+  }
+}
+
+let backend: Sys | undefined;
+
+interface RuntimeGlobals {
+  Deno?: { build: { os: string; arch: string } };
+  Bun?: unknown;
+  process?: { platform: string; arch: string };
+}
+
+function detect(): Sys {
+  const g = globalThis as RuntimeGlobals;
+  let os: string;
+  let arch: string;
+  let runtime: "deno" | "bun";
+  if (g.Bun !== undefined && g.process) {
+    runtime = "bun";
+    os = g.process.platform;
+    arch = g.process.arch === "x64"
+      ? "x86_64"
+      : g.process.arch === "arm64"
+      ? "aarch64"
+      : g.process.arch;
+  } else if (g.Deno !== undefined) {
+    runtime = "deno";
+    os = g.Deno.build.os;
+    arch = g.Deno.build.arch;
+  } else {
+    throw new UnsupportedPlatformError(
+      "this runtime has no FFI that tsbpf supports (use Deno with --allow-ffi, or Bun)",
+    );
+  }
+  if (os !== "linux") throw new UnsupportedPlatformError(`bpf(2) exists only on Linux, not ${os}`);
+  if (arch !== "x86_64" && arch !== "aarch64") {
+    throw new UnsupportedPlatformError(`no syscall numbers for architecture ${arch}`);
+  }
+  const nr = SYSCALL_NUMBERS[arch];
+  return runtime === "bun" ? createBunSys(nr) : createDenoSys(nr);
+}
+
+/**
+ * The system-call backend of this runtime, chosen and opened on first use.
+ *
+ * @throws {UnsupportedPlatformError} outside Deno and Bun, or off Linux.
+ * @example
+ * ```ts
+ * import { sys } from "@tsbpf/core";
+ * console.log(sys().runtime); // "deno" or "bun"
+ * ```
+ */
+export function sys(): Sys {
+  return backend ??= detect();
+}

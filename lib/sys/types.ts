@@ -1,0 +1,111 @@
+/**
+ * The system-call interface that every FFI backend implements. Nothing outside `lib/sys/` calls
+ * FFI; everything above goes through {@link Sys}.
+ *
+ * @module
+ */
+
+/**
+ * A runtime's bridge to the kernel: `bpf(2)` on the fast path, a few other system calls, and
+ * access to memory the kernel maps into the process.
+ *
+ * Results are never thrown: a failed call returns the negated errno, read on the line after the
+ * call so that nothing can overwrite it.
+ *
+ * @example
+ * ```ts
+ * import { sys } from "@tsbpf/core";
+ * const r = sys().bpf(99, new Uint8Array(8), 8); // an unknown command
+ * r < 0; // true: -EINVAL
+ * ```
+ */
+export interface Sys {
+  /** Which runtime the backend serves. */
+  readonly runtime: "deno" | "bun";
+  /**
+   * Calls `bpf(cmd, attr, size)`. Returns the result (≥ 0) or `-errno`.
+   *
+   * Every buffer whose address is stored inside `attr` must come from `alloc()` and stay alive
+   * until this returns: pass it (or a view of the same `ArrayBuffer`) as `keepA`/`keepB`, which
+   * the runtime holds for the duration of the call and the kernel ignores, unless a long-lived
+   * object owns it.
+   */
+  bpf(cmd: number, attr: Uint8Array, size: number, keepA?: Uint8Array, keepB?: Uint8Array): number;
+  /** Closes a file descriptor. Returns 0 or `-errno`. */
+  close(fd: number): number;
+  /**
+   * A general system call with up to six integer or address arguments. Returns the result, or
+   * `-errno` as a negative bigint.
+   */
+  syscall(nr: number, ...args: bigint[]): bigint;
+  /** The address of the first byte of `buf`. The buffer must come from {@link alloc}. */
+  addressOf(buf: Uint8Array): bigint;
+  /** A zero-copy `ArrayBuffer` over `length` bytes of process memory at `address`. */
+  view(address: bigint, length: number): ArrayBuffer;
+  /** System call numbers of this machine. */
+  readonly nr: SyscallNumbers;
+}
+
+/** System call numbers that tsbpf uses, for the running architecture. */
+export interface SyscallNumbers {
+  /** `bpf(2)`. */
+  readonly bpf: number;
+  /** `close(2)`. */
+  readonly close: number;
+  /** `mmap(2)`. */
+  readonly mmap: number;
+  /** `munmap(2)`. */
+  readonly munmap: number;
+  /** `ioctl(2)`. */
+  readonly ioctl: number;
+  /** `socket(2)`. */
+  readonly socket: number;
+  /** `setsockopt(2)`. */
+  readonly setsockopt: number;
+  /** `perf_event_open(2)`. */
+  readonly perf_event_open: number;
+  /** `epoll_create1(2)`. */
+  readonly epoll_create1: number;
+  /** `epoll_ctl(2)`. */
+  readonly epoll_ctl: number;
+  /** `epoll_pwait(2)`. */
+  readonly epoll_pwait: number;
+  /** `mount(2)`. */
+  readonly mount: number;
+  /** `getpid(2)`. */
+  readonly getpid: number;
+}
+
+/** The system call numbers of x86_64 and aarch64 Linux. */
+export const SYSCALL_NUMBERS: Readonly<Record<"x86_64" | "aarch64", SyscallNumbers>> = {
+  x86_64: {
+    bpf: 321,
+    close: 3,
+    mmap: 9,
+    munmap: 11,
+    ioctl: 16,
+    socket: 41,
+    setsockopt: 54,
+    perf_event_open: 298,
+    epoll_create1: 291,
+    epoll_ctl: 233,
+    epoll_pwait: 281,
+    mount: 165,
+    getpid: 39,
+  },
+  aarch64: {
+    bpf: 280,
+    close: 57,
+    mmap: 222,
+    munmap: 215,
+    ioctl: 29,
+    socket: 198,
+    setsockopt: 208,
+    perf_event_open: 241,
+    epoll_create1: 20,
+    epoll_ctl: 21,
+    epoll_pwait: 22,
+    mount: 40,
+    getpid: 172,
+  },
+};

@@ -1,0 +1,290 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { BpfError, type Insn, Program, VerifierError } from "../mod.ts";
+import { bpfFdCounts, fdinfo, forceGc, kernelSkip, openFdCount, repoRoot } from "./util.ts";
+
+const MOV_R0_0: Insn = { code: 0xb7, dst: 0, src: 0, off: 0, imm: 0 };
+const EXIT: Insn = { code: 0x95, dst: 0, src: 0, off: 0, imm: 0 };
+const RETURN_0 = [MOV_R0_0, EXIT];
+
+const TYPES = [
+  "socket_filter",
+  "xdp",
+  "sched_cls",
+  "tracepoint",
+  "cgroup_skb",
+  "raw_tracepoint",
+  "sched_act",
+  "perf_event",
+  "cgroup_sock",
+  "sk_msg",
+] as const;
+
+for (const type of TYPES) {
+  test(`load and unload a ${type} program`, { skip: kernelSkip }, () => {
+    const prog = Program.load({
+      type,
+      insns: RETURN_0,
+      license: "GPL",
+      name: `t_${type}`.slice(0, 15),
+    });
+    try {
+      const info = prog.info();
+      assert.equal(info.typeName, type);
+      assert.equal(prog.typeName, type);
+      assert.ok(prog.id > 0);
+      assert.match(prog.tag, /^[0-9a-f]{16}$/);
+      assert.equal(prog.name, `t_${type}`.slice(0, 15));
+      assert.equal(info.verifiedInsns, 2);
+      assert.equal(info.xlatedProgLen > 0, true);
+      // The kernel's own view through /proc agrees with info().
+      const fi = fdinfo(prog.fd);
+      assert.equal(Number(fi.prog_type), info.type);
+      assert.equal(fi.prog_tag, info.tag);
+      assert.equal(Number(fi.prog_id), info.id);
+      assert.ok(Program.list().includes(prog.id));
+    } finally {
+      const id = prog.id;
+      prog.close();
+      assert.ok(!Program.list().includes(id), "the id is gone after close()");
+    }
+  });
+}
+
+test("raw bytes as llvm emits them load like Insn objects", { skip: kernelSkip }, () => {
+  const bytes = new Uint8Array([0xb7, 0, 0, 0, 7, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]);
+  using prog = Program.load({ type: 6, insns: bytes, license: "GPL" });
+  assert.equal(prog.typeName, "xdp");
+  assert.equal(prog.testRun({ data: new Uint8Array(64) }).retval, 7);
+});
+
+test("close() is idempotent and the handle refuses use afterwards", { skip: kernelSkip }, () => {
+  const prog = Program.load({ type: "socket_filter", insns: RETURN_0, license: "GPL" });
+  const fd = prog.fd;
+  prog.close();
+  prog.close();
+  assert.equal(prog.closed, true);
+  assert.throws(() => prog.fd, /program is closed/);
+  // The fd number is free again: a new program may get it, and the old handle must not close it.
+  const again = Program.load({ type: "socket_filter", insns: RETURN_0, license: "GPL" });
+  try {
+    prog.close();
+    assert.equal(again.info().type, 1, `fd ${again.fd} (was ${fd}) still open`);
+  } finally {
+    again.close();
+  }
+});
+
+test("`using` closes the program at the end of the block", { skip: kernelSkip }, () => {
+  let id = 0;
+  {
+    using prog = Program.load({ type: "xdp", insns: RETURN_0, license: "GPL" });
+    id = prog.id;
+    assert.ok(Program.list().includes(id));
+  }
+  assert.ok(!Program.list().includes(id));
+});
+
+test("Program.fromId opens a loaded program and sees the same info", { skip: kernelSkip }, () => {
+  using prog = Program.load({
+    type: "sched_cls",
+    insns: RETURN_0,
+    license: "GPL",
+    name: "from_id",
+  });
+  using other = Program.fromId(prog.id);
+  assert.notEqual(other.fd, prog.fd);
+  assert.equal(other.tag, prog.tag);
+  assert.equal(other.name, "from_id");
+  assert.equal(other.typeName, "sched_cls");
+  assert.throws(
+    () => Program.fromId(0x7fffffff),
+    (e: unknown) => e instanceof BpfError && e.errnoName === "ENOENT",
+  );
+});
+
+test("a rejected program surfaces the verifier log", { skip: kernelSkip }, () => {
+  // `exit` alone returns r0 before anything wrote it.
+  assert.throws(
+    () => Program.load({ type: "socket_filter", insns: [EXIT], license: "GPL", check: false }),
+    (e: unknown) => {
+      assert.ok(e instanceof VerifierError);
+      assert.equal(e.errnoName, "EACCES");
+      assert.match(e.log, /R0 !read_ok/);
+      assert.match(e.message, /R0 !read_ok/);
+      assert.ok(e.tail.length > 0);
+      return true;
+    },
+  );
+});
+
+test("logLevel keeps the verifier log of a successful load", { skip: kernelSkip }, () => {
+  using prog = Program.load({
+    type: "socket_filter",
+    insns: RETURN_0,
+    license: "GPL",
+    logLevel: 1 | 4,
+  });
+  assert.match(prog.verifierLog ?? "", /processed 2 insns/);
+});
+
+test("a log that does not fit grows until it does", { skip: kernelSkip }, () => {
+  // 3000 instructions of verbose log do not fit in 1 KiB.
+  const insns: Insn[] = [MOV_R0_0];
+  for (let i = 0; i < 3000; i++) insns.push({ code: 0x07, dst: 0, src: 0, off: 0, imm: 1 });
+  insns.push(EXIT);
+  using prog = Program.load({
+    type: "socket_filter",
+    insns,
+    license: "GPL",
+    logLevel: 2,
+    logSize: 1024,
+  });
+  const log = prog.verifierLog ?? "";
+  assert.ok(log.length > 64 * 1024, `log is ${log.length} bytes`);
+  assert.match(log, /processed 3002 insns/);
+});
+
+test("without CAP_BPF and CAP_SYS_ADMIN the load fails with EPERM and says why", {
+  skip: kernelSkip,
+}, () => {
+  const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync(p));
+  assert.ok(setpriv, "setpriv (util-linux) is needed to drop capabilities");
+  const g = globalThis as { Bun?: unknown; Deno?: { execPath(): string } };
+  const child = `${repoRoot}/tests/fixtures/eperm_child.ts`;
+  const runtime = g.Bun !== undefined
+    ? [(globalThis as unknown as { process: { execPath: string } }).process.execPath, child]
+    : [g.Deno!.execPath(), "run", "--allow-all", "--no-check", child];
+  const r = spawnSync(setpriv, [
+    "--bounding-set=-all",
+    "--inh-caps=-all",
+    "--ambient-caps=-all",
+    "--",
+    ...runtime,
+  ], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout.trim().split("\n").pop()!);
+  assert.equal(out.name, "BpfError");
+  assert.equal(out.errnoName, "EPERM");
+  assert.match(out.message, /BPF_PROG_LOAD failed: EPERM/);
+  assert.match(out.message, /CAP_BPF and CAP_SYS_ADMIN/);
+});
+
+test(
+  "10,000 load/close cycles leave the fd count and program list unchanged",
+  { skip: kernelSkip },
+  () => {
+    const fdsBefore = openFdCount();
+    const bpfBefore = bpfFdCounts();
+    const progsBefore = Program.list().length;
+    for (let i = 0; i < 10_000; i++) {
+      const p = Program.load({ type: "socket_filter", insns: RETURN_0, license: "GPL" });
+      p.close();
+    }
+    assert.deepEqual(bpfFdCounts(), bpfBefore);
+    // The runtime's own fds may come and go, but 10,000 cycles must not add any.
+    assert.ok(openFdCount() <= fdsBefore, `open fds: ${fdsBefore} before, ${openFdCount()} after`);
+    assert.ok(Program.list().length <= progsBefore, "no program left behind");
+  },
+);
+
+test("a leaked program is unloaded after garbage collection", { skip: kernelSkip }, async () => {
+  const leak = (): number => {
+    const p = Program.load({
+      type: "socket_filter",
+      insns: RETURN_0,
+      license: "GPL",
+      name: "leaked",
+    });
+    return p.id;
+  };
+  const id = leak();
+  assert.ok(Program.list().includes(id));
+  for (let i = 0; i < 50 && Program.list().includes(id); i++) {
+    assert.ok(forceGc(), "the runtime exposes a GC (deno: --v8-flags=--expose-gc)");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.ok(!Program.list().includes(id), "finalizer closed the leaked fd");
+});
+
+test("bad input is refused before any system call", () => {
+  const cases: [string, () => unknown, RegExp][] = [
+    ["empty", () => Program.load({ type: "xdp", insns: [], license: "GPL" }), /no instructions/],
+    [
+      "too many",
+      () => Program.load({ type: "xdp", insns: new Uint8Array(8 * 1_000_001), license: "GPL" }),
+      /at most 1000000/,
+    ],
+    [
+      "odd bytes",
+      () => Program.load({ type: "xdp", insns: new Uint8Array(12), license: "GPL" }),
+      /multiple of 8/,
+    ],
+    [
+      "long license",
+      () => Program.load({ type: "xdp", insns: RETURN_0, license: "G".repeat(128) }),
+      /at most 127/,
+    ],
+    [
+      "NUL license",
+      () => Program.load({ type: "xdp", insns: RETURN_0, license: "GPL\0x" }),
+      /NUL byte at position 3/,
+    ],
+    [
+      "unknown type number",
+      () => Program.load({ type: 999, insns: RETURN_0, license: "GPL" }),
+      /does not exist/,
+    ],
+    [
+      "unknown type name",
+      () => Program.load({ type: "nope", insns: RETURN_0, license: "GPL" }),
+      /unknown program type "nope"/,
+    ],
+    [
+      "half ld_imm64",
+      () =>
+        Program.load({
+          type: "xdp",
+          insns: [{ code: 0x18, dst: 0, src: 0, off: 0, imm: 1 }, EXIT],
+          license: "GPL",
+          check: false,
+        }),
+      /instruction 0: ld_imm64 is missing its second half/,
+    ],
+    [
+      "ld_imm64 last",
+      () =>
+        Program.load({
+          type: "xdp",
+          insns: [MOV_R0_0, { code: 0x18, dst: 0, src: 0, off: 0, imm: 1 }],
+          license: "GPL",
+          check: false,
+        }),
+      /instruction 1: ld_imm64 is missing its second half/,
+    ],
+    [
+      "long name",
+      () => Program.load({ type: "xdp", insns: RETURN_0, license: "GPL", name: "a".repeat(16) }),
+      /at most 15/,
+    ],
+    [
+      "bad name",
+      () => Program.load({ type: "xdp", insns: RETURN_0, license: "GPL", name: "my-prog" }),
+      /"-" at position 2/,
+    ],
+    [
+      "bad logLevel",
+      () => Program.load({ type: "xdp", insns: RETURN_0, license: "GPL", logLevel: 99 }),
+      /logLevel 99/,
+    ],
+  ];
+  for (const [what, fn, re] of cases) {
+    assert.throws(fn, (e: unknown) => {
+      assert.ok(e instanceof RangeError || e instanceof TypeError, `${what}: ${e}`);
+      assert.match((e as Error).message, re, what);
+      return true;
+    });
+  }
+});

@@ -1,0 +1,94 @@
+/**
+ * Shared test helpers: whether the kernel can be used, fixture paths, fd accounting.
+ *
+ * Kernel tests take `{ skip: kernelSkip }`. The reason is computed once, at load time. Under
+ * `BPF_REQUIRE=1` (set by `.ci/run`) a missing capability is never a reason to skip: the tests then
+ * run and fail, so that CI cannot pass by skipping.
+ */
+import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { BpfCmd } from "../types/cmd.ts";
+import { sys } from "../lib/sys/mod.ts";
+
+function env(name: string): string | undefined {
+  const g = globalThis as { process?: { env: Record<string, string | undefined> } };
+  return g.process?.env[name];
+}
+
+/** True when `BPF_REQUIRE=1`: kernel tests must run. */
+export const bpfRequired: boolean = env("BPF_REQUIRE") === "1";
+
+function probeKernel(): string | false {
+  try {
+    // BPF_PROG_GET_NEXT_ID needs CAP_SYS_ADMIN, the privilege that loading needs here too.
+    const attr = new Uint8Array(new ArrayBuffer(16));
+    const r = sys().bpf(BpfCmd.PROG_GET_NEXT_ID, attr, 12);
+    if (r < 0 && -r !== 2) return `bpf() unavailable (errno ${-r}): run as root`;
+    return false;
+  } catch (e) {
+    return `bpf() unavailable: ${(e as Error).message}`;
+  }
+}
+
+/** Skip reason for tests that need the kernel, or `false`. Never a reason under BPF_REQUIRE=1. */
+export const kernelSkip: string | false = bpfRequired ? false : probeKernel();
+
+/** The repository root. */
+export const repoRoot: string = join(dirname(fileURLToPath(import.meta.url)), "..");
+
+/** `../shared` beside the repository (present in CI, absent in a user's clone). */
+export const sharedDir: string = join(repoRoot, "..", "shared");
+
+/** Skip reason for tests that read `../shared`, or `false`. */
+export const sharedSkip: string | false = existsSync(sharedDir)
+  ? false
+  : `../shared is absent (${sharedDir}); it exists only beside the project's CI checkout`;
+
+/** Number of open file descriptors of this process. */
+export function openFdCount(): number {
+  return readdirSync("/proc/self/fd").length;
+}
+
+/**
+ * Number of this process's open fds that refer to BPF objects (`anon_inode:bpf-prog`,
+ * `bpf-map`, `bpf_link`, …), by kind. Other fds come and go with the runtime.
+ */
+export function bpfFdCounts(): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const fd of readdirSync("/proc/self/fd")) {
+    let target: string;
+    try {
+      target = readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      continue; // closed meanwhile (the directory's own fd)
+    }
+    const m = /^anon_inode:\[?(bpf[-_a-z]*)\]?$/.exec(target);
+    if (m) counts[m[1]] = (counts[m[1]] ?? 0) + 1;
+  }
+  return counts;
+}
+
+/** Reads `/proc/self/fdinfo/<fd>` into a key → value record. */
+export function fdinfo(fd: number): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of readFileSync(`/proc/self/fdinfo/${fd}`, "utf8").split("\n")) {
+    const m = /^([a-z_]+):\s*(.*)$/.exec(line);
+    if (m) out[m[1]] = m[2];
+  }
+  return out;
+}
+
+/** Forces a full garbage collection where the runtime allows it; false when it cannot. */
+export function forceGc(): boolean {
+  const g = globalThis as { gc?: () => void; Bun?: { gc(force: boolean): void } };
+  if (g.Bun) {
+    g.Bun.gc(true);
+    return true;
+  }
+  if (typeof g.gc === "function") {
+    g.gc();
+    return true;
+  }
+  return false;
+}
