@@ -14,9 +14,10 @@ import {
 import { Attr } from "./attr.ts";
 import { BpfError, VerifierError } from "./errors.ts";
 import { FdHandle } from "./fd.ts";
-import { encodeInsns, type Insn, INSN_SIZE } from "./insn/insn.ts";
+import { decodeInsns, encodeInsns, type Insn, INSN_SIZE } from "./insn/insn.ts";
+import { disassembleLines, type DisassembleOptions } from "./insn/disasm.ts";
 import { MAX_INSNS } from "./insn/opcodes.ts";
-import { type ProgramInfo, readProgramInfo } from "./program_info.ts";
+import { type ProgramInfo, readProgramInfo, readProgramInfoArrays } from "./program_info.ts";
 import { type ProgTypeInput, progTypeLabel, resolveProgType } from "./program_types.ts";
 import { runPreloadCheck } from "./program_check.ts";
 import { alloc, cString } from "./sys/memory.ts";
@@ -63,6 +64,11 @@ export interface ProgramLoadOptions {
   ifindex?: number;
   /** BTF object fd with the program's func and line info. */
   btfFd?: number;
+  /**
+   * Attach target name (a BTF function, tracepoint or struct_ops member) for the pre-load
+   * checker, where the helpers a program may call depend on it.
+   */
+  attachTo?: string;
   /**
    * Whether to run the pre-load checker (`checkProgram`) before the kernel sees the program.
    * Default `true`.
@@ -265,10 +271,9 @@ export class Program {
     if (!Number.isInteger(logLevel) || logLevel < 0 || logLevel > 0x1f) {
       throw new RangeError(`logLevel ${logLevel} is not a combination of 1, 2, 4, 8 and 16`);
     }
-    if (options.check !== false) runPreloadCheck(type, options);
-
     const s = scratch ??= new LoadScratch();
     const count = encodeProgram(options.insns, s);
+    if (options.check !== false) runPreloadCheck(type, options);
     const license = s.license(options.license);
     const attr = s.attr.clear();
     attr.set("prog_type", type)
@@ -403,6 +408,46 @@ export class Program {
    */
   info(): ProgramInfo {
     return this.#info = readProgramInfo(this.fd);
+  }
+
+  /**
+   * The instructions as the kernel holds them after the verifier's rewrites (map fds become
+   * map ids or addresses, helper calls are resolved, some context accesses are rewritten).
+   *
+   * @example
+   * ```ts ignore
+   * prog.xlated().length; // number of slots
+   * ```
+   */
+  xlated(): Insn[] {
+    return decodeInsns(readProgramInfoArrays(this.fd, { xlated: true }).xlated!);
+  }
+
+  /**
+   * The JIT-compiled machine code of the program (empty when the JIT is off).
+   *
+   * @example
+   * ```ts ignore
+   * prog.jited().byteLength;
+   * ```
+   */
+  jited(): Uint8Array {
+    return readProgramInfoArrays(this.fd, { jited: true }).jited!;
+  }
+
+  /**
+   * The translated program, disassembled: what the kernel made of it, one numbered line per
+   * instruction (`0: r0 = 0`).
+   *
+   * @example
+   * ```ts ignore
+   * console.log(prog.dump());
+   * ```
+   */
+  dump(options: DisassembleOptions = {}): string {
+    return disassembleLines(this.xlated(), { mapIds: true, ...options })
+      .map((l) => `${String(l.index).padStart(4)}: ${l.text}`)
+      .join("\n");
   }
 
   /**

@@ -1,10 +1,62 @@
 /**
- * The pre-load check that `Program.load` runs (wired to lib/check once it lands).
+ * The pre-load check that `Program.load` runs: the program type must be registered, and the
+ * checker must find no error.
  *
  * @module
  */
+import { checkProgram } from "./check/check.ts";
+import { PreloadCheckError } from "./check/error.ts";
+import { Capability, effectiveCapabilities } from "./caps.ts";
 import type { ProgramLoadOptions } from "./program.ts";
+import { progTypeLabel } from "./program_types.ts";
+import { getProgType } from "./progtype/registry.ts";
 
-/** Runs the registry lookup and checker for a load; throws on findings. */
-export function runPreloadCheck(_type: number, _options: ProgramLoadOptions): void {
+let capabilities: { bpf: boolean; perfmon: boolean; sysAdmin: boolean } | undefined | null = null;
+
+/** This process's BPF-relevant capabilities, read once; `undefined` where /proc is unreadable. */
+function loaderCapabilities(): { bpf: boolean; perfmon: boolean; sysAdmin: boolean } | undefined {
+  if (capabilities === null) {
+    const caps = effectiveCapabilities();
+    const has = (c: number) => caps !== undefined && ((caps >> BigInt(c)) & 1n) === 1n;
+    capabilities = caps === undefined ? undefined : {
+      bpf: has(Capability.BPF),
+      perfmon: has(Capability.PERFMON),
+      sysAdmin: has(Capability.SYS_ADMIN),
+    };
+  }
+  return capabilities;
+}
+
+/**
+ * Looks the type up in the program-type registry and runs `checkProgram()` with the load's
+ * license, attach type, flags and the process's capabilities.
+ *
+ * @throws {RangeError} when the registry has no such type (the kernel's `find_prog_type()` fails).
+ * @throws {PreloadCheckError} when the checker finds an error.
+ * @example
+ * ```ts ignore
+ * runPreloadCheck(1, { type: 1, insns, license: "GPL" });
+ * ```
+ */
+export function runPreloadCheck(type: number, options: ProgramLoadOptions): void {
+  if (getProgType(type) === undefined) {
+    throw new RangeError(
+      `program type ${progTypeLabel(type)} (${type}) is not in the program-type registry ` +
+        `(register it with registerProgType(), or load with check: false)`,
+    );
+  }
+  const findings = checkProgram({
+    type,
+    insns: options.insns,
+    license: options.license,
+    expectedAttachType: options.expectedAttachType,
+    flags: options.flags,
+    capabilities: loaderCapabilities(),
+    attachTo: options.attachTo,
+  });
+  for (const f of findings) {
+    if (f.severity === "error") {
+      throw new PreloadCheckError(findings, options.insns, progTypeLabel(type));
+    }
+  }
 }

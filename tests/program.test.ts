@@ -288,3 +288,19 @@ test("bad input is refused before any system call", () => {
     });
   }
 });
+
+test("xlated(), jited() and dump() show what the kernel made of the program", {
+  skip: kernelSkip,
+}, () => {
+  using prog = Program.load({
+    type: "socket_filter",
+    insns: [{ code: 0xb7, dst: 0, src: 0, off: 0, imm: 7 }, EXIT],
+    license: "GPL",
+  });
+  const xlated = prog.xlated();
+  assert.deepEqual(xlated, [{ code: 0xb7, dst: 0, src: 0, off: 0, imm: 7 }, EXIT]);
+  assert.ok(prog.jited().byteLength > 0, "the JIT is on in this kernel");
+  assert.equal(prog.jited().byteLength, prog.info().jitedProgLen);
+  assert.equal(prog.dump(), "   0: r0 = 7\n   1: exit");
+  assert.equal(prog.dump({ syntax: "classic" }), "   0: mov %r0, 7\n   1: exit");
+});

@@ -37,6 +37,12 @@ export const INSN_SIZE = 8;
 /**
  * Encodes instructions into little-endian `bpf_insn` bytes, as the kernel and llvm expect.
  *
+ * Every field is range-checked: `code` 0–255, `dst` and `src` 0–15, `off` a signed 16-bit
+ * integer, `imm` a 32-bit integer (-2^31 to 2^32-1; values from 2^31 are stored as their two's
+ * complement). Whether the fields make a valid instruction is `insnError`'s question.
+ *
+ * @throws {RangeError} naming the instruction index and field that is out of range, or when `out`
+ * is too small.
  * @example
  * ```ts
  * import { encodeInsns } from "@tsbpf/core";
@@ -47,18 +53,51 @@ export const INSN_SIZE = 8;
 export function encodeInsns(insns: readonly Insn[], out?: Uint8Array): Uint8Array {
   const bytes = out ?? new Uint8Array(new ArrayBuffer(insns.length * INSN_SIZE));
   if (bytes.length < insns.length * INSN_SIZE) {
-    throw new RangeError(`output buffer holds ${bytes.length} bytes, need ${insns.length * INSN_SIZE}`);
+    throw new RangeError(
+      `output buffer holds ${bytes.length} bytes, need ${insns.length * INSN_SIZE}`,
+    );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (let i = 0; i < insns.length; i++) {
     const insn = insns[i];
+    if (insn === null || typeof insn !== "object") {
+      throw new TypeError(`instruction ${i}: ${String(insn)} is not an instruction object`);
+    }
+    const { code, dst, src, off, imm } = insn;
+    if (
+      !((code & 0xff) === code && (dst & 0xf) === dst && (src & 0xf) === src &&
+        (off << 16 >> 16) === off &&
+        ((imm | 0) === imm || (imm >>> 0) === imm))
+    ) {
+      throw new RangeError(`instruction ${i}: ${badField(insn)}`);
+    }
     const o = i * INSN_SIZE;
-    view.setUint8(o, insn.code);
-    view.setUint8(o + 1, (insn.dst & 0x0f) | ((insn.src & 0x0f) << 4));
-    view.setInt16(o + 2, insn.off, true);
-    view.setInt32(o + 4, insn.imm, true);
+    view.setUint8(o, code);
+    view.setUint8(o + 1, dst | (src << 4));
+    view.setInt16(o + 2, off, true);
+    view.setInt32(o + 4, imm | 0, true);
   }
   return bytes;
+}
+
+function badField(insn: Insn): string {
+  if (insn === null || typeof insn !== "object") {
+    return `${String(insn)} is not an instruction object`;
+  }
+  const { code, dst, src, off, imm } = insn;
+  if (!Number.isInteger(code) || code < 0 || code > 0xff) {
+    return `code ${code} is not a byte (0-255)`;
+  }
+  if (!Number.isInteger(dst) || dst < 0 || dst > 15) {
+    return `dst ${dst} is not a 4-bit register number (0-15)`;
+  }
+  if (!Number.isInteger(src) || src < 0 || src > 15) {
+    return `src ${src} is not a 4-bit register number (0-15)`;
+  }
+  if (!Number.isInteger(off) || off < -0x8000 || off > 0x7fff) {
+    return `off ${off} is not a signed 16-bit integer`;
+  }
+  return `imm ${imm} is not a 32-bit integer (-2^31..2^32-1)`;
 }
 
 /**
@@ -74,7 +113,9 @@ export function encodeInsns(insns: readonly Insn[], out?: Uint8Array): Uint8Arra
 export function decodeInsns(bytes: Uint8Array): Insn[] {
   if (bytes.length % INSN_SIZE !== 0) {
     throw new RangeError(
-      `instruction bytes must be a multiple of ${INSN_SIZE}, got ${bytes.length} (${bytes.length % INSN_SIZE} trailing bytes at offset ${bytes.length - (bytes.length % INSN_SIZE)})`,
+      `instruction bytes must be a multiple of ${INSN_SIZE}, got ${bytes.length} (${
+        bytes.length % INSN_SIZE
+      } trailing bytes at offset ${bytes.length - (bytes.length % INSN_SIZE)})`,
     );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -165,7 +165,7 @@ export const MAY_GOTO = 0;
 export const ADDR_SPACE_CAST = 1;
 
 /** Register index of the frame pointer (read only). */
-export const R10: 10 = 10;
+export const R10 = 10;
 /** Maximum number of instruction slots in one program (`BPF_COMPLEXITY_LIMIT_INSNS`). */
 export const MAX_INSNS = 1_000_000;
 

@@ -5,7 +5,7 @@
  */
 import { createBunSys } from "./bun.ts";
 import { createDenoSys } from "./deno.ts";
-import { type Sys, SYSCALL_NUMBERS } from "./types.ts";
+import { type Sys, SYSCALL_NUMBERS, type SyscallNumbers } from "./types.ts";
 
 export type { Sys, SyscallNumbers } from "./types.ts";
 export { SYSCALL_NUMBERS } from "./types.ts";
@@ -31,14 +31,36 @@ export class UnsupportedPlatformError extends Error {
 
 let backend: Sys | undefined;
 
-interface RuntimeGlobals {
+/** The globals that decide which backend serves this process. */
+export interface RuntimeGlobals {
+  /** Deno's namespace, when running in Deno. */
   Deno?: { build: { os: string; arch: string } };
+  /** Bun's namespace, when running in Bun. */
   Bun?: unknown;
+  /** Node-compatible `process`, present in Bun (and Node). */
   process?: { platform: string; arch: string };
 }
 
-function detect(): Sys {
-  const g = globalThis as RuntimeGlobals;
+/** Which backend {@link selectBackend} picked, and for which syscall numbers. */
+export interface BackendChoice {
+  /** `"deno"` or `"bun"`. */
+  runtime: "deno" | "bun";
+  /** Syscall numbers of the architecture. */
+  nr: SyscallNumbers;
+}
+
+/**
+ * Decides which backend fits the given runtime globals, without opening anything.
+ *
+ * @throws {UnsupportedPlatformError} outside Deno and Bun, off Linux, or on an unknown
+ *   architecture.
+ * @example
+ * ```ts
+ * import { selectBackend } from "@tsbpf/core";
+ * selectBackend({ Deno: { build: { os: "linux", arch: "x86_64" } } }).nr.bpf; // 321
+ * ```
+ */
+export function selectBackend(g: RuntimeGlobals): BackendChoice {
   let os: string;
   let arch: string;
   let runtime: "deno" | "bun";
@@ -63,7 +85,11 @@ function detect(): Sys {
   if (arch !== "x86_64" && arch !== "aarch64") {
     throw new UnsupportedPlatformError(`no syscall numbers for architecture ${arch}`);
   }
-  const nr = SYSCALL_NUMBERS[arch];
+  return { runtime, nr: SYSCALL_NUMBERS[arch] };
+}
+
+function detect(): Sys {
+  const { runtime, nr } = selectBackend(globalThis as RuntimeGlobals);
   return runtime === "bun" ? createBunSys(nr) : createDenoSys(nr);
 }
 

@@ -1,0 +1,57 @@
+/**
+ * The checker's input and output.
+ *
+ * @module
+ */
+import type { Insn } from "../insn/insn.ts";
+import type { KernelConfig } from "../progtype/kconfig.ts";
+
+/**
+ * One problem found in a program before load.
+ *
+ * @example
+ * ```ts
+ * import type { Finding } from "@tsbpf/core/check";
+ * const f: Finding = { index: 3, code: "div-by-zero", message: "div by zero", severity: "error" };
+ * ```
+ */
+export interface Finding {
+  /** Instruction (slot) index; `-1` for findings about the program as a whole. */
+  index: number;
+  /** Stable machine-readable code, e.g. `"helper-unavailable"`, `"invalid-shift"`. */
+  code: string;
+  /** What is wrong, in the kernel verifier's words where it has some. */
+  message: string;
+  /** `"error"`: the kernel would refuse the program; `"warning"`: it may load but is suspect. */
+  severity: "error" | "warning";
+}
+
+/**
+ * What {@link checkProgram} checks.
+ *
+ * @example
+ * ```ts
+ * import type { CheckOptions } from "@tsbpf/core/check";
+ * const o: CheckOptions = { type: "xdp", insns: [], license: "GPL" };
+ * ```
+ */
+export interface CheckOptions {
+  /** Program type: number or name (`"socket_filter"`), looked up in the program-type registry. */
+  type: number | string;
+  /** Instructions, or little-endian `bpf_insn` bytes. */
+  insns: readonly Insn[] | Uint8Array;
+  /** License string, as given to the kernel. */
+  license: string;
+  /** `expected_attach_type`. */
+  expectedAttachType?: number;
+  /** Whether the loader has `CAP_BPF` and `CAP_PERFMON` (root does). Default `true`. */
+  privileged?: boolean;
+  /** Finer-grained capabilities, overriding `privileged` for each one given (see `LoadContext`). */
+  capabilities?: { bpf?: boolean; perfmon?: boolean; sysAdmin?: boolean };
+  /** `prog_flags` (`BPF_F_SLEEPABLE` = 16 matters here). */
+  flags?: number;
+  /** Attach target name, for types whose helpers depend on it (see `LoadContext.attachTo`). */
+  attachTo?: string;
+  /** Kernel configuration to assume (default: everything on). */
+  kernelConfig?: KernelConfig;
+}
