@@ -116,3 +116,5 @@ export {
   PreloadCheckError,
 } from "./lib/check/mod.ts";
 export { Capability, effectiveCapabilities, isBpfPrivileged } from "./lib/caps.ts";
+export * from "./lib/map/mod.ts";
+export * from "./lib/codec/mod.ts";

@@ -45,28 +45,44 @@ export class Attr {
     return f;
   }
 
-  /** Writes an integer field (u8, u16, u32, s32 or u64/ptr). */
+  /**
+   * Writes an integer field (u8, u16, u32, s32 or u64/ptr).
+   *
+   * @throws {RangeError} when the value is not an integer that fits the field.
+   */
   set(name: string, value: number | bigint): this {
     const f = this.#field(name);
     const o = f.offset;
+    if (f.size === 8) {
+      const v = BigInt(value);
+      if (v < 0n || v > 0xffff_ffff_ffff_ffffn) this.#outOfRange(name, value, "u64");
+      this.view.setBigUint64(o, v, true);
+      return this;
+    }
+    const v = Number(value);
+    const [min, max] = f.kind === "s32"
+      ? [-0x8000_0000, 0x7fff_ffff]
+      : [0, f.size === 1 ? 0xff : f.size === 2 ? 0xffff : 0xffff_ffff];
+    if (!Number.isInteger(v) || v < min || v > max) this.#outOfRange(name, value, f.kind);
     switch (f.size) {
       case 1:
-        this.view.setUint8(o, Number(value));
+        this.view.setUint8(o, v);
         break;
       case 2:
-        this.view.setUint16(o, Number(value), true);
+        this.view.setUint16(o, v, true);
         break;
       case 4:
-        if (f.kind === "s32") this.view.setInt32(o, Number(value), true);
-        else this.view.setUint32(o, Number(value) >>> 0, true);
-        break;
-      case 8:
-        this.view.setBigUint64(o, BigInt.asUintN(64, BigInt(value)), true);
+        if (f.kind === "s32") this.view.setInt32(o, v, true);
+        else this.view.setUint32(o, v, true);
         break;
       default:
         throw new RangeError(`${this.layout.name}.${name} is ${f.size} bytes, not an integer`);
     }
     return this;
+  }
+
+  #outOfRange(name: string, value: number | bigint, kind: string): never {
+    throw new RangeError(`${this.layout.name}.${name} (${kind}) cannot hold ${value}`);
   }
 
   /** Writes a 64-bit field (an address, or a u64). */
@@ -85,7 +101,12 @@ export class Attr {
     return this;
   }
 
-  /** Reads an integer field; 64-bit fields come back as bigint. */
+  /**
+   * Reads an integer field as a number. A 64-bit field above 2^53 cannot be a number exactly:
+   * read those with {@link Attr.getU64}.
+   *
+   * @throws {RangeError} for a 64-bit value above `Number.MAX_SAFE_INTEGER`.
+   */
   get(name: string): number {
     const f = this.#field(name);
     switch (f.size) {
@@ -97,8 +118,13 @@ export class Attr {
         return f.kind === "s32"
           ? this.view.getInt32(f.offset, true)
           : this.view.getUint32(f.offset, true);
-      case 8:
-        return Number(this.view.getBigUint64(f.offset, true));
+      case 8: {
+        const v = this.view.getBigUint64(f.offset, true);
+        if (v > BigInt(Number.MAX_SAFE_INTEGER)) {
+          throw new RangeError(`${this.layout.name}.${name} is ${v}: read it with getU64()`);
+        }
+        return Number(v);
+      }
       default:
         throw new RangeError(`${this.layout.name}.${name} is ${f.size} bytes, not an integer`);
     }

@@ -6,12 +6,20 @@
 import { bpfCmdName } from "../types/cmd.ts";
 import { ERRNO_MESSAGES, errnoName } from "../types/errno.ts";
 
+/** Hints for one command's errno, before the general ones. */
+const COMMAND_HINTS: Readonly<Record<string, string>> = {
+  "BPF_PROG_LOAD:ENOSPC": "the log buffer was too small",
+  "BPF_PROG_TEST_RUN:ENOSPC": "the output is larger than the data_out or ctx_out buffer",
+  "BPF_MAP_CREATE:EINVAL": "the kernel refused the map's type, sizes or flags",
+  "BPF_OBJ_PIN:EPERM": "the path is not inside a bpf filesystem",
+  "BPF_OBJ_GET:EPERM": "the path is not inside a bpf filesystem",
+};
+
 const HINTS: Readonly<Record<string, string>> = {
   EPERM:
     "the process needs CAP_BPF and CAP_SYS_ADMIN (or CAP_PERFMON/CAP_NET_ADMIN for some types), or root",
   EACCES: "the kernel denied access (privileges, or a verifier refusal)",
   E2BIG: "a size in the request is larger than this kernel accepts",
-  ENOSPC: "the log buffer was too small",
   EFAULT: "the kernel could not read or write a buffer it was given",
   EBADF: "the file descriptor is not open, or not a BPF object",
   ENOENT: "no such object",
@@ -44,7 +52,7 @@ export class BpfError extends Error {
     const cmd = typeof command === "number" ? bpfCmdName(command) : command;
     const name = errnoName(errno);
     const text = ERRNO_MESSAGES[errno] ?? "unknown error";
-    const hint = HINTS[name];
+    const hint = COMMAND_HINTS[`${cmd}:${name}`] ?? HINTS[name];
     super(
       `${cmd} failed: ${name} (${errno}, ${text})` + (detail ? `: ${detail}` : "") +
         (hint ? ` — ${hint}` : ""),
@@ -67,7 +75,7 @@ const TAIL_LINES = 12;
  * ```ts
  * import { VerifierError } from "@tsbpf/core";
  * const e = new VerifierError(13, "0: (95) exit\nR0 !read_ok\nprocessed 1 insns\n");
- * e.tail; // ["0: (95) exit", "R0 !read_ok", "processed 1 insns"]
+ * e.tail; // ["0: (95) exit", "R0 !read_ok"]
  * ```
  */
 export class VerifierError extends BpfError {
@@ -94,8 +102,8 @@ export class VerifierError extends BpfError {
 }
 
 /**
- * The last lines of a verifier log that say why it failed: trailing blank lines dropped, at most
- * a dozen lines.
+ * The last lines of a verifier log that say why it failed: blank lines and the trailing statistics
+ * (`processed N insns …`, `verification time …`) dropped, at most a dozen lines.
  *
  * @example
  * ```ts
@@ -105,5 +113,11 @@ export class VerifierError extends BpfError {
  */
 export function meaningfulTail(log: string, maxLines = TAIL_LINES): string[] {
   const lines = log.split("\n").map((l) => l.trimEnd()).filter((l) => l !== "");
+  // The statistics the kernel appends say nothing about why it refused.
+  while (lines.length > 1 && STATS_LINE.test(lines[lines.length - 1])) lines.pop();
   return lines.slice(-maxLines);
 }
+
+/** Lines of `BPF_LOG_STATS` output at the end of a verifier log. */
+const STATS_LINE =
+  /^(processed \d+ insns|verification time \d+ usec|stack depth |insn \d+ cannot be patched)/;

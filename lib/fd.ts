@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { readlinkSync } from "node:fs";
 import { sys } from "./sys/mod.ts";
 
 interface Held {
@@ -74,4 +75,34 @@ export class FdHandle {
   [Symbol.dispose](): void {
     this.close();
   }
+}
+
+/**
+ * What kind of BPF object an fd of this process refers to, from `/proc/self/fd`: `"prog"`,
+ * `"map"`, `"link"`, `"btf"`, another anon-inode name, or `undefined` when it is not an
+ * anonymous inode (or /proc cannot be read).
+ *
+ * @example
+ * ```ts ignore
+ * import { bpfObjectKind } from "@tsbpf/core";
+ * bpfObjectKind(prog.fd); // "prog"
+ * ```
+ */
+export function bpfObjectKind(fd: number): string | undefined {
+  let target: string;
+  try {
+    target = readlinkSync(`/proc/self/fd/${fd}`);
+  } catch {
+    return undefined;
+  }
+  const m = /^anon_inode:\[?([^\]]+)\]?$/.exec(target);
+  if (!m) return undefined;
+  const name = m[1];
+  return name === "bpf-prog"
+    ? "prog"
+    : name === "bpf-map"
+    ? "map"
+    : name === "bpf_link"
+    ? "link"
+    : name;
 }

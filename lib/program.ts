@@ -13,7 +13,7 @@ import {
 } from "../types/attr.ts";
 import { Attr } from "./attr.ts";
 import { BpfError, VerifierError } from "./errors.ts";
-import { FdHandle } from "./fd.ts";
+import { bpfObjectKind, FdHandle } from "./fd.ts";
 import { decodeInsns, encodeInsns, type Insn, INSN_SIZE } from "./insn/insn.ts";
 import { disassembleLines, type DisassembleOptions } from "./insn/disasm.ts";
 import { MAX_INSNS } from "./insn/opcodes.ts";
@@ -26,6 +26,10 @@ import { openPinned, pinFd, unpinPath } from "./pin.ts";
 
 /** Kernel limit of a log buffer (`UINT_MAX >> 2`). */
 const MAX_LOG_SIZE = 0x3fffffff;
+/** Smallest log buffer the kernel accepts. */
+const MIN_LOG_SIZE = 128;
+/** `BPF_LOG_MASK`: the log levels userspace may ask for. */
+const LOG_LEVEL_MASK = 0xf;
 /** First log buffer tried when a load fails without one. */
 const DEFAULT_LOG_SIZE = 64 * 1024;
 /** `BPF_OBJ_NAME_LEN` − 1. */
@@ -268,8 +272,19 @@ export class Program {
     validateLicense(options.license);
     if (options.name !== undefined) validateObjectName(options.name);
     const logLevel = options.logLevel ?? 0;
-    if (!Number.isInteger(logLevel) || logLevel < 0 || logLevel > 0x1f) {
-      throw new RangeError(`logLevel ${logLevel} is not a combination of 1, 2, 4, 8 and 16`);
+    if (!Number.isInteger(logLevel) || logLevel < 0 || (logLevel & ~LOG_LEVEL_MASK) !== 0) {
+      throw new RangeError(
+        `logLevel ${logLevel} is not a combination of 1 (normal), 2 (verbose), 4 (statistics) and 8 (fixed buffer)`,
+      );
+    }
+    if (
+      options.logSize !== undefined &&
+      (!Number.isInteger(options.logSize) || options.logSize < MIN_LOG_SIZE ||
+        options.logSize > MAX_LOG_SIZE)
+    ) {
+      throw new RangeError(
+        `logSize ${options.logSize} is outside the kernel's range ${MIN_LOG_SIZE}..${MAX_LOG_SIZE}`,
+      );
     }
     const s = scratch ??= new LoadScratch();
     const count = encodeProgram(options.insns, s);
@@ -316,10 +331,24 @@ export class Program {
     const attr = new Attr(GET_FD_BY_ID_ATTR).set("prog_id", id);
     const fd = sys().bpf(BpfCmd.PROG_GET_FD_BY_ID, attr.bytes, attr.size);
     if (fd < 0) throw new BpfError(BpfCmd.PROG_GET_FD_BY_ID, -fd, `program id ${id}`);
-    const info = readProgramInfo(fd);
-    const prog = new Program(fd, info.type);
-    prog.#info = info;
-    return prog;
+    return Program.#adopt(fd, `program id ${id}`);
+  }
+
+  /** Wraps an fd just opened (by id or pin), closing it if it is not a usable program. */
+  static #adopt(fd: number, what: string): Program {
+    try {
+      const kind = bpfObjectKind(fd);
+      if (kind !== undefined && kind !== "prog") {
+        throw new TypeError(`${what} is a BPF ${kind}, not a program`);
+      }
+      const info = readProgramInfo(fd);
+      const prog = new Program(fd, info.type);
+      prog.#info = info;
+      return prog;
+    } catch (e) {
+      sys().close(fd);
+      throw e;
+    }
   }
 
   /**
@@ -332,16 +361,7 @@ export class Program {
    * ```
    */
   static fromPin(path: string): Program {
-    const fd = openPinned(path);
-    try {
-      const info = readProgramInfo(fd);
-      const prog = new Program(fd, info.type);
-      prog.#info = info;
-      return prog;
-    } catch (e) {
-      sys().close(fd);
-      throw e;
-    }
+    return Program.#adopt(openPinned(path), path);
   }
 
   /**
@@ -502,7 +522,14 @@ export class Program {
     if (options.cpu !== undefined) attr.set("cpu", options.cpu);
     if (options.batchSize !== undefined) attr.set("batch_size", options.batchSize);
     const r = s.bpf(BpfCmd.PROG_TEST_RUN, attr.bytes, attr.size, arena);
-    if (r < 0) throw new BpfError(BpfCmd.PROG_TEST_RUN, -r, `${this.typeName} program`);
+    if (r < 0) {
+      const needed = -r === 28 /* ENOSPC */
+        ? ` (the program wrote ${attr.get("data_size_out")} bytes of data, ${
+          attr.get("ctx_size_out")
+        } of context; raise dataOutSize or ctxOutSize)`
+        : "";
+      throw new BpfError(BpfCmd.PROG_TEST_RUN, -r, `${this.typeName} program${needed}`);
+    }
     const result: TestRunResult = {
       retval: attr.get("retval"),
       duration: attr.get("duration"),
@@ -556,7 +583,7 @@ function loadWithLog(
   keepLogOnSuccess: boolean,
 ): Program {
   const s = sys();
-  let size = Math.min(Math.max(firstSize, 1024), MAX_LOG_SIZE);
+  let size = firstSize;
   for (;;) {
     const log = alloc(size);
     attr.set("log_level", logLevel).set("log_size", size).setU64("log_buf", s.addressOf(log));

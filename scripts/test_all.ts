@@ -33,7 +33,8 @@ async function run(
     args,
     stdout: "piped",
     stderr: "piped",
-    env: { NO_COLOR: "1", FORCE_COLOR: "0" },
+    // Deno treats any FORCE_COLOR as "force colour", even over NO_COLOR: set only NO_COLOR.
+    env: { NO_COLOR: "1" },
   }).spawn();
   const decoder = new TextDecoder();
   let text = "";
@@ -51,12 +52,18 @@ async function run(
   return { ...parse(label, text), text, code: status.code };
 }
 
-function parse(label: string, text: string): Counts {
+function parse(label: string, raw: string): Counts {
+  // Colour codes, should any runner add them anyway, would hide the summary.
+  // deno-lint-ignore no-control-regex
+  const text = raw.replace(/\x1b\[[0-9;]*m/g, "");
   if (label === "deno") {
     // "ok | 5 passed (1 step) | 0 failed | 2 ignored (1 step) (68ms)"
-    const m =
-      /(?:ok|FAILED) \| (\d+) passed(?: \([^)]*\))? \| (\d+) failed(?: \([^)]*\))?(?: \| (\d+) ignored)?/
-        .exec(text);
+    const summaries = [
+      ...text.matchAll(
+        /^(?:ok|FAILED) \| (\d+) passed(?: \([^)]*\))? \| (\d+) failed(?: \([^)]*\))?(?: \| (\d+) ignored)?/gm,
+      ),
+    ];
+    const m = summaries.at(-1);
     if (!m) return { passed: 0, failed: 1, skipped: 0 };
     return { passed: +m[1], failed: +m[2], skipped: +(m[3] ?? 0) };
   }

@@ -1,0 +1,179 @@
+/**
+ * `BatchReader`: a preallocated cursor over `BPF_MAP_LOOKUP_BATCH` (or
+ * `BPF_MAP_LOOKUP_AND_DELETE_BATCH`), reading a map chunk by chunk into fixed buffers with no
+ * allocation per call.
+ *
+ * @module
+ */
+import { MAP_BATCH_ATTR } from "../../types/attr.ts";
+import { BpfCmd } from "../../types/cmd.ts";
+import { BpfError } from "../errors.ts";
+import { alloc } from "../sys/memory.ts";
+import { sys } from "../sys/mod.ts";
+import type { Sys } from "../sys/types.ts";
+
+const ENOENT = 2;
+const ENOSPC = 28;
+
+const F = MAP_BATCH_ATTR.fields;
+const OFF_IN = F.in_batch.offset;
+const OFF_OUT = F.out_batch.offset;
+const OFF_KEYS = F.keys.offset;
+const OFF_VALUES = F.values.offset;
+const OFF_COUNT = F.count.offset;
+const OFF_FD = F.map_fd.offset;
+const OFF_ELEM_FLAGS = F.elem_flags.offset;
+const ATTR_SIZE = MAP_BATCH_ATTR.size;
+
+/** What a {@link BatchReader} needs from its map. */
+export interface BatchSource {
+  /** The map's fd; throws once the map is closed. */
+  readonly fd: number;
+  /** Key size in bytes. */
+  readonly keySize: number;
+  /** Bytes of one entry's value as the kernel copies it (all CPUs for per-CPU maps). */
+  readonly valueBytes: number;
+  /** For messages. */
+  readonly label: string;
+}
+
+/**
+ * Reads a map with `BPF_MAP_LOOKUP_BATCH` (or `BPF_MAP_LOOKUP_AND_DELETE_BATCH`, with
+ * `drain: true`) into preallocated `keys`/`values` buffers. Each {@link BatchReader.next} fetches
+ * up to `capacity` entries; the cursor is the kernel's (a bucket index for hash maps, so
+ * concurrent deletes never make it restart). Get one from `BpfMap.batchReader()`.
+ *
+ * @example
+ * ```ts ignore
+ * const reader = map.batchReader(1024);
+ * for (let n = reader.next(); n > 0; n = reader.next()) {
+ *   const keys = new Uint32Array(reader.keys.buffer, 0, n);
+ * }
+ * ```
+ */
+export class BatchReader {
+  readonly #src: BatchSource;
+  readonly #s: Sys;
+  readonly #cmd: number;
+  readonly #attr: Uint8Array<ArrayBuffer>;
+  readonly #view: DataView;
+  readonly #tokIn: Uint8Array<ArrayBuffer>;
+  readonly #tokOut: Uint8Array<ArrayBuffer>;
+  readonly #tokInAddr: bigint;
+  #keys: Uint8Array<ArrayBuffer>;
+  #values: Uint8Array<ArrayBuffer>;
+  #capacity: number;
+  #count = 0;
+  #done = false;
+  #started = false;
+
+  /** Allocates buffers for `capacity` entries. Prefer `BpfMap.batchReader()`. */
+  constructor(source: BatchSource, capacity: number, drain = false) {
+    if (!Number.isInteger(capacity) || capacity < 1) {
+      throw new RangeError(`batch capacity must be a positive integer, got ${capacity}`);
+    }
+    this.#src = source;
+    this.#s = sys();
+    this.#cmd = drain ? BpfCmd.MAP_LOOKUP_AND_DELETE_BATCH : BpfCmd.MAP_LOOKUP_BATCH;
+    this.#attr = alloc(ATTR_SIZE);
+    this.#view = new DataView(this.#attr.buffer);
+    // The cursor is a u32 bucket index for hash maps and a key for the generic implementation.
+    const tok = Math.max(8, Math.ceil(source.keySize / 8) * 8);
+    this.#tokIn = alloc(tok);
+    this.#tokOut = alloc(tok);
+    this.#tokInAddr = this.#s.addressOf(this.#tokIn);
+    this.#capacity = capacity;
+    this.#keys = alloc(Math.max(1, capacity * source.keySize));
+    this.#values = alloc(Math.max(1, capacity * source.valueBytes));
+    this.#bind();
+  }
+
+  /** Touches every page once, so that the kernel's first copy into them takes no page faults. */
+  static #prefault(buf: Uint8Array): void {
+    for (let i = 0; i < buf.length; i += 4096) buf[i] = 0;
+  }
+
+  #bind(): void {
+    BatchReader.#prefault(this.#keys);
+    BatchReader.#prefault(this.#values);
+    const v = this.#view;
+    v.setBigUint64(OFF_OUT, this.#s.addressOf(this.#tokOut), true);
+    v.setBigUint64(OFF_KEYS, this.#s.addressOf(this.#keys), true);
+    v.setBigUint64(OFF_VALUES, this.#s.addressOf(this.#values), true);
+    v.setBigUint64(OFF_ELEM_FLAGS, 0n, true);
+  }
+
+  /** Keys of the last chunk: `count × keySize` bytes at the start. */
+  get keys(): Uint8Array<ArrayBuffer> {
+    return this.#keys;
+  }
+
+  /** Values of the last chunk: `count × valueBytes` bytes at the start. */
+  get values(): Uint8Array<ArrayBuffer> {
+    return this.#values;
+  }
+
+  /** Entries in the last chunk. */
+  get count(): number {
+    return this.#count;
+  }
+
+  /** Whether the end of the map was reached. */
+  get done(): boolean {
+    return this.#done;
+  }
+
+  /** Entries the buffers hold (grows when a hash bucket does not fit). */
+  get capacity(): number {
+    return this.#capacity;
+  }
+
+  /** Starts again from the beginning of the map. */
+  reset(): void {
+    this.#done = false;
+    this.#started = false;
+    this.#count = 0;
+  }
+
+  /**
+   * Fetches the next chunk into {@link BatchReader.keys} / {@link BatchReader.values}. Returns the
+   * number of entries (0 once the map is exhausted).
+   *
+   * @throws {BpfError} when the kernel refuses (e.g. `ENOTSUPP` for a map type without batch ops).
+   */
+  next(): number {
+    if (this.#done) return (this.#count = 0);
+    const v = this.#view;
+    const fd = this.#src.fd;
+    for (;;) {
+      v.setUint32(OFF_FD, fd, true);
+      v.setUint32(OFF_COUNT, this.#capacity, true);
+      v.setBigUint64(OFF_IN, this.#started ? this.#tokInAddr : 0n, true);
+      const r = this.#s.bpf(this.#cmd, this.#attr, ATTR_SIZE);
+      const n = v.getUint32(OFF_COUNT, true);
+      if (r < 0) {
+        if (r === -ENOENT) {
+          this.#done = true;
+          return (this.#count = n);
+        }
+        if (r === -ENOSPC && n === 0) {
+          // One hash bucket holds more entries than the buffers: grow and retry.
+          this.#grow(this.#capacity * 2);
+          continue;
+        }
+        throw new BpfError(this.#cmd, -r, this.#src.label);
+      }
+      this.#tokIn.set(this.#tokOut);
+      this.#started = true;
+      if (n === 0) this.#done = true;
+      return (this.#count = n);
+    }
+  }
+
+  #grow(capacity: number): void {
+    this.#capacity = capacity;
+    this.#keys = alloc(capacity * this.#src.keySize);
+    this.#values = alloc(capacity * this.#src.valueBytes);
+    this.#bind();
+  }
+}

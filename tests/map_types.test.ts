@@ -1,0 +1,184 @@
+/**
+ * The map type table against the running kernel: every standalone type is created, every
+ * operation the table refuses is refused by the kernel with the table's errno (raw syscall) and
+ * by BpfMap with a MapOpNotSupportedError before any syscall; every operation the table allows is
+ * not answered with "not supported".
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  BpfMap,
+  MAP_OPS,
+  MAP_TYPES,
+  type MapOp,
+  MapOpNotSupportedError,
+  mapTypeInfo,
+  resolveMapType,
+} from "../lib/map/mod.ts";
+import { MAP_BATCH_ATTR, MAP_LOOKUP_ELEM_ATTR } from "../types/attr.ts";
+import { BpfCmd } from "../types/cmd.ts";
+import { errnoName } from "../types/errno.ts";
+import { MapType } from "../types/map_type.ts";
+import { alloc, retain } from "../lib/sys/memory.ts";
+import { sys } from "../lib/sys/mod.ts";
+import { kernelSkip, openFdCount } from "./util.ts";
+import { CREATE_PARAMS, mapIds } from "./map_helpers.ts";
+
+const CMD: Record<MapOp, number> = {
+  lookup: BpfCmd.MAP_LOOKUP_ELEM,
+  update: BpfCmd.MAP_UPDATE_ELEM,
+  delete: BpfCmd.MAP_DELETE_ELEM,
+  getNextKey: BpfCmd.MAP_GET_NEXT_KEY,
+  lookupAndDelete: BpfCmd.MAP_LOOKUP_AND_DELETE_ELEM,
+  lookupBatch: BpfCmd.MAP_LOOKUP_BATCH,
+  lookupAndDeleteBatch: BpfCmd.MAP_LOOKUP_AND_DELETE_BATCH,
+  updateBatch: BpfCmd.MAP_UPDATE_BATCH,
+  deleteBatch: BpfCmd.MAP_DELETE_BATCH,
+  freeze: BpfCmd.MAP_FREEZE,
+};
+
+/** Runs one operation with zeroed arguments straight through bpf(2); returns 0 or the errno. */
+function rawOp(map: BpfMap, op: MapOp): number {
+  const s = sys();
+  const keys = alloc(64);
+  const values = alloc(Math.max(64, map.valueSize * map.cpus * 2 + 16));
+  const token = alloc(64);
+  if (
+    op === "lookupBatch" || op === "lookupAndDeleteBatch" || op === "updateBatch" ||
+    op === "deleteBatch"
+  ) {
+    const f = MAP_BATCH_ATTR.fields;
+    const attr = alloc(MAP_BATCH_ATTR.size);
+    const v = new DataView(attr.buffer);
+    v.setBigUint64(f.out_batch.offset, s.addressOf(token), true);
+    v.setBigUint64(f.keys.offset, s.addressOf(keys), true);
+    v.setBigUint64(f.values.offset, s.addressOf(values), true);
+    v.setUint32(f.count.offset, 1, true);
+    v.setUint32(f.map_fd.offset, map.fd, true);
+    const r = s.bpf(CMD[op], attr, MAP_BATCH_ATTR.size, keys, values);
+    retain(token);
+    return r < 0 ? -r : 0;
+  }
+  const f = MAP_LOOKUP_ELEM_ATTR.fields;
+  const attr = alloc(32);
+  const v = new DataView(attr.buffer);
+  v.setUint32(f.map_fd.offset, map.fd, true);
+  if (op !== "getNextKey" && map.keySize > 0) v.setBigUint64(f.key.offset, s.addressOf(keys), true);
+  if (op !== "delete") v.setBigUint64(f.value.offset, s.addressOf(values), true);
+  const size = op === "delete" ? 16 : op === "getNextKey" ? 24 : op === "freeze" ? 4 : 32;
+  const r = s.bpf(CMD[op], attr, size, keys, values);
+  return r < 0 ? -r : 0;
+}
+
+/** Calls the BpfMap method behind an operation with zeroed raw arguments. */
+function callMethod(map: BpfMap, op: MapOp): unknown {
+  const key = new Uint8Array(map.keySize);
+  const value = map.perCpu
+    ? Array.from({ length: map.cpus }, () => new Uint8Array(map.valueSize))
+    : new Uint8Array(map.valueSize);
+  const keyless = map.typeInfo.key === "none";
+  switch (op) {
+    case "lookup":
+      return keyless ? map.peek() : map.get(key);
+    case "update":
+      return keyless ? map.push(value as Uint8Array) : map.set(key, value as Uint8Array);
+    case "delete":
+      return map.delete(key);
+    case "getNextKey":
+      return map.nextKey();
+    case "lookupAndDelete":
+      return keyless ? map.pop() : map.getAndDelete(key);
+    case "lookupBatch":
+      return map.batchReader();
+    case "lookupAndDeleteBatch":
+      return map.batchReader(undefined, true);
+    default:
+      return undefined;
+  }
+}
+
+const NOT_SUPPORTED = new Set(["ENOTSUPP", "EOPNOTSUPP"]);
+
+function createForProbe(name: string, inner: BpfMap): BpfMap {
+  const extra = name === "array_of_maps" || name === "hash_of_maps" ? { innerMap: inner } : {};
+  return BpfMap.create({ type: name, ...CREATE_PARAMS[name], ...extra });
+}
+
+test("the table has one row per map type of 6.18, in type order", () => {
+  assert.equal(MAP_TYPES.length, 33);
+  MAP_TYPES.forEach((t, i) => assert.equal(t.type, i + 1));
+  assert.equal(mapTypeInfo("percpu_array").perCpu, true);
+  assert.equal(mapTypeInfo(MapType.ARENA).name, "arena");
+  assert.equal(resolveMapType("BPF_MAP_TYPE_LRU_HASH"), MapType.LRU_HASH);
+  assert.throws(() => resolveMapType("hashmap"), /unknown map type "hashmap"; did you mean "hash"/);
+  assert.throws(() => resolveMapType(99), /unknown map type 99/);
+  const standalone = MAP_TYPES.filter((t) => t.standalone).map((t) => t.name).sort();
+  assert.deepEqual(standalone, Object.keys(CREATE_PARAMS).sort());
+});
+
+for (const spec of MAP_TYPES.filter((t) => t.standalone)) {
+  test(`${spec.name}: created, and every operation answered as the table says`, {
+    skip: kernelSkip,
+  }, () => {
+    const fdsBefore = openFdCount();
+    using inner = BpfMap.create({ type: "array", keySize: 4, valueSize: 4, maxEntries: 1 });
+    using map = createForProbe(spec.name, inner);
+    assert.equal(map.typeName, spec.name);
+    const info = map.info();
+    assert.equal(info.type, spec.type);
+    assert.equal(info.id, map.id);
+    assert.ok(BpfMap.list().includes(map.id));
+    for (const op of MAP_OPS) {
+      if (op === "freeze") continue;
+      const support = spec.ops[op];
+      const errno = rawOp(map, op);
+      if (support === true) {
+        assert.ok(
+          !NOT_SUPPORTED.has(errnoName(errno)),
+          `${spec.name}.${op}: the table allows it but the kernel answers ${errnoName(errno)}`,
+        );
+      } else {
+        assert.equal(
+          errnoName(errno),
+          support.errno,
+          `${spec.name}.${op}: the table says ${support.errno}, the kernel answers ${
+            errnoName(errno)
+          }`,
+        );
+        if (op !== "updateBatch" && op !== "deleteBatch") {
+          assert.throws(() => callMethod(map, op), (e: unknown) => {
+            assert.ok(e instanceof MapOpNotSupportedError, `${spec.name}.${op}: ${e}`);
+            assert.equal(e.errnoName, support.errno);
+            assert.match(e.message, new RegExp(`not supported by ${spec.name} maps`));
+            return true;
+          });
+        }
+      }
+    }
+    // Freeze is last: it makes the map read-only for user space.
+    map.freeze();
+    assert.equal(map.frozen, true);
+    map.close();
+    inner.close();
+    assert.equal(openFdCount(), fdsBefore);
+  });
+}
+
+test("no map of these tests is left in the kernel", { skip: kernelSkip }, () => {
+  const before = mapIds();
+  {
+    using inner = BpfMap.create({ type: "array", keySize: 4, valueSize: 4, maxEntries: 1 });
+    for (const spec of MAP_TYPES.filter((t) => t.standalone)) {
+      createForProbe(spec.name, inner).close();
+    }
+  }
+  // Map release is deferred to a workqueue: give it a moment.
+  const deadline = Date.now() + 2000;
+  let extra: number[] = [];
+  while (Date.now() < deadline) {
+    const now = mapIds();
+    extra = [...now].filter((id) => !before.has(id));
+    if (extra.length === 0) break;
+  }
+  assert.deepEqual(extra, []);
+});
