@@ -54,11 +54,13 @@ export {
   UnsupportedPlatformError,
 } from "./lib/sys/mod.ts";
 export {
+  type AluOp,
   Asm,
   asm,
   AsmError,
   assemble,
   type AssembleOptions,
+  type AtomicOp,
   decodeInsns,
   describeInsn,
   disassemble,
@@ -74,6 +76,7 @@ export {
   insnError,
   type InsnKind,
   isValidInsn,
+  type JmpOp,
   type MapRef,
   R0,
   R1,
@@ -88,12 +91,15 @@ export {
   R9,
   Reg,
   type RegNum,
+  type Size,
+  type Target,
 } from "./lib/insn/mod.ts";
 export {
   type ArgType,
   type ExpectedAttach,
   type FuncProto,
   getProgType,
+  type KernelConfig,
   type LoadContext,
   type ProgTypeDef,
   type ProgTypeOps,
