@@ -22,7 +22,7 @@ export * from "./types/mod.ts";
 export * from "./lib/btf/mod.ts";
 export { Attr } from "./lib/attr.ts";
 export { BpfError, meaningfulTail, VerifierError } from "./lib/errors.ts";
-export { FdHandle } from "./lib/fd.ts";
+export { bpfObjectKind, FdHandle } from "./lib/fd.ts";
 export {
   Program,
   type ProgramLoadOptions,

@@ -19,7 +19,7 @@ import { type Codec, CodecError, describeValue } from "../codec/codec.ts";
 import { freshBytes } from "../codec/fresh.ts";
 import type { FdLike } from "../codec/special.ts";
 import { BpfError } from "../errors.ts";
-import { FdHandle } from "../fd.ts";
+import { bpfObjectKind, FdHandle } from "../fd.ts";
 import { openPinned, pinFd, unpinPath } from "../pin.ts";
 import { listIds, validateObjectName } from "../program.ts";
 import { alloc } from "../sys/memory.ts";
@@ -444,6 +444,10 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
   ): BpfMap<K, V> {
     let info: MapInfo;
     try {
+      const kind = bpfObjectKind(fd);
+      if (kind !== undefined && kind !== "map") {
+        throw new TypeError(`fd ${fd} is a BPF ${kind}, not a map`);
+      }
       info = readMapInfo(fd);
       checkCodecs(info, codecs as MapCodecs<unknown, unknown>);
     } catch (e) {
