@@ -223,3 +223,17 @@ test("special codecs: LPM keys, fds, spin locks", () => {
   assert.equal(Locked.size, 16);
   assert.deepEqual(roundTrip(Locked, { hits: 1, total: 2n } as never), { hits: 1, total: 2n });
 });
+
+test("codec edge cases are CodecErrors or RangeErrors, never crashes from inside", () => {
+  const view = new DataView(new ArrayBuffer(16));
+  for (const c of [u8, i8, u16, i16, u32, i32]) {
+    assert.throws(() => c.encode(7n as unknown as number, view, 0), CodecError, c.name);
+  }
+  assert.throws(() => f32.encode(1e40, view, 0), /does not fit f32/);
+  f32.encode(Infinity, view, 0); // an explicit infinity is a value
+  assert.equal(f32.decode(view, 0), Infinity);
+  fd64.encode(3n, view, 0);
+  assert.equal(fd64.decode(view, 0), 3n);
+  assert.throws(() => struct({ a: u32 }, { align: 0 }), /power of two/);
+  assert.throws(() => struct({ a: u32 }, { size: 2.5 }), /non-negative integer/);
+});

@@ -192,8 +192,14 @@ export function struct<F extends StructFields>(
     end = offset + codec.size;
   }
   const align = options.align ?? maxAlign;
+  if (!Number.isInteger(align) || align <= 0 || (align & (align - 1)) !== 0) {
+    throw new RangeError(`struct align must be a power of two, got ${options.align}`);
+  }
   const natural = Math.ceil(end / align) * align;
   const size = options.size ?? natural;
+  if (!Number.isInteger(size) || size < 0) {
+    throw new RangeError(`struct size must be a non-negative integer, got ${options.size}`);
+  }
   if (size < end) {
     throw new RangeError(`struct size ${size} is smaller than its fields, which end at ${end}`);
   }

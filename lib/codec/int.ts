@@ -7,6 +7,9 @@
  */
 import { type Codec, CodecError, describeValue } from "./codec.ts";
 
+/** The largest finite 32-bit float. */
+const F32_MAX = 3.4028234663852886e38;
+
 function notInteger(name: string, value: unknown): CodecError {
   return new CodecError(`${name} needs an integer, got ${describeValue(value)}`);
 }
@@ -35,7 +38,8 @@ export const u8: Codec<number> = {
   name: "u8",
   btf: { kind: "int", signed: false },
   encode(value: number, view: DataView, offset: number): void {
-    if ((value & 0xff) !== value) {
+    // Bigints and other non-numbers would make the bit test itself throw.
+    if (typeof value !== "number" || (value & 0xff) !== value) {
       if (!Number.isInteger(value)) throw notInteger("u8", value);
       throw outOfRange("u8", value, 0, 255);
     }
@@ -61,7 +65,8 @@ export const i8: Codec<number> = {
   name: "i8",
   btf: { kind: "int", signed: true },
   encode(value: number, view: DataView, offset: number): void {
-    if (((value << 24) >> 24) !== value) {
+    // Bigints and other non-numbers would make the bit test itself throw.
+    if (typeof value !== "number" || ((value << 24) >> 24) !== value) {
       if (!Number.isInteger(value)) throw notInteger("i8", value);
       throw outOfRange("i8", value, -128, 127);
     }
@@ -87,7 +92,8 @@ export const u16: Codec<number> = {
   name: "u16",
   btf: { kind: "int", signed: false },
   encode(value: number, view: DataView, offset: number): void {
-    if ((value & 0xffff) !== value) {
+    // Bigints and other non-numbers would make the bit test itself throw.
+    if (typeof value !== "number" || (value & 0xffff) !== value) {
       if (!Number.isInteger(value)) throw notInteger("u16", value);
       throw outOfRange("u16", value, 0, 65535);
     }
@@ -113,7 +119,8 @@ export const i16: Codec<number> = {
   name: "i16",
   btf: { kind: "int", signed: true },
   encode(value: number, view: DataView, offset: number): void {
-    if (((value << 16) >> 16) !== value) {
+    // Bigints and other non-numbers would make the bit test itself throw.
+    if (typeof value !== "number" || ((value << 16) >> 16) !== value) {
       if (!Number.isInteger(value)) throw notInteger("i16", value);
       throw outOfRange("i16", value, -32768, 32767);
     }
@@ -139,7 +146,8 @@ export const u32: Codec<number> = {
   name: "u32",
   btf: { kind: "int", signed: false },
   encode(value: number, view: DataView, offset: number): void {
-    if ((value >>> 0) !== value) {
+    // Bigints and other non-numbers would make the bit test itself throw.
+    if (typeof value !== "number" || (value >>> 0) !== value) {
       if (!Number.isInteger(value)) throw notInteger("u32", value);
       throw outOfRange("u32", value, 0, 4294967295);
     }
@@ -165,7 +173,8 @@ export const i32: Codec<number> = {
   name: "i32",
   btf: { kind: "int", signed: true },
   encode(value: number, view: DataView, offset: number): void {
-    if ((value | 0) !== value) {
+    // Bigints and other non-numbers would make the bit test itself throw.
+    if (typeof value !== "number" || (value | 0) !== value) {
       if (!Number.isInteger(value)) throw notInteger("i32", value);
       throw outOfRange("i32", value, -2147483648, 2147483647);
     }
@@ -255,6 +264,9 @@ export const f32: Codec<number> = {
   encode(value: number, view: DataView, offset: number): void {
     if (typeof value !== "number") {
       throw new CodecError(`f32 needs a number, got ${describeValue(value)}`);
+    }
+    if (Number.isFinite(value) && Math.abs(value) > F32_MAX) {
+      throw new CodecError(`${value} does not fit f32 (it would become Infinity)`);
     }
     view.setFloat32(offset, value, true);
   },

@@ -148,7 +148,15 @@ export const fd64: Codec<FdLike | bigint> = {
   name: "fd64",
   btf: { kind: "int", signed: false },
   encode(value: FdLike | bigint, view: DataView, offset: number): void {
-    view.setBigUint64(offset, BigInt(fdOf(value as FdLike)), true);
+    if (typeof value === "bigint") {
+      // A value read back (an id or cookie) written again as it came.
+      if (value < 0n || value > 0xffff_ffff_ffff_ffffn) {
+        throw new CodecError(`fd64: ${value}n does not fit 64 bits`);
+      }
+      view.setBigUint64(offset, value, true);
+      return;
+    }
+    view.setBigUint64(offset, BigInt(fdOf(value)), true);
   },
   decode(view: DataView, offset: number): bigint {
     return view.getBigUint64(offset, true);

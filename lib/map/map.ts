@@ -205,6 +205,8 @@ function flagName(flags: number): string {
   if ((flags & 3) === ElemFlag.NOEXIST) names.push("NOEXIST");
   if ((flags & 3) === ElemFlag.EXIST) names.push("EXIST");
   if (flags & ElemFlag.LOCK) names.push("LOCK");
+  const rest = flags & ~(3 | ElemFlag.LOCK);
+  if ((flags & 3) === 3 || rest !== 0) names.push(`0x${(flags & ~ElemFlag.LOCK).toString(16)}`);
   return names.length === 0 ? "ANY" : names.join("|");
 }
 
@@ -246,7 +248,8 @@ function fdOf(x: FdLike, what: string): number {
  *   deleted and re-added faster than it advances can reach.
  *
  * Without a codec, keys and values are `Uint8Array`s of exactly `keySize`/`valueSize` bytes;
- * returned arrays are fresh copies (under Deno small ones share a slab: mind `byteOffset`).
+ * returned arrays are fresh copies (under Deno small ones share a slab: mind `byteOffset`, and do
+ * not transfer or detach their `.buffer`, which other returned values share).
  * `getInto()` reads into a caller's buffer without allocating.
  *
  * @example
@@ -812,6 +815,9 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
         return (flags & ElemFlag.LOCK)
           ? `${where}: BPF_F_LOCK needs a value with a bpf_spin_lock described by BTF`
           : `${where}: the kernel refused the arguments (flags ${flagName(flags)})`;
+      case 1: // EPERM
+        return `${where}: the map is frozen, or this handle is read-only or write-only ` +
+          `(BPF_F_RDONLY/BPF_F_WRONLY), or the map type refuses writes from userspace`;
       case 9: // EBADF
         return `${where}: the value is not an open file descriptor of the right kind`;
       case 28: // ENOSPC
@@ -862,6 +868,9 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
     if (fd < 0) closedCheck(fd, "getInto", () => this.#label());
     if (!this.#canGet) this.#keyedOnly("getInto", "lookup");
     const vb = this.#vb;
+    if (!(out instanceof Uint8Array)) {
+      throw new TypeError(`getInto(): out must be a Uint8Array, got ${describeValue(out)}`);
+    }
     if (out.length < vb) {
       throw new RangeError(`getInto(): out holds ${out.length} bytes, the value needs ${vb}`);
     }
@@ -1486,6 +1495,12 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
   batchUpdate(entries: Iterable<readonly [K, V]>, flags = 0): number {
     closedCheck(this.#fd, "batchUpdate", () => this.#label());
     this.#keyedOnly("batchUpdate", "update");
+    if ((flags & ~ElemFlag.LOCK) !== 0) {
+      throw new RangeError(
+        `batchUpdate() takes only ElemFlag.LOCK (the kernel's batch update has no NOEXIST or ` +
+          `EXIST); got flags ${flagName(flags)} — use set() per key for those`,
+      );
+    }
     const list = Array.isArray(entries) ? entries as (readonly [K, V])[] : [...entries];
     if (list.length === 0) return 0;
     if (this.#spec.ops.updateBatch !== true || this.#batchOff) {
@@ -1555,10 +1570,15 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
     let deleted = 0;
     let start = 0;
     while (start < list.length) {
-      const part = buf.subarray(start * ks);
-      const chunk = alloc(part.length);
-      chunk.set(part);
-      const r = this.#batchWrite(BpfCmd.MAP_DELETE_BATCH, chunk, undefined, list.length - start, 0);
+      // Continue after an absent key from inside the same buffer (no copy).
+      const r = this.#batchWrite(
+        BpfCmd.MAP_DELETE_BATCH,
+        buf,
+        undefined,
+        list.length - start,
+        0,
+        start * ks,
+      );
       deleted += r.count;
       if (r.errno === 0) break;
       if (r.errno === ENOENT) {
@@ -1586,17 +1606,21 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
     values: Uint8Array<ArrayBuffer> | undefined,
     count: number,
     elemFlags: number,
+    keyOffset = 0,
   ): { count: number; errno: number } {
     const s = this.#s;
     const attr = alloc(MAP_BATCH_ATTR.size);
     const v = new DataView(attr.buffer);
-    v.setBigUint64(B.keys.offset, s.addressOf(keys), true);
+    v.setBigUint64(B.keys.offset, s.addressOf(keys) + BigInt(keyOffset), true);
     if (values !== undefined) v.setBigUint64(B.values.offset, s.addressOf(values), true);
     v.setUint32(B.count.offset, count, true);
     v.setUint32(B.map_fd.offset, this.#fd, true);
     v.setBigUint64(B.elem_flags.offset, BigInt(elemFlags), true);
     const r = s.bpf(cmd, attr, MAP_BATCH_ATTR.size, keys, values);
-    return { count: v.getUint32(B.count.offset, true), errno: r < 0 ? -r : 0 };
+    const written = v.getUint32(B.count.offset, true);
+    // The kernel writes the count back only once it has entered its loop, where a failure always
+    // leaves it below the input; an unchanged count with an error means nothing was processed.
+    return { count: r < 0 && written === count ? 0 : written, errno: r < 0 ? -r : 0 };
   }
 
   /**
