@@ -24,6 +24,8 @@ export { Attr } from "./lib/attr.ts";
 export { BpfError, meaningfulTail, VerifierError } from "./lib/errors.ts";
 export { bpfObjectKind, FdHandle } from "./lib/fd.ts";
 export {
+  type FuncInfo,
+  type LineInfo,
   Program,
   type ProgramLoadOptions,
   type TestRunOptions,
@@ -124,3 +126,32 @@ export {
 export { Capability, effectiveCapabilities, isBpfPrivileged } from "./lib/caps.ts";
 export * from "./lib/map/mod.ts";
 export * from "./lib/codec/mod.ts";
+export * from "./lib/link/mod.ts";
+export {
+  applyCoreRelocations,
+  type BtfExt,
+  type CoreRelo,
+  type CoreReloInput,
+  type CoreResult,
+  ElfError,
+  type ElfFile,
+  type ElfRelocation,
+  type ElfSection,
+  type ElfSymbol,
+  kernelBtf,
+  type LoadedObject,
+  loadObject,
+  type LoadObjectOptions,
+  type MapRelocation,
+  type MapSpec,
+  ObjectError,
+  ObjectSpec,
+  parseElf,
+  type ProgramBtfExt,
+  type ProgramSpec,
+  programTypeOfSection,
+  resolveCoreRelo,
+  type SectionFuncInfo,
+  type SectionLineInfo,
+  type SectionProgramType,
+} from "./lib/elf/mod.ts";

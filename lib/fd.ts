@@ -98,11 +98,15 @@ export function bpfObjectKind(fd: number): string | undefined {
   const m = /^anon_inode:\[?([^\]]+)\]?$/.exec(target);
   if (!m) return undefined;
   const name = m[1];
-  return name === "bpf-prog"
-    ? "prog"
-    : name === "bpf-map"
-    ? "map"
-    : name === "bpf_link"
-    ? "link"
-    : name;
+  switch (name) {
+    case "bpf-prog":
+      return "prog";
+    case "bpf-map":
+      return "map";
+    case "bpf-link": // the kernel's name for link fds
+    case "bpf_link":
+      return "link";
+    default:
+      return name;
+  }
 }

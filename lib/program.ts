@@ -69,6 +69,16 @@ export interface ProgramLoadOptions {
   /** BTF object fd with the program's func and line info. */
   btfFd?: number;
   /**
+   * `bpf_func_info` records (instruction index → BTF `FUNC` type id) of the program's functions,
+   * in the BTF of `btfFd`.
+   */
+  funcInfo?: readonly FuncInfo[];
+  /**
+   * `bpf_line_info` records mapping instructions to source lines in the BTF of `btfFd`, so that
+   * verifier logs show the C source.
+   */
+  lineInfo?: readonly LineInfo[];
+  /**
    * Attach target name (a BTF function, tracepoint or struct_ops member) for the pre-load
    * checker, where the helpers a program may call depend on it.
    */
@@ -78,6 +88,54 @@ export interface ProgramLoadOptions {
    * Default `true`.
    */
   check?: boolean;
+}
+
+/** One `struct bpf_func_info`: where a function starts and its BTF `FUNC` type. */
+export interface FuncInfo {
+  /** Instruction index of the function's first instruction. */
+  insn: number;
+  /** BTF type id of its `FUNC`. */
+  typeId: number;
+}
+
+/** One `struct bpf_line_info`: the source position of an instruction. */
+export interface LineInfo {
+  /** Instruction index. */
+  insn: number;
+  /** Offset of the file name in the BTF string section. */
+  fileNameOff: number;
+  /** Offset of the source line's text in the BTF string section. */
+  lineOff: number;
+  /** Line number (up to 2^22 − 1). */
+  line: number;
+  /** Column (up to 1023). */
+  column: number;
+}
+
+/** Encodes func and line info records into one buffer; returns it with each part's address. */
+function encodeBtfInfo(
+  funcInfo: readonly FuncInfo[],
+  lineInfo: readonly LineInfo[],
+): { arena: Uint8Array<ArrayBuffer>; funcAt: bigint; lineAt: bigint } {
+  const arena = alloc(funcInfo.length * 8 + lineInfo.length * 16 + 8);
+  const v = new DataView(arena.buffer);
+  funcInfo.forEach((r, i) => {
+    v.setUint32(i * 8, r.insn, true);
+    v.setUint32(i * 8 + 4, r.typeId, true);
+  });
+  const lineBase = funcInfo.length * 8;
+  lineInfo.forEach((r, i) => {
+    const o = lineBase + i * 16;
+    if (r.line > 0x3fffff || r.column > 0x3ff || r.line < 0 || r.column < 0) {
+      throw new RangeError(`lineInfo[${i}]: line ${r.line}, column ${r.column} do not fit`);
+    }
+    v.setUint32(o, r.insn, true);
+    v.setUint32(o + 4, r.fileNameOff, true);
+    v.setUint32(o + 8, r.lineOff, true);
+    v.setUint32(o + 12, ((r.line << 10) | r.column) >>> 0, true);
+  });
+  const base = sys().addressOf(arena);
+  return { arena, funcAt: base, lineAt: base + BigInt(lineBase) };
 }
 
 /** Options of {@link Program.testRun}. */
@@ -305,16 +363,37 @@ export class Program {
     if (options.flags !== undefined) attr.set("prog_flags", options.flags);
     if (options.ifindex !== undefined) attr.set("prog_ifindex", options.ifindex);
     if (options.btfFd !== undefined) attr.set("prog_btf_fd", options.btfFd);
+    // Func and line info live in one arena, handed to every bpf() call below to keep it alive.
+    let info: Uint8Array<ArrayBuffer> | undefined;
+    const funcInfo = options.funcInfo ?? [];
+    const lineInfo = options.lineInfo ?? [];
+    if (funcInfo.length > 0 || lineInfo.length > 0) {
+      if (options.btfFd === undefined) {
+        throw new TypeError("funcInfo and lineInfo refer to BTF: pass btfFd as well");
+      }
+      const encoded = encodeBtfInfo(funcInfo, lineInfo);
+      info = encoded.arena;
+      if (funcInfo.length > 0) {
+        attr.set("func_info_rec_size", 8).setU64("func_info", encoded.funcAt)
+          .set("func_info_cnt", funcInfo.length);
+      }
+      if (lineInfo.length > 0) {
+        attr.set("line_info_rec_size", 16).setU64("line_info", encoded.lineAt)
+          .set("line_info_cnt", lineInfo.length);
+      }
+    }
 
     const s2 = sys();
     if (logLevel === 0) {
       // insns and license live in the module-level scratch, which is always reachable.
-      const fd = s2.bpf(BpfCmd.PROG_LOAD, attr.bytes, attr.size);
+      const fd = info === undefined
+        ? s2.bpf(BpfCmd.PROG_LOAD, attr.bytes, attr.size)
+        : s2.bpf(BpfCmd.PROG_LOAD, attr.bytes, attr.size, info);
       if (fd >= 0) return new Program(fd, type);
       // Rejected: load again with a log to say why.
-      return loadWithLog(attr, type, 1, options.logSize ?? DEFAULT_LOG_SIZE, -fd, false);
+      return loadWithLog(attr, type, 1, options.logSize ?? DEFAULT_LOG_SIZE, -fd, false, info);
     }
-    return loadWithLog(attr, type, logLevel, options.logSize ?? DEFAULT_LOG_SIZE, 0, true);
+    return loadWithLog(attr, type, logLevel, options.logSize ?? DEFAULT_LOG_SIZE, 0, true, info);
   }
 
   /**
@@ -581,6 +660,7 @@ function loadWithLog(
   firstSize: number,
   firstErrno: number,
   keepLogOnSuccess: boolean,
+  info: Uint8Array | undefined,
 ): Program {
   const s = sys();
   let size = firstSize;
@@ -588,8 +668,9 @@ function loadWithLog(
     const log = alloc(size);
     attr.set("log_level", logLevel).set("log_size", size).setU64("log_buf", s.addressOf(log));
     attr.set("log_true_size", 0);
-    const fd = s.bpf(BpfCmd.PROG_LOAD, attr.bytes, attr.size, log);
-    const text = new TextDecoder().decode(log.subarray(0, Math.max(0, log.indexOf(0))));
+    const fd = s.bpf(BpfCmd.PROG_LOAD, attr.bytes, attr.size, log, info);
+    const end = log.indexOf(0);
+    const text = new TextDecoder().decode(end < 0 ? log : log.subarray(0, end));
     if (fd >= 0) return new Program(fd, type, keepLogOnSuccess ? text : undefined);
     const errno = -fd;
     const trueSize = attr.get("log_true_size");

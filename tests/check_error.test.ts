@@ -85,3 +85,17 @@ test("program-wide findings have no snippet; more than 20 findings are counted",
   assert.match(m, /… and 10 more findings$/);
   assert.match(m, /unknown opcode 00/);
 });
+
+test("a poisoned CO-RE relocation is a warning, not an error", () => {
+  const insns = [
+    { code: 0xb7, dst: 0, src: 0, off: 0, imm: 0 },
+    { code: 0x15, dst: 0, src: 0, off: 1, imm: 0 }, // if r0 == 0 goto +1: skips the poison
+    { code: 0x85, dst: 0, src: 0, off: 0, imm: 0xbad2310 },
+    { code: 0x95, dst: 0, src: 0, off: 0, imm: 0 },
+  ];
+  const findings = checkProgram({ type: "socket_filter", insns, license: "GPL" });
+  assert.equal(findings.length, 1);
+  assert.equal(findings[0].code, "core-poison");
+  assert.equal(findings[0].severity, "warning");
+  assert.equal(findings[0].index, 2);
+});

@@ -432,6 +432,17 @@ export function checkProgram(options: CheckOptions): Finding[] {
             d !== 0 || cls === CLS_JMP32
           ) {
             msg = "BPF_CALL uses reserved fields";
+          } else if (s === 0 && k === CORE_POISON) {
+            // libbpf's mark for a CO-RE relocation that did not resolve: the verifier refuses it
+            // only where it is reachable, and guarded code often is not.
+            findings.push({
+              index: i,
+              code: "core-poison",
+              message: `call 0x${
+                CORE_POISON.toString(16)
+              } marks an unresolved CO-RE relocation; the kernel refuses it if it is reachable (invalid func unknown#${CORE_POISON})`,
+              severity: "warning",
+            });
           } else if (s === 0 && def !== undefined) {
             const r = checkHelper(def, k, ctx, helperState);
             if (r !== undefined) [codeName, msg] = r;
@@ -501,6 +512,9 @@ export function checkProgram(options: CheckOptions): Finding[] {
     [f],
   ) => f);
 }
+
+/** The helper id libbpf (and tsbpf's ELF loader) writes over a CO-RE relocation it could not resolve. */
+const CORE_POISON = 0xbad2310;
 
 /** The helper-call part of `check_helper_call()`: availability, license, sleepability. */
 function checkHelper(

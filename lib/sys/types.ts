@@ -74,6 +74,18 @@ export interface SyscallNumbers {
   readonly mount: number;
   /** `getpid(2)`. */
   readonly getpid: number;
+  /** `openat(2)`. */
+  readonly openat: number;
+  /** `read(2)`. */
+  readonly read: number;
+  /** `bind(2)`. */
+  readonly bind: number;
+  /** `sendto(2)`. */
+  readonly sendto: number;
+  /** `recvfrom(2)`. */
+  readonly recvfrom: number;
+  /** `socketpair(2)`. */
+  readonly socketpair: number;
 }
 
 /** The system call numbers of x86_64 and aarch64 Linux. */
@@ -92,6 +104,12 @@ export const SYSCALL_NUMBERS: Readonly<Record<"x86_64" | "aarch64", SyscallNumbe
     epoll_pwait: 281,
     mount: 165,
     getpid: 39,
+    openat: 257,
+    read: 0,
+    bind: 49,
+    sendto: 44,
+    recvfrom: 45,
+    socketpair: 53,
   },
   aarch64: {
     bpf: 280,
@@ -107,5 +125,11 @@ export const SYSCALL_NUMBERS: Readonly<Record<"x86_64" | "aarch64", SyscallNumbe
     epoll_pwait: 22,
     mount: 40,
     getpid: 172,
+    openat: 56,
+    read: 63,
+    bind: 200,
+    sendto: 206,
+    recvfrom: 207,
+    socketpair: 199,
   },
 };

@@ -1,0 +1,388 @@
+/**
+ * A reader of 64-bit little-endian ELF relocatable files for BPF (`e_machine` = `EM_BPF`, 247):
+ * sections, the symbol table and `SHT_REL` relocation sections. Pure: works on bytes.
+ *
+ * @module
+ */
+import { ElfError } from "./error.ts";
+
+/**
+ * `EM_BPF`: the `e_machine` of BPF objects.
+ *
+ * @example
+ * ```ts
+ * import { EM_BPF } from "@tsbpf/core/elf";
+ * EM_BPF; // 247
+ * ```
+ */
+export const EM_BPF = 247;
+/**
+ * Section types used here (`SHT_*`).
+ *
+ * @example
+ * ```ts
+ * import { SHT } from "@tsbpf/core/elf";
+ * SHT.REL; // 9
+ * ```
+ */
+export const SHT = {
+  NULL: 0,
+  PROGBITS: 1,
+  SYMTAB: 2,
+  STRTAB: 3,
+  RELA: 4,
+  NOBITS: 8,
+  REL: 9,
+} as const;
+/**
+ * `SHF_EXECINSTR`: the section holds code.
+ *
+ * @example
+ * ```ts
+ * import { SHF_EXECINSTR } from "@tsbpf/core/elf";
+ * SHF_EXECINSTR; // 4
+ * ```
+ */
+export const SHF_EXECINSTR = 0x4;
+/**
+ * `SHF_ALLOC`: the section occupies memory at run time.
+ *
+ * @example
+ * ```ts
+ * import { SHF_ALLOC } from "@tsbpf/core/elf";
+ * SHF_ALLOC; // 2
+ * ```
+ */
+export const SHF_ALLOC = 0x2;
+/**
+ * `SHF_WRITE`: the section is writable.
+ *
+ * @example
+ * ```ts
+ * import { SHF_WRITE } from "@tsbpf/core/elf";
+ * SHF_WRITE; // 1
+ * ```
+ */
+export const SHF_WRITE = 0x1;
+/**
+ * Symbol types (`STT_*`).
+ *
+ * @example
+ * ```ts
+ * import { STT } from "@tsbpf/core/elf";
+ * STT.FUNC; // 2
+ * ```
+ */
+export const STT = { NOTYPE: 0, OBJECT: 1, FUNC: 2, SECTION: 3, FILE: 4 } as const;
+/**
+ * Symbol bindings (`STB_*`).
+ *
+ * @example
+ * ```ts
+ * import { STB } from "@tsbpf/core/elf";
+ * STB.GLOBAL; // 1
+ * ```
+ */
+export const STB = { LOCAL: 0, GLOBAL: 1, WEAK: 2 } as const;
+/**
+ * Special section indices: `SHN_UNDEF`, `SHN_ABS`, `SHN_COMMON`.
+ *
+ * @example
+ * ```ts
+ * import { SHN } from "@tsbpf/core/elf";
+ * SHN.UNDEF; // 0
+ * ```
+ */
+export const SHN = { UNDEF: 0, ABS: 0xfff1, COMMON: 0xfff2 } as const;
+
+/**
+ * One section header with its name resolved and its contents (empty for `SHT_NOBITS`).
+ *
+ * @example
+ * ```ts
+ * import { parseElf } from "@tsbpf/core/elf";
+ * declare const bytes: Uint8Array;
+ * const text = parseElf(bytes).sections.find((s) => s.name === ".text");
+ * ```
+ */
+export interface ElfSection {
+  /** Section index. */
+  readonly index: number;
+  /** Name from the section-header string table. */
+  readonly name: string;
+  /** `sh_type`. */
+  readonly type: number;
+  /** `sh_flags`. */
+  readonly flags: number;
+  /** `sh_offset`: where the contents start in the file. */
+  readonly offset: number;
+  /** `sh_size` (also for `SHT_NOBITS`, whose `data` is empty). */
+  readonly size: number;
+  /** `sh_link`. */
+  readonly link: number;
+  /** `sh_info` (for `SHT_REL`: the section the relocations apply to). */
+  readonly info: number;
+  /** `sh_addralign`. */
+  readonly align: number;
+  /** `sh_entsize`. */
+  readonly entsize: number;
+  /** The contents (a view into the file bytes). */
+  readonly data: Uint8Array;
+}
+
+/**
+ * One symbol of `.symtab`.
+ *
+ * @example
+ * ```ts
+ * import { parseElf, STT } from "@tsbpf/core/elf";
+ * declare const bytes: Uint8Array;
+ * const funcs = parseElf(bytes).symbols.filter((s) => s.type === STT.FUNC);
+ * ```
+ */
+export interface ElfSymbol {
+  /** Index in the symbol table. */
+  readonly index: number;
+  /** Name (for `STT_SECTION` symbols: the section's name). */
+  readonly name: string;
+  /** `STT_*`. */
+  readonly type: number;
+  /** `STB_*`. */
+  readonly bind: number;
+  /** `st_other` visibility bits. */
+  readonly visibility: number;
+  /** `st_shndx`: the section the symbol is defined in (`SHN_UNDEF` for externs). */
+  readonly section: number;
+  /** `st_value`: byte offset in its section. */
+  readonly value: number;
+  /** `st_size`. */
+  readonly size: number;
+}
+
+/**
+ * One `Elf64_Rel` entry (BPF objects use REL, the addend is in the instruction).
+ *
+ * @example
+ * ```ts
+ * import type { ElfRelocation } from "@tsbpf/core/elf";
+ * const r: ElfRelocation = { offset: 96, symbol: 5, type: 1 }; // R_BPF_64_64
+ * ```
+ */
+export interface ElfRelocation {
+  /** `r_offset`: byte offset in the target section. */
+  readonly offset: number;
+  /** Symbol index (`ELF64_R_SYM`). */
+  readonly symbol: number;
+  /** Relocation type (`ELF64_R_TYPE`): 1 `R_BPF_64_64`, 2 `R_BPF_64_ABS64`, 3 `R_BPF_64_ABS32`, 4 `R_BPF_64_NODYLD32`, 10 `R_BPF_64_32`. */
+  readonly type: number;
+}
+
+/**
+ * A parsed ELF file.
+ *
+ * @example
+ * ```ts
+ * import { parseElf } from "@tsbpf/core/elf";
+ * declare const bytes: Uint8Array;
+ * const elf = parseElf(bytes);
+ * elf.section("license");
+ * ```
+ */
+export interface ElfFile {
+  /** `e_type` (1 = `ET_REL`). */
+  readonly type: number;
+  /** All sections by index (index 0 is the null section). */
+  readonly sections: readonly ElfSection[];
+  /** All symbols by index (index 0 is the null symbol); empty without `.symtab`. */
+  readonly symbols: readonly ElfSymbol[];
+  /** Relocations by the index of the section they apply to. */
+  readonly relocations: ReadonlyMap<number, readonly ElfRelocation[]>;
+  /** The first section with this name. */
+  section(name: string): ElfSection | undefined;
+}
+
+const EHDR_SIZE = 64;
+const SHDR_SIZE = 64;
+const SYM_SIZE = 24;
+const REL_SIZE = 16;
+
+function u64(v: DataView, at: number): number {
+  const n = v.getBigUint64(at, true);
+  if (n > BigInt(Number.MAX_SAFE_INTEGER)) throw new ElfError(`value ${n} is too large`, at);
+  return Number(n);
+}
+
+function cstr(bytes: Uint8Array, table: ElfSection, off: number, where: number): string {
+  if (off >= table.size) {
+    throw new ElfError(
+      `string offset ${off} is outside string table "${table.name}" (${table.size} bytes)`,
+      where,
+    );
+  }
+  const start = table.offset + off;
+  let end = start;
+  const limit = table.offset + table.size;
+  while (end < limit && bytes[end] !== 0) end++;
+  if (end >= limit) throw new ElfError(`string at offset ${off} is not NUL-terminated`, start);
+  let ascii = "";
+  for (let i = start; i < end; i++) {
+    const c = bytes[i];
+    if (c >= 0x80) return decoder.decode(bytes.subarray(start, end));
+    ascii += String.fromCharCode(c);
+  }
+  return ascii;
+}
+
+const decoder = new TextDecoder();
+
+/**
+ * Parses a 64-bit little-endian ELF file for BPF. Throws `ElfError` with the file offset on
+ * malformed input: a short file, a wrong magic/class/byte order/machine, a section, symbol or
+ * string outside the file.
+ *
+ * @example
+ * ```ts
+ * import { parseElf } from "@tsbpf/core/elf";
+ * const elf = parseElf(Deno.readFileSync("prog.bpf.o"));
+ * console.log(elf.sections.map((s) => s.name));
+ * ```
+ */
+export function parseElf(bytes: Uint8Array): ElfFile {
+  if (bytes.length < EHDR_SIZE) {
+    throw new ElfError(
+      `file is ${bytes.length} bytes, shorter than the ${EHDR_SIZE}-byte ELF header`,
+      bytes.length,
+    );
+  }
+  if (bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46) {
+    throw new ElfError("not an ELF file (bad magic)", 0);
+  }
+  if (bytes[4] !== 2) throw new ElfError(`ELF class ${bytes[4]} is not ELFCLASS64 (2)`, 4);
+  if (bytes[5] !== 1) {
+    throw new ElfError(`byte order ${bytes[5]} is not little-endian (ELFDATA2LSB, 1)`, 5);
+  }
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const type = v.getUint16(16, true);
+  const machine = v.getUint16(18, true);
+  if (machine !== EM_BPF) throw new ElfError(`e_machine ${machine} is not EM_BPF (247)`, 18);
+  const shoff = u64(v, 40);
+  const shentsize = v.getUint16(58, true);
+  let shnum = v.getUint16(60, true);
+  let shstrndx = v.getUint16(62, true);
+  if (shoff === 0) throw new ElfError("no section header table", 40);
+  if (shentsize !== SHDR_SIZE) {
+    throw new ElfError(`e_shentsize ${shentsize} is not ${SHDR_SIZE}`, 58);
+  }
+  if (shoff + SHDR_SIZE > bytes.length) {
+    throw new ElfError(`section header table at ${shoff} is past the end of the file`, 40);
+  }
+  if (shnum === 0) shnum = u64(v, shoff + 32); // extended numbering: count in section 0's sh_size
+  if (shstrndx === 0xffff) shstrndx = v.getUint32(shoff + 40, true);
+  if (shoff + shnum * SHDR_SIZE > bytes.length) {
+    throw new ElfError(
+      `${shnum} section headers at ${shoff} run past the end of the file (${bytes.length} bytes)`,
+      shoff,
+    );
+  }
+  const raw: Omit<ElfSection, "name" | "data">[] = [];
+  for (let i = 0; i < shnum; i++) {
+    const at = shoff + i * SHDR_SIZE;
+    const s = {
+      index: i,
+      type: v.getUint32(at + 4, true),
+      flags: u64(v, at + 8),
+      offset: u64(v, at + 24),
+      size: u64(v, at + 32),
+      link: v.getUint32(at + 40, true),
+      info: v.getUint32(at + 44, true),
+      align: u64(v, at + 48),
+      entsize: u64(v, at + 56),
+      nameOff: v.getUint32(at, true),
+    };
+    if (s.type !== SHT.NOBITS && s.type !== SHT.NULL && s.offset + s.size > bytes.length) {
+      throw new ElfError(
+        `section ${i} (${s.size} bytes at ${s.offset}) runs past the end of the file (${bytes.length} bytes)`,
+        at + 24,
+      );
+    }
+    raw.push(s);
+  }
+  if (shstrndx >= shnum) throw new ElfError(`e_shstrndx ${shstrndx} is not a section`, 62);
+  const shstr = raw[shstrndx] as ElfSection;
+  const sections: ElfSection[] = raw.map((s, i) => {
+    const { nameOff, ...rest } = s as typeof s & { nameOff: number };
+    return {
+      ...rest,
+      name: i === 0
+        ? ""
+        : cstr(bytes, { ...shstr, name: "shstrtab" }, nameOff, shoff + i * SHDR_SIZE),
+      data: s.type === SHT.NOBITS || s.type === SHT.NULL
+        ? new Uint8Array(0)
+        : bytes.subarray(s.offset, s.offset + s.size),
+    };
+  });
+
+  const symbols: ElfSymbol[] = [];
+  const symtab = sections.find((s) => s.type === SHT.SYMTAB);
+  if (symtab !== undefined) {
+    if (symtab.link >= sections.length) {
+      throw new ElfError(`.symtab links to missing string table ${symtab.link}`, shoff);
+    }
+    const strtab = sections[symtab.link];
+    const count = Math.floor(symtab.size / SYM_SIZE);
+    for (let i = 0; i < count; i++) {
+      const at = symtab.offset + i * SYM_SIZE;
+      const info = bytes[at + 4];
+      const section = v.getUint16(at + 6, true);
+      const stype = info & 0xf;
+      let name = i === 0 ? "" : cstr(bytes, strtab, v.getUint32(at, true), at);
+      if (stype === STT.SECTION && name === "" && section < sections.length) {
+        name = sections[section].name;
+      }
+      symbols.push({
+        index: i,
+        name,
+        type: stype,
+        bind: info >> 4,
+        visibility: bytes[at + 5] & 3,
+        section,
+        value: u64(v, at + 8),
+        size: u64(v, at + 16),
+      });
+    }
+  }
+
+  const relocations = new Map<number, ElfRelocation[]>();
+  for (const s of sections) {
+    if (s.type === SHT.RELA) {
+      throw new ElfError(`section "${s.name}": SHT_RELA relocations are not used by BPF`, s.offset);
+    }
+    if (s.type !== SHT.REL) continue;
+    if (s.info >= sections.length) {
+      throw new ElfError(
+        `relocation section "${s.name}" applies to missing section ${s.info}`,
+        s.offset,
+      );
+    }
+    const list: ElfRelocation[] = [];
+    for (let at = s.offset; at + REL_SIZE <= s.offset + s.size; at += REL_SIZE) {
+      const info = v.getBigUint64(at + 8, true);
+      const symbol = Number(info >> 32n);
+      if (symbol >= symbols.length) {
+        throw new ElfError(`relocation in "${s.name}" names missing symbol ${symbol}`, at + 8);
+      }
+      list.push({ offset: u64(v, at), symbol, type: Number(info & 0xffffffffn) });
+    }
+    relocations.set(s.info, list);
+  }
+
+  return {
+    type,
+    sections,
+    symbols,
+    relocations,
+    section(name: string): ElfSection | undefined {
+      return sections.find((s) => s.name === name);
+    },
+  };
+}

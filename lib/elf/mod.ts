@@ -1,0 +1,69 @@
+/**
+ * Loading clang-compiled BPF objects. Two layers: the pure object layer (`parseElf`,
+ * `ObjectSpec.parse`, `parseBtfExt`, `fixupBtf`, `applyCoreRelocations`) decodes an object without
+ * the kernel and runs in any JS runtime; `loadObject` creates its BTF, maps and programs and owns
+ * their file descriptors.
+ *
+ * @example
+ * ```ts
+ * import { loadObject, ObjectSpec } from "@tsbpf/core/elf";
+ * const bytes = Deno.readFileSync("prog.bpf.o");
+ * console.log(ObjectSpec.parse(bytes).programs.map((p) => `${p.name} (${p.typeName})`));
+ * using obj = loadObject(bytes);
+ * ```
+ *
+ * @module
+ */
+export { ElfError, ObjectError } from "./error.ts";
+export {
+  type ElfFile,
+  type ElfRelocation,
+  type ElfSection,
+  type ElfSymbol,
+  EM_BPF,
+  parseElf,
+  SHF_ALLOC,
+  SHF_EXECINSTR,
+  SHF_WRITE,
+  SHN,
+  SHT,
+  STB,
+  STT,
+} from "./elf.ts";
+export {
+  type BtfExt,
+  type CoreRelo,
+  parseBtfExt,
+  type SectionFuncInfo,
+  type SectionLineInfo,
+} from "./btf_ext.ts";
+export { programTypeOfSection, type SectionProgramType } from "./sections.ts";
+export {
+  type MapRelocation,
+  type MapSpec,
+  ObjectSpec,
+  type ProgramBtfExt,
+  type ProgramSpec,
+} from "./spec.ts";
+export { fixupBtf } from "./btf_fixup.ts";
+export {
+  applyCoreRelocations,
+  CORE_POISON_IMM,
+  CORE_RELO_KINDS,
+  type CoreReloInput,
+  type CoreResult,
+  resolveCoreRelo,
+} from "./core.ts";
+export { kernelBtf, VMLINUX_BTF_PATH } from "./vmlinux.ts";
+export { type LoadedObject, loadObject, type LoadObjectOptions } from "./load.ts";
+// Types the API above refers to (BTF, maps, programs and what they refer to), so that this entry
+// point documents on its own. Types only: the values live in their own modules.
+export type * from "../btf/mod.ts";
+export type * from "../map/mod.ts";
+export type * from "../codec/mod.ts";
+export type { Insn } from "../insn/insn.ts";
+export type { DisassembleOptions } from "../insn/disasm.ts";
+export type { ProgTypeInput } from "../program_types.ts";
+export type { ProgramInfo } from "../program_info.ts";
+export type { Program, ProgramLoadOptions, TestRunOptions, TestRunResult } from "../program.ts";
+export type { SectionPrefix } from "../progtype/types.ts";

@@ -1,0 +1,630 @@
+/**
+ * `ObjectSpec`: everything a clang-compiled BPF object says, decoded without the kernel — license,
+ * maps (BTF-defined `.maps` and legacy `maps`), global data sections, programs with their
+ * subprograms linked in, relocations still to apply, BTF and `.BTF.ext`. Pure.
+ *
+ * @module
+ */
+import { type Btf, parseBtf } from "../btf/btf.ts";
+import { BtfError } from "../btf/error.ts";
+import { type BtfExt, parseBtfExt } from "./btf_ext.ts";
+import {
+  type ElfFile,
+  type ElfSection,
+  type ElfSymbol,
+  parseElf,
+  SHF_EXECINSTR,
+  SHF_WRITE,
+  SHN,
+  SHT,
+  STT,
+} from "./elf.ts";
+import { ElfError, ObjectError } from "./error.ts";
+import { programTypeOfSection } from "./sections.ts";
+
+const INSN = 8;
+const LD_IMM64 = 0x18;
+const CALL = 0x85;
+const PSEUDO_CALL = 1;
+const PSEUDO_FUNC = 4;
+/** `BPF_F_RDONLY_PROG`. */
+const BPF_F_RDONLY_PROG = 1 << 7;
+/** `BPF_MAP_TYPE_ARRAY`. */
+const MAP_TYPE_ARRAY = 2;
+
+/**
+ * A map the object defines, or a global data section (`.rodata`, `.data`, `.bss`, `.rodata.*`…)
+ * that becomes a one-element array map.
+ *
+ * @example
+ * ```ts
+ * import type { MapSpec } from "@tsbpf/core/elf";
+ * const m: MapSpec = {
+ *   name: "counts", kind: "btf", section: ".maps", type: 1, keySize: 4, valueSize: 8,
+ *   maxEntries: 256, flags: 0, keyTypeId: 3, valueTypeId: 5,
+ * };
+ * ```
+ */
+export interface MapSpec {
+  /** Name: the C variable (`counts`), or the section name for global data (`.rodata`). */
+  readonly name: string;
+  /** Where it comes from: a BTF `.maps` definition, a legacy `maps` struct, or global data. */
+  readonly kind: "btf" | "legacy" | "global";
+  /** The ELF section that defines it. */
+  readonly section: string;
+  /** `enum bpf_map_type` number. */
+  readonly type: number;
+  /** Key size in bytes. */
+  readonly keySize: number;
+  /** Value size in bytes. */
+  readonly valueSize: number;
+  /** max_entries. */
+  readonly maxEntries: number;
+  /** map_flags. */
+  readonly flags: number;
+  /** BTF type id (in the object's `.BTF`) of the key; 0 when none. */
+  readonly keyTypeId?: number;
+  /** BTF type id of the value (the DATASEC, for global data); 0 when none. */
+  readonly valueTypeId?: number;
+  /** numa_node (`__uint(numa_node, …)`). */
+  readonly numaNode?: number;
+  /** map_extra (`__uint(map_extra, …)`). */
+  readonly mapExtra?: number;
+  /** `__uint(pinning, …)` (1 = `LIBBPF_PIN_BY_NAME`); recorded, not acted on. */
+  readonly pinning?: number;
+  /** Initial contents of global data (`undefined` for `.bss`: all zeros). */
+  readonly data?: Uint8Array;
+  /** Global data the program only reads (`.rodata*`): frozen after it is filled. */
+  readonly readonly?: boolean;
+}
+
+/**
+ * An instruction that refers to a map: `ld_imm64` to rewrite to `BPF_PSEUDO_MAP_FD` (`offset`
+ * undefined) or `BPF_PSEUDO_MAP_VALUE` with `offset` into the value (global data).
+ *
+ * @example
+ * ```ts
+ * import type { MapRelocation } from "@tsbpf/core/elf";
+ * const r: MapRelocation = { insn: 12, map: ".rodata", offset: 8 };
+ * ```
+ */
+export interface MapRelocation {
+  /** Instruction index in the linked program. */
+  readonly insn: number;
+  /** Map name (a `MapSpec.name`). */
+  readonly map: string;
+  /** Offset into the value for global data; undefined for a map reference. */
+  readonly offset?: number;
+}
+
+/**
+ * `.BTF.ext` records of one linked program, with instruction indices (not byte offsets) into
+ * `ProgramSpec.insns`.
+ *
+ * @example
+ * ```ts
+ * import type { ProgramBtfExt } from "@tsbpf/core/elf";
+ * const e: ProgramBtfExt = { funcInfo: [], lineInfo: [], coreRelos: [] };
+ * ```
+ */
+export interface ProgramBtfExt {
+  /** `{ insn, typeId }` per function (the program and each linked subprogram). */
+  readonly funcInfo: readonly { readonly insn: number; readonly typeId: number }[];
+  /** Line info, sorted by instruction. */
+  readonly lineInfo: readonly {
+    readonly insn: number;
+    readonly fileNameOff: number;
+    readonly lineOff: number;
+    readonly line: number;
+    readonly column: number;
+  }[];
+  /** CO-RE relocations. */
+  readonly coreRelos: readonly {
+    readonly insn: number;
+    readonly typeId: number;
+    readonly access: string;
+    readonly kind: number;
+  }[];
+}
+
+/**
+ * A program: its entry function with every subprogram it calls appended and the calls fixed.
+ *
+ * @example
+ * ```ts
+ * import { ObjectSpec } from "@tsbpf/core/elf";
+ * declare const bytes: Uint8Array;
+ * const p = ObjectSpec.parse(bytes).programs[0];
+ * console.log(p.name, p.section, p.typeName, p.insns.length / 8);
+ * ```
+ */
+export interface ProgramSpec {
+  /** Function name. */
+  readonly name: string;
+  /** ELF section, e.g. `"tracepoint/syscalls/sys_enter_execve"`. */
+  readonly section: string;
+  /** `enum bpf_prog_type` number, from the section name. */
+  readonly type: number;
+  /** Program type name, e.g. `"tracepoint"`. */
+  readonly typeName: string;
+  /** `expected_attach_type` to pass at load, when the section implies one. */
+  readonly expectedAttachType: number | undefined;
+  /** `prog_flags` the section implies. */
+  readonly flags: number;
+  /** The section needs `attach_btf_id` (fentry, lsm, tp_btf…), which the loader does not find. */
+  readonly needsAttachBtf: boolean;
+  /** Linked instructions, raw `bpf_insn` bytes (calls to subprograms already fixed). */
+  readonly insns: Uint8Array;
+  /** Map and global-data references still to relocate. */
+  readonly relocations: readonly MapRelocation[];
+  /** func_info / line_info / CO-RE records at linked instruction indices. */
+  readonly btfExt: ProgramBtfExt;
+  /** The object's license. */
+  readonly license: string;
+}
+
+interface Func {
+  readonly sym: ElfSymbol;
+  readonly section: ElfSection;
+  readonly start: number; // byte offset in section
+  readonly end: number;
+}
+
+function i32(bytes: Uint8Array, at: number): number {
+  return (bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24));
+}
+
+function setI32(bytes: Uint8Array, at: number, v: number): void {
+  bytes[at] = v & 0xff;
+  bytes[at + 1] = (v >> 8) & 0xff;
+  bytes[at + 2] = (v >> 16) & 0xff;
+  bytes[at + 3] = (v >>> 24) & 0xff;
+}
+
+function isDataSection(s: ElfSection): boolean {
+  return /^\.(rodata|data|bss)(\..*)?$/.test(s.name) &&
+    (s.type === SHT.PROGBITS || s.type === SHT.NOBITS);
+}
+
+/**
+ * A parsed BPF object. `ObjectSpec.parse(bytes)` decodes it; `loadObject` turns it into kernel
+ * objects.
+ *
+ * @example
+ * ```ts
+ * import { ObjectSpec } from "@tsbpf/core/elf";
+ * const spec = ObjectSpec.parse(Deno.readFileSync("prog.bpf.o"));
+ * console.log(spec.license, spec.maps.map((m) => m.name), spec.programs.map((p) => p.name));
+ * ```
+ */
+export class ObjectSpec {
+  /** The license string of the `license` section. */
+  readonly license: string;
+  /** Maps defined in `.maps` (BTF) or `maps` (legacy), in section order. */
+  readonly maps: readonly MapSpec[];
+  /** Global data sections as one-element array maps. */
+  readonly globals: readonly MapSpec[];
+  /** Programs (entry functions of non-`.text` executable sections). */
+  readonly programs: readonly ProgramSpec[];
+  /** The raw `.BTF` section, if any. */
+  readonly btf: Uint8Array | undefined;
+  /** `.BTF` parsed. */
+  readonly types: Btf | undefined;
+  /** `.BTF.ext` decoded. */
+  readonly btfExt: BtfExt | undefined;
+  /** The parsed ELF file. */
+  readonly elf: ElfFile;
+
+  private constructor(
+    elf: ElfFile,
+    license: string,
+    maps: MapSpec[],
+    globals: MapSpec[],
+    programs: ProgramSpec[],
+    btf: Uint8Array | undefined,
+    types: Btf | undefined,
+    btfExt: BtfExt | undefined,
+  ) {
+    this.elf = elf;
+    this.license = license;
+    this.maps = maps;
+    this.globals = globals;
+    this.programs = programs;
+    this.btf = btf;
+    this.types = types;
+    this.btfExt = btfExt;
+  }
+
+  /**
+   * Parses a BPF object file.
+   *
+   * @throws {ElfError} for malformed ELF, BTF or `.BTF.ext` (with the file offset).
+   * @throws {ObjectError} for a valid file that cannot be used: no `license` section, a program
+   * section no program type claims, a map definition or relocation that is not supported.
+   * @example
+   * ```ts
+   * import { ObjectSpec } from "@tsbpf/core/elf";
+   * const spec = ObjectSpec.parse(Deno.readFileSync("prog.bpf.o"));
+   * spec.programs[0].typeName; // e.g. "socket_filter"
+   * ```
+   */
+  static parse(bytes: Uint8Array): ObjectSpec {
+    const elf = parseElf(bytes);
+    const lic = elf.section("license");
+    if (lic === undefined) {
+      throw new ObjectError(
+        'the object has no "license" section: add char LICENSE[] SEC("license") = "GPL";',
+      );
+    }
+    const nul = lic.data.indexOf(0);
+    const license = new TextDecoder().decode(lic.data.subarray(0, nul < 0 ? lic.data.length : nul));
+
+    const btfSec = elf.section(".BTF");
+    let types: Btf | undefined;
+    if (btfSec !== undefined) {
+      try {
+        types = parseBtf(btfSec.data);
+      } catch (e) {
+        if (e instanceof BtfError) throw new ElfError(e.message, btfSec.offset + e.offset);
+        throw e;
+      }
+    }
+    const extSec = elf.section(".BTF.ext");
+    const btfExt = extSec !== undefined && types !== undefined
+      ? parseBtfExt(extSec.data, types, extSec.offset)
+      : undefined;
+
+    const maps = [...btfMaps(elf, types), ...legacyMaps(elf)];
+    const globals = globalMaps(elf, types);
+    const programs = buildPrograms(elf, license, btfExt, new Set(maps.map((m) => m.section)));
+    return new ObjectSpec(elf, license, maps, globals, programs, btfSec?.data, types, btfExt);
+  }
+}
+
+function btfMaps(elf: ElfFile, btf: Btf | undefined): MapSpec[] {
+  const sec = elf.section(".maps");
+  if (sec === undefined) return [];
+  if (btf === undefined) throw new ObjectError('section ".maps" needs BTF, but there is no .BTF');
+  const datasec = btf.find("datasec", ".maps");
+  if (datasec === undefined) throw new ObjectError('.BTF has no DATASEC ".maps"');
+  const syms = elf.symbols.filter((s) => s.section === sec.index && s.type !== STT.SECTION)
+    .sort((a, b) => a.value - b.value);
+  const out: MapSpec[] = [];
+  for (const sym of syms) {
+    const v = datasec.vars.map((x) => btf.typeById(x.type)).find((t) => t.name === sym.name);
+    if (v === undefined || v.kind !== "var") {
+      throw new ObjectError(`map ${sym.name}: no VAR in the .maps DATASEC of .BTF`);
+    }
+    const def = btf.resolve(v.type);
+    if (def.kind !== "struct") {
+      throw new ObjectError(`map ${sym.name}: its definition is a ${def.kind}, not a struct`);
+    }
+    const m: Record<string, number> = {};
+    let keyTypeId = 0;
+    let valueTypeId = 0;
+    for (const member of def.members) {
+      const ptr = btf.resolve(member.type);
+      if (ptr.kind !== "ptr") {
+        throw new ObjectError(
+          `map ${sym.name}: member "${member.name}" is a ${ptr.kind}; expected __uint() or __type()`,
+        );
+      }
+      switch (member.name) {
+        case "type":
+        case "max_entries":
+        case "map_flags":
+        case "key_size":
+        case "value_size":
+        case "numa_node":
+        case "map_extra":
+        case "pinning": {
+          const arr = btf.resolve(ptr.type);
+          if (arr.kind !== "array") {
+            throw new ObjectError(`map ${sym.name}: "${member.name}" is not a __uint()`);
+          }
+          m[member.name] = arr.nelems;
+          break;
+        }
+        case "key":
+          keyTypeId = ptr.type;
+          m.key_size = btf.sizeOf(ptr.type);
+          break;
+        case "value":
+          valueTypeId = ptr.type;
+          m.value_size = btf.sizeOf(ptr.type);
+          break;
+        case "values":
+          throw new ObjectError(
+            `map ${sym.name}: map-in-map and prog-array initial values (__array(values, …)) are not supported`,
+          );
+        default:
+          throw new ObjectError(`map ${sym.name}: unknown map attribute "${member.name}"`);
+      }
+    }
+    if (m.type === undefined) throw new ObjectError(`map ${sym.name}: no __uint(type, …)`);
+    out.push({
+      name: sym.name,
+      kind: "btf",
+      section: ".maps",
+      type: m.type,
+      keySize: m.key_size ?? 0,
+      valueSize: m.value_size ?? 0,
+      maxEntries: m.max_entries ?? 0,
+      flags: m.map_flags ?? 0,
+      keyTypeId,
+      valueTypeId,
+      ...(m.numa_node !== undefined ? { numaNode: m.numa_node } : {}),
+      ...(m.map_extra !== undefined ? { mapExtra: m.map_extra } : {}),
+      ...(m.pinning !== undefined ? { pinning: m.pinning } : {}),
+    });
+  }
+  return out;
+}
+
+function legacyMaps(elf: ElfFile): MapSpec[] {
+  const sec = elf.section("maps");
+  if (sec === undefined) return [];
+  const syms = elf.symbols.filter((s) => s.section === sec.index && s.type !== STT.SECTION)
+    .sort((a, b) => a.value - b.value);
+  const v = new DataView(sec.data.buffer, sec.data.byteOffset, sec.data.byteLength);
+  return syms.map((sym): MapSpec => {
+    const size = sym.size || 20;
+    if (size < 16 || sym.value + 16 > sec.size) {
+      throw new ElfError(
+        `legacy map ${sym.name}: ${size}-byte definition is shorter than struct bpf_map_def`,
+        sec.offset + sym.value,
+      );
+    }
+    const at = sym.value;
+    return {
+      name: sym.name,
+      kind: "legacy",
+      section: "maps",
+      type: v.getUint32(at, true),
+      keySize: v.getUint32(at + 4, true),
+      valueSize: v.getUint32(at + 8, true),
+      maxEntries: v.getUint32(at + 12, true),
+      flags: size >= 20 ? v.getUint32(at + 16, true) : 0,
+    };
+  });
+}
+
+function globalMaps(elf: ElfFile, btf: Btf | undefined): MapSpec[] {
+  const out: MapSpec[] = [];
+  for (const s of elf.sections) {
+    if (!isDataSection(s) || s.size === 0) continue;
+    const ro = s.name.startsWith(".rodata");
+    const datasec = btf?.find("datasec", s.name);
+    out.push({
+      name: s.name,
+      kind: "global",
+      section: s.name,
+      type: MAP_TYPE_ARRAY,
+      keySize: 4,
+      valueSize: s.size,
+      maxEntries: 1,
+      flags: ro ? BPF_F_RDONLY_PROG : 0,
+      keyTypeId: 0,
+      valueTypeId: datasec?.id ?? 0,
+      ...(s.type === SHT.NOBITS ? {} : { data: s.data }),
+      readonly: ro || (s.flags & SHF_WRITE) === 0,
+    });
+  }
+  return out;
+}
+
+function functionsOf(elf: ElfFile): Map<number, Func[]> {
+  const bySection = new Map<number, Func[]>();
+  for (const sym of elf.symbols) {
+    if (sym.type !== STT.FUNC || sym.section === SHN.UNDEF || sym.section >= elf.sections.length) {
+      continue;
+    }
+    const section = elf.sections[sym.section];
+    if ((section.flags & SHF_EXECINSTR) === 0) continue;
+    let list = bySection.get(section.index);
+    if (list === undefined) bySection.set(section.index, list = []);
+    list.push({ sym, section, start: sym.value, end: sym.value + sym.size });
+  }
+  for (const list of bySection.values()) {
+    list.sort((a, b) => a.start - b.start);
+    // Functions without a size (hand-written assembly) run to the next function.
+    for (let i = 0; i < list.length; i++) {
+      const f = list[i];
+      if (f.end === f.start) {
+        const next = i + 1 < list.length ? list[i + 1].start : f.section.size;
+        list[i] = { ...f, end: next };
+      }
+      if (f.start % INSN !== 0 || list[i].end > f.section.size) {
+        throw new ElfError(
+          `function ${f.sym.name} (${f.start}..${
+            list[i].end
+          }) is not within section "${f.section.name}"`,
+          f.section.offset + f.start,
+        );
+      }
+    }
+  }
+  return bySection;
+}
+
+function buildPrograms(
+  elf: ElfFile,
+  license: string,
+  ext: BtfExt | undefined,
+  mapSections: Set<string>,
+): ProgramSpec[] {
+  const funcs = functionsOf(elf);
+  const funcAt = (sectionIndex: number, off: number, why: string): Func => {
+    const f = funcs.get(sectionIndex)?.find((x) => x.start <= off && off < x.end);
+    if (f === undefined) {
+      const s = elf.sections[sectionIndex];
+      throw new ElfError(
+        `${why}: no function at offset ${off} of section "${s?.name}"`,
+        s?.offset ?? -1,
+      );
+    }
+    return f;
+  };
+  const programs: ProgramSpec[] = [];
+  for (const [index, list] of funcs) {
+    const section = elf.sections[index];
+    if (section.name === ".text") continue;
+    for (const entry of list) {
+      const t = programTypeOfSection(section.name);
+      programs.push(link(elf, entry, funcAt, license, ext, mapSections, {
+        type: t.type,
+        typeName: t.typeName,
+        expectedAttachType: t.expectedAttachType,
+        flags: t.flags,
+        needsAttachBtf: t.prefix.attachBtf === true,
+      }));
+    }
+  }
+  return programs;
+}
+
+function link(
+  elf: ElfFile,
+  entry: Func,
+  funcAt: (section: number, off: number, why: string) => Func,
+  license: string,
+  ext: BtfExt | undefined,
+  mapSections: Set<string>,
+  kind: Pick<ProgramSpec, "type" | "typeName" | "expectedAttachType" | "flags" | "needsAttachBtf">,
+): ProgramSpec {
+  const layout: Func[] = [entry];
+  const base = new Map<Func, number>([[entry, 0]]);
+  let total = (entry.end - entry.start) / INSN;
+  const place = (f: Func): number => {
+    let b = base.get(f);
+    if (b === undefined) {
+      b = total;
+      base.set(f, b);
+      layout.push(f);
+      total += (f.end - f.start) / INSN;
+    }
+    return b;
+  };
+  const fixups: { at: number; target: Func; targetInsn: number }[] = [];
+  const relocations: MapRelocation[] = [];
+  const where = (f: Func, i: number): string =>
+    `${f.sym.name}${f === entry ? "" : ` (called from ${entry.sym.name})`} instruction ${i}`;
+
+  for (let k = 0; k < layout.length; k++) {
+    const f = layout[k];
+    const fb = base.get(f)!;
+    const data = f.section.data;
+    const relocs = new Map<number, number>(); // byte offset -> symbol index
+    for (const r of elf.relocations.get(f.section.index) ?? []) {
+      if (r.offset >= f.start && r.offset < f.end) relocs.set(r.offset, r.symbol);
+    }
+    for (let off = f.start; off < f.end; off += INSN) {
+      const i = (off - f.start) / INSN;
+      const op = data[off];
+      const src = data[off + 1] >> 4;
+      const imm = i32(data, off + 4);
+      const symIndex = relocs.get(off);
+      if (symIndex === undefined) {
+        // Unrelocated pc-relative calls stay within the section.
+        if ((op === CALL && src === PSEUDO_CALL) || (op === LD_IMM64 && src === PSEUDO_FUNC)) {
+          const targetOff = off + (imm + 1) * INSN;
+          const target = funcAt(f.section.index, targetOff, where(f, i));
+          fixups.push({ at: fb + i, target, targetInsn: (targetOff - target.start) / INSN });
+          place(target);
+        }
+        continue;
+      }
+      const sym = elf.symbols[symIndex];
+      if (sym.section === SHN.UNDEF) {
+        throw new ObjectError(
+          `${where(f, i)}: extern symbol "${sym.name}" (kconfig, ksym or kfunc) is not supported`,
+        );
+      }
+      const target = elf.sections[sym.section];
+      if (op === CALL && src === PSEUDO_CALL) {
+        const targetOff = sym.value + (imm + 1) * INSN;
+        const t = funcAt(sym.section, targetOff, where(f, i));
+        fixups.push({ at: fb + i, target: t, targetInsn: (targetOff - t.start) / INSN });
+        place(t);
+      } else if (op === LD_IMM64 && target !== undefined && (target.flags & SHF_EXECINSTR) !== 0) {
+        const targetOff = sym.value + imm;
+        const t = funcAt(sym.section, targetOff, where(f, i));
+        fixups.push({ at: fb + i, target: t, targetInsn: (targetOff - t.start) / INSN });
+        place(t);
+      } else if (op === LD_IMM64 && target !== undefined && mapSections.has(target.name)) {
+        const mapSym = sym.type === STT.SECTION
+          ? elf.symbols.find((s) =>
+            s.section === sym.section && s.type !== STT.SECTION && s.value === imm
+          )
+          : sym;
+        if (mapSym === undefined) {
+          throw new ObjectError(`${where(f, i)}: no map at offset ${imm} of "${target.name}"`);
+        }
+        relocations.push({ insn: fb + i, map: mapSym.name });
+      } else if (op === LD_IMM64 && target !== undefined && isDataSection(target)) {
+        relocations.push({
+          insn: fb + i,
+          map: target.name,
+          offset: (sym.type === STT.SECTION ? 0 : sym.value) + imm,
+        });
+      } else {
+        throw new ObjectError(
+          `${where(f, i)}: unsupported relocation against "${sym.name}" in section "${
+            target?.name ?? sym.section
+          }" (opcode 0x${op.toString(16)})`,
+        );
+      }
+    }
+  }
+
+  const insns = new Uint8Array(total * INSN);
+  for (const f of layout) insns.set(f.section.data.subarray(f.start, f.end), base.get(f)! * INSN);
+  for (const x of fixups) {
+    // clang leaves src_reg 0 on a relocated callback address: mark it BPF_PSEUDO_FUNC.
+    if (insns[x.at * INSN] === LD_IMM64) {
+      insns[x.at * INSN + 1] = (insns[x.at * INSN + 1] & 0x0f) | (PSEUDO_FUNC << 4);
+    }
+    setI32(insns, x.at * INSN + 4, base.get(x.target)! + x.targetInsn - (x.at + 1));
+  }
+
+  const funcInfo: { insn: number; typeId: number }[] = [];
+  const lineInfo: ProgramBtfExt["lineInfo"][number][] = [];
+  const coreRelos: ProgramBtfExt["coreRelos"][number][] = [];
+  if (ext !== undefined) {
+    for (const f of layout) {
+      const b = base.get(f)!;
+      const name = f.section.name;
+      const inF = (r: { section: string; insnOff: number }): boolean =>
+        r.section === name && r.insnOff >= f.start && r.insnOff < f.end;
+      const at = (off: number): number => b + (off - f.start) / INSN;
+      for (const r of ext.funcInfo) {
+        if (inF(r)) funcInfo.push({ insn: at(r.insnOff), typeId: r.typeId });
+      }
+      for (const r of ext.lineInfo) {
+        if (inF(r)) {
+          lineInfo.push({
+            insn: at(r.insnOff),
+            fileNameOff: r.fileNameOff,
+            lineOff: r.lineOff,
+            line: r.line,
+            column: r.column,
+          });
+        }
+      }
+      for (const r of ext.coreRelos) {
+        if (inF(r)) {
+          coreRelos.push({ insn: at(r.insnOff), typeId: r.typeId, access: r.access, kind: r.kind });
+        }
+      }
+    }
+  }
+  return {
+    name: entry.sym.name,
+    section: entry.section.name,
+    ...kind,
+    insns,
+    relocations,
+    btfExt: { funcInfo, lineInfo, coreRelos },
+    license,
+  };
+}

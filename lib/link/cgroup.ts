@@ -1,0 +1,126 @@
+/**
+ * Cgroup attachment through cgroup links, and `BPF_PROG_QUERY`.
+ *
+ * @module
+ */
+import { attachTypeName } from "../../types/attach_type.ts";
+import { LINK_CREATE_CGROUP_ATTR, PROG_QUERY_ATTR } from "../../types/attr.ts";
+import { BpfCmd } from "../../types/cmd.ts";
+import { Attr } from "../attr.ts";
+import { alloc } from "../sys/memory.ts";
+import { sys } from "../sys/mod.ts";
+import { createLink } from "./create.ts";
+import { AttachError } from "./errors.ts";
+import type { Link } from "./link.ts";
+import {
+  type AttachableProgram,
+  closeQuietly,
+  openReadOnly,
+  programFd,
+  resolveIfindex,
+} from "./os.ts";
+
+/** How many ids {@link queryAttached} makes room for. */
+const QUERY_CAPACITY = 64;
+
+function attachLabel(attachType: number): string {
+  return attachTypeName(attachType) ?? `attach type ${attachType}`;
+}
+
+/**
+ * Attaches a cgroup program (`cgroup_skb`, `cgroup_sock`, `cgroup_sock_addr`, `sock_ops`,
+ * `cgroup_device`, `cgroup_sysctl`, `cgroup_sockopt`) to a cgroup v2 directory
+ * (`BPF_LINK_CREATE` on the directory's fd). `attachType` is an `AttachType` number such as
+ * `AttachType.CGROUP_INET_EGRESS`. Cgroup links always allow other programs on the same hook
+ * (they run in attach order).
+ *
+ * @throws {AttachError} `ENOENT` (from `openat`) for a missing cgroup, `EINVAL` for a program type
+ *   that does not fit the attach type.
+ * @example
+ * ```ts ignore
+ * import { AttachType } from "@tsbpf/core";
+ * import { attachCgroup } from "@tsbpf/core/link";
+ * using link = attachCgroup(prog, "/sys/fs/cgroup/my.slice", AttachType.CGROUP_INET_EGRESS);
+ * ```
+ */
+export function attachCgroup(
+  program: AttachableProgram,
+  cgroupPath: string,
+  attachType: number,
+): Link {
+  const target = `attachCgroup(${cgroupPath}, ${attachLabel(attachType)})`;
+  const progFd = programFd(program, target);
+  const cgroupFd = openReadOnly(cgroupPath, target);
+  try {
+    const attr = new Attr(LINK_CREATE_CGROUP_ATTR)
+      .set("prog_fd", progFd)
+      .set("target_fd", cgroupFd)
+      .set("attach_type", attachType);
+    return createLink(target, attr);
+  } finally {
+    // The link holds its own reference to the cgroup.
+    closeQuietly(cgroupFd);
+  }
+}
+
+/** What {@link queryAttached} reports for one hook. */
+export interface AttachedPrograms {
+  /** Ids of the attached programs, in run order. */
+  progIds: number[];
+  /** Ids of the links that hold them (0 for programs attached without a link), where known. */
+  linkIds: number[];
+  /** The hook's revision (tcx and cgroup hooks on recent kernels; 0 elsewhere). */
+  revision: bigint;
+}
+
+/**
+ * Lists the programs attached to a cgroup or interface hook (`BPF_PROG_QUERY`).
+ *
+ * @throws {AttachError} e.g. `ENOENT` for a missing cgroup, `EINVAL` for an attach type the
+ *   target has no hook for.
+ * @example
+ * ```ts ignore
+ * import { AttachType } from "@tsbpf/core";
+ * import { queryAttached } from "@tsbpf/core/link";
+ * queryAttached({ cgroup: "/sys/fs/cgroup/my.slice" }, AttachType.CGROUP_INET_EGRESS).progIds;
+ * ```
+ */
+export function queryAttached(
+  target: { cgroup: string } | { ifindex: number | string },
+  attachType: number,
+): AttachedPrograms {
+  const s = sys();
+  const isCgroup = "cgroup" in target;
+  const where = isCgroup ? target.cgroup : `ifindex ${target.ifindex}`;
+  const label = `queryAttached(${where}, ${attachLabel(attachType)})`;
+  const ids = alloc(QUERY_CAPACITY * 8);
+  const base = s.addressOf(ids);
+  const attr = new Attr(PROG_QUERY_ATTR)
+    .set("attach_type", attachType)
+    .setU64("prog_ids", base)
+    .set("prog_cnt", QUERY_CAPACITY)
+    .setU64("link_ids", base + BigInt(QUERY_CAPACITY * 4));
+  let fd = -1;
+  if (isCgroup) {
+    fd = openReadOnly(target.cgroup, label);
+    attr.set("target_fd", fd);
+  } else {
+    attr.set("target_ifindex", resolveIfindex(target.ifindex, "queryAttached"));
+  }
+  let r: number;
+  try {
+    r = s.bpf(BpfCmd.PROG_QUERY, attr.bytes, attr.size, ids);
+  } finally {
+    closeQuietly(fd);
+  }
+  if (r < 0) throw new AttachError(label, BpfCmd.PROG_QUERY, -r);
+  const count = Math.min(attr.get("prog_cnt"), QUERY_CAPACITY);
+  const dv = new DataView(ids.buffer);
+  const progIds: number[] = [];
+  const linkIds: number[] = [];
+  for (let i = 0; i < count; i++) {
+    progIds.push(dv.getUint32(i * 4, true));
+    linkIds.push(dv.getUint32(QUERY_CAPACITY * 4 + i * 4, true));
+  }
+  return { progIds, linkIds, revision: attr.getU64("revision") };
+}

@@ -1,0 +1,106 @@
+/**
+ * Small system-call wrappers the attach functions share (not exported from the package).
+ *
+ * @module
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { cString, retain } from "../sys/memory.ts";
+import { sys } from "../sys/mod.ts";
+import { AttachError } from "./errors.ts";
+
+/** `AT_FDCWD`. */
+const AT_FDCWD = -100n;
+/** `O_RDONLY | O_CLOEXEC` (the same on x86_64 and aarch64). */
+const O_RDONLY_CLOEXEC = 0x80000n;
+/** `ENODEV`. */
+const ENODEV = 19;
+/** `EBADF`. */
+const EBADF = 9;
+
+/** Opens `path` read-only with `openat(AT_FDCWD, …)`; throws {@link AttachError} on failure. */
+export function openReadOnly(path: string, target: string): number {
+  const s = sys();
+  const name = cString(path);
+  const r = s.syscall(s.nr.openat, AT_FDCWD, s.addressOf(name), O_RDONLY_CLOEXEC, 0n);
+  retain(name);
+  if (r < 0n) throw new AttachError(target, "openat", Number(-r), path);
+  return Number(r);
+}
+
+/** Closes an fd this module opened, ignoring errors (used on cleanup paths). */
+export function closeQuietly(fd: number): void {
+  if (fd >= 0) sys().close(fd);
+}
+
+/**
+ * What the attach functions need of a program: a `Program` from `@tsbpf/core` fits.
+ *
+ * @example
+ * ```ts ignore
+ * import type { AttachableProgram } from "@tsbpf/core/link";
+ * const p: AttachableProgram = Program.load({ type: "xdp", insns, license: "GPL" });
+ * ```
+ */
+export interface AttachableProgram {
+  /** The program's file descriptor (throws once closed). */
+  readonly fd: number;
+  /** Whether the program's fd is closed. */
+  readonly closed: boolean;
+  /** The kernel's id of the program. */
+  readonly id: number;
+}
+
+/** The fd of `program`, or an {@link AttachError} (`EBADF`) when it is closed. */
+export function programFd(program: AttachableProgram, target: string): number {
+  if (program.closed) {
+    throw new AttachError(target, "attach", EBADF, "the program is closed");
+  }
+  return program.fd;
+}
+
+/**
+ * Resolves an interface given by index or name (through `/sys/class/net/<name>/ifindex`).
+ *
+ * @throws {AttachError} `ENODEV` when no interface has that name.
+ * @throws {RangeError} for an index that is not a positive integer.
+ */
+export function resolveIfindex(iface: number | string, fn: string): number {
+  if (typeof iface === "number") {
+    if (!Number.isInteger(iface) || iface <= 0 || iface > 0x7fffffff) {
+      throw new RangeError(`${fn}: ifindex ${iface} is not a positive integer`);
+    }
+    return iface;
+  }
+  if (!/^[^/\s]{1,15}$/.test(iface)) {
+    throw new RangeError(`${fn}: "${iface}" is not a valid interface name`);
+  }
+  try {
+    return Number(readFileSync(`/sys/class/net/${iface}/ifindex`, "utf8").trim());
+  } catch {
+    throw new AttachError(
+      `${fn}(${iface})`,
+      "if_nametoindex",
+      ENODEV,
+      `no interface named ${iface} in /sys/class/net`,
+    );
+  }
+}
+
+/**
+ * For a failed link on an interface: says so when no interface of this network namespace has
+ * `ifindex` (the kernel answers `EINVAL` or `ENODEV` then).
+ */
+export function explainIfindex(ifindex: number): (errno: number) => string | undefined {
+  return (errno) => {
+    if (errno !== 22 /* EINVAL */ && errno !== ENODEV) return undefined;
+    try {
+      for (const name of readdirSync("/sys/class/net")) {
+        const i = Number(readFileSync(`/sys/class/net/${name}/ifindex`, "utf8").trim());
+        if (i === ifindex) return undefined;
+      }
+    } catch {
+      return undefined;
+    }
+    return `no interface has ifindex ${ifindex} in this network namespace`;
+  };
+}

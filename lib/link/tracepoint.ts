@@ -1,0 +1,117 @@
+/**
+ * Tracepoints through `perf_event_open` and perf-event links.
+ *
+ * @module
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { AttachType } from "../../types/attach_type.ts";
+import { LINK_CREATE_PERF_EVENT_ATTR } from "../../types/attr.ts";
+import { Attr } from "../attr.ts";
+import { alloc, retain } from "../sys/memory.ts";
+import { sys } from "../sys/mod.ts";
+import { createLink } from "./create.ts";
+import { AttachError } from "./errors.ts";
+import type { Link } from "./link.ts";
+import { type AttachableProgram, closeQuietly, programFd } from "./os.ts";
+
+/** Where tracefs is mounted, in the order they are tried. */
+export const TRACEFS_PATHS: readonly string[] = [
+  "/sys/kernel/tracing",
+  "/sys/kernel/debug/tracing",
+];
+
+/** `PERF_TYPE_TRACEPOINT`. */
+const PERF_TYPE_TRACEPOINT = 2;
+/** `sizeof(struct perf_event_attr)` up to `PERF_ATTR_SIZE_VER7`. */
+const PERF_ATTR_SIZE = 128;
+/** `PERF_FLAG_FD_CLOEXEC`. */
+const PERF_FLAG_FD_CLOEXEC = 8n;
+/** `ENOENT`. */
+const ENOENT = 2;
+
+const NAME = /^[A-Za-z0-9_.-]+$/;
+
+/**
+ * The id of a tracepoint, from `events/<category>/<name>/id` in tracefs.
+ *
+ * @throws {AttachError} `ENOENT`, naming every path looked in (and saying when tracefs is not
+ *   mounted at all).
+ * @example
+ * ```ts ignore
+ * import { tracepointId } from "@tsbpf/core/link";
+ * tracepointId("syscalls", "sys_enter_getpid"); // e.g. 1234
+ * ```
+ */
+export function tracepointId(category: string, name: string): number {
+  const target = `attachTracepoint(${category}/${name})`;
+  if (!NAME.test(category) || !NAME.test(name)) {
+    throw new RangeError(`${target}: category and name must be [A-Za-z0-9_.-]+`);
+  }
+  const tried: string[] = [];
+  let mounted = false;
+  for (const root of TRACEFS_PATHS) {
+    if (existsSync(`${root}/events`)) mounted = true;
+    const path = `${root}/events/${category}/${name}/id`;
+    tried.push(path);
+    try {
+      return Number(readFileSync(path, "utf8").trim());
+    } catch {
+      // Try the next location.
+    }
+  }
+  throw new AttachError(
+    target,
+    "open",
+    ENOENT,
+    mounted
+      ? `no such tracepoint (looked in ${tried.join(", ")})`
+      : `tracefs is not mounted (looked in ${tried.join(", ")}); mount it with ` +
+        "`mount -t tracefs nodev /sys/kernel/tracing`",
+  );
+}
+
+/** Opens a perf event for tracepoint `id` on CPU 0 for all processes; the caller owns the fd. */
+function openTracepointEvent(id: number, target: string): number {
+  const s = sys();
+  const attr = alloc(PERF_ATTR_SIZE);
+  const dv = new DataView(attr.buffer);
+  dv.setUint32(0, PERF_TYPE_TRACEPOINT, true); // type
+  dv.setUint32(4, PERF_ATTR_SIZE, true); // size
+  dv.setBigUint64(8, BigInt(id), true); // config
+  dv.setBigUint64(16, 1n, true); // sample_period
+  dv.setUint32(48, 1, true); // wakeup_events
+  const fd = s.syscall(s.nr.perf_event_open, s.addressOf(attr), -1n, 0n, -1n, PERF_FLAG_FD_CLOEXEC);
+  retain(attr);
+  if (fd < 0n) throw new AttachError(target, "perf_event_open", Number(-fd), `tracepoint id ${id}`);
+  return Number(fd);
+}
+
+/**
+ * Attaches a `tracepoint` program to a kernel tracepoint: `perf_event_open` of the tracepoint,
+ * then a perf-event link (`BPF_LINK_CREATE`, `BPF_PERF_EVENT`). The link holds the perf event;
+ * closing the link detaches the program and frees the event.
+ *
+ * @throws {AttachError} `ENOENT` for an unknown tracepoint (with the paths looked in), `EINVAL`
+ *   for a program of another type.
+ * @example
+ * ```ts ignore
+ * import { attachTracepoint } from "@tsbpf/core/link";
+ * using link = attachTracepoint(prog, "syscalls", "sys_enter_getpid");
+ * ```
+ */
+export function attachTracepoint(program: AttachableProgram, category: string, name: string): Link {
+  const target = `attachTracepoint(${category}/${name})`;
+  const progFd = programFd(program, target);
+  const id = tracepointId(category, name);
+  const eventFd = openTracepointEvent(id, target);
+  try {
+    const attr = new Attr(LINK_CREATE_PERF_EVENT_ATTR)
+      .set("prog_fd", progFd)
+      .set("target_fd", eventFd)
+      .set("attach_type", AttachType.PERF_EVENT);
+    return createLink(target, attr);
+  } finally {
+    // The link keeps its own reference to the perf event.
+    closeQuietly(eventFd);
+  }
+}

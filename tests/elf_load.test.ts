@@ -1,0 +1,176 @@
+/**
+ * Loading objects into the kernel: maps, global data, subprograms, BTF line info, CO-RE, and
+ * cleanup on every failure path.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseBtf } from "../lib/btf/mod.ts";
+import { VerifierError } from "../lib/errors.ts";
+import { loadObject, ObjectError, ObjectSpec } from "../lib/elf/mod.ts";
+import { bpfFdCounts, kernelSkip, repoRoot } from "./util.ts";
+
+const path = (name: string): string => join(repoRoot, "tests", "fixtures", "elf", name);
+const u64 = (b: Uint8Array, off: number): bigint =>
+  new DataView(b.buffer, b.byteOffset).getBigUint64(off, true);
+const u32 = (b: Uint8Array, off: number): number =>
+  new DataView(b.buffer, b.byteOffset).getUint32(off, true);
+const KEY0 = new Uint8Array(4);
+
+test("globals, BTF maps, BPF-to-BPF call and bpf_loop run under BPF_PROG_TEST_RUN", {
+  skip: kernelSkip,
+}, () => {
+  const before = bpfFdCounts();
+  {
+    using obj = loadObject(path("globals.bpf.o"), { constants: { scale: 3 } });
+    assert.equal(obj.btfError, undefined);
+    const prog = obj.programs.count_packets;
+    const r = prog.testRun({ data: new Uint8Array(64) });
+    assert.equal(r.retval, 42 * 3 + 3);
+    const len = u32(obj.maps[".bss"].get(KEY0)!, 8);
+    assert.ok(len > 0 && len <= 64);
+    assert.equal(u64(obj.maps[".bss"].get(KEY0)!, 0), 6n); // 0+1+2+3 from bpf_loop
+    assert.equal(u64(obj.maps[".data"].get(KEY0)!, 0), 8n); // 7, incremented once
+    assert.equal(u32(obj.maps[".rodata"].get(KEY0)!, 0), 3);
+    const stats = obj.maps.stats_by_key.get(new Uint8Array([len & 0xf, 0, 0, 0]))!;
+    assert.deepEqual([u64(stats, 0), u64(stats, 8), u32(stats, 16)], [1n, BigInt(len), len]);
+    assert.equal(u64(obj.maps.counters.get(KEY0)!, 0), 1n);
+    // The map carries the BTF of struct stats.
+    assert.ok(obj.maps.stats_by_key.info().btfValueTypeId > 0);
+    // Without the constant, the .rodata default (scale = 1) applies.
+    using again = loadObject(readFileSync(path("globals.bpf.o")));
+    assert.equal(again.programs.count_packets.testRun({ data: new Uint8Array(64) }).retval, 45);
+  }
+  assert.deepEqual(bpfFdCounts(), before);
+});
+
+test("legacy maps section and a tc program", { skip: kernelSkip }, () => {
+  using obj = loadObject(path("tc_legacy.bpf.o"));
+  const r = obj.programs.classify.testRun({ data: new Uint8Array(100) });
+  assert.equal(r.retval, 0); // TC_ACT_OK
+  assert.equal(u64(obj.maps.seen.get(new Uint8Array([1, 0, 0, 0]))!, 0), 100n);
+});
+
+test("a verifier refusal shows the C source line from BTF line_info", { skip: kernelSkip }, () => {
+  const before = bpfFdCounts();
+  assert.throws(() => loadObject(path("unverifiable.bpf.o")), (e: unknown) => {
+    assert.ok(e instanceof VerifierError);
+    assert.match(e.message, /@ unverifiable\.bpf\.c:11/);
+    assert.match(e.message, /invalid access to packet/);
+    return true;
+  });
+  assert.deepEqual(bpfFdCounts(), before);
+});
+
+test(
+  "a map the kernel refuses: ObjectError naming it, nothing leaked",
+  { skip: kernelSkip },
+  () => {
+    const before = bpfFdCounts();
+    assert.throws(() => loadObject(path("bad_map.bpf.o")), (e: unknown) => {
+      assert.ok(e instanceof ObjectError);
+      assert.match(e.message, /^map refused: BPF_MAP_CREATE failed: EINVAL/);
+      return true;
+    });
+    assert.deepEqual(bpfFdCounts(), before);
+  },
+);
+
+test("an unresolvable CO-RE relocation is poisoned and named when refused", {
+  skip: kernelSkip,
+}, () => {
+  const before = bpfFdCounts();
+  assert.throws(() => loadObject(path("core_bad.bpf.o")), (e: unknown) => {
+    assert.ok(e instanceof ObjectError);
+    assert.match(
+      e.message,
+      /program bad_core: .*FIELD_BYTE_OFFSET struct task_struct::field_that_does_not_exist/,
+    );
+    assert.ok(e.cause instanceof VerifierError);
+    return true;
+  });
+  assert.deepEqual(bpfFdCounts(), before);
+});
+
+test(
+  "CO-RE against the running kernel: offsets equal the kernel's BTF",
+  { skip: kernelSkip },
+  () => {
+    const before = bpfFdCounts();
+    {
+      using obj = loadObject(path("core.bpf.o"));
+      assert.ok(obj.programs.core_reads.fd > 0);
+      const vm = parseBtf(readFileSync("/sys/kernel/btf/vmlinux"));
+      const task = vm.get("struct", "task_struct");
+      const field = (name: string): { bitOffset: number; type: number } =>
+        vm.fields(task.id).find((f) => f.name === name)!;
+      const lh = vm.get("struct", "list_head");
+      const r = Object.fromEntries(obj.core.core_reads.map((x) => [x.description, x.value]));
+      assert.equal(
+        r["FIELD_BYTE_OFFSET struct task_struct::pid (0:0)"],
+        field("pid").bitOffset / 8,
+      );
+      assert.equal(
+        r["FIELD_BYTE_OFFSET struct task_struct::tgid (0:1)"],
+        field("tgid").bitOffset / 8,
+      );
+      assert.equal(
+        r["FIELD_BYTE_OFFSET struct task_struct::comm (0:2)"],
+        field("comm").bitOffset / 8,
+      );
+      assert.equal(
+        r["FIELD_BYTE_OFFSET struct task_struct::comm[3] (0:2:3)"],
+        field("comm").bitOffset / 8 + 3,
+      );
+      assert.equal(
+        r["FIELD_BYTE_SIZE struct task_struct::comm (0:2)"],
+        vm.sizeOf(field("comm").type),
+      );
+      assert.equal(
+        r["FIELD_BYTE_OFFSET struct task_struct::tasks.prev (0:4:1)"],
+        field("tasks").bitOffset / 8 + lh.members[1].bitOffset / 8,
+      );
+      assert.equal(r["FIELD_EXISTS struct task_struct::tgid (0:1)"], 1);
+      assert.equal(
+        r["FIELD_EXISTS struct task_struct___old::no_such_field_in_any_kernel (0:1)"],
+        0,
+      );
+      assert.equal(r["TYPE_SIZE struct task_struct"], task.size);
+      assert.equal(r["TYPE_EXISTS struct task_struct"], 1);
+      assert.equal(
+        r["ENUMVAL_EXISTS enum bpf_map_type___local::BPF_MAP_TYPE_RINGBUF___local"],
+        1,
+      );
+      assert.ok(obj.core.core_reads.every((x) => !x.poisoned));
+    }
+    assert.deepEqual(bpfFdCounts(), before);
+  },
+);
+
+test("a program refused after maps were created closes the maps", { skip: kernelSkip }, () => {
+  // core_bad.bpf.o's .bss map is created (and its BTF loaded) before its program is refused.
+  const spec = ObjectSpec.parse(readFileSync(path("core_bad.bpf.o")));
+  assert.ok(spec.globals.length > 0); // .bss is created before the program is refused
+  const before = bpfFdCounts();
+  assert.throws(() => loadObject(spec), ObjectError);
+  assert.deepEqual(bpfFdCounts(), before);
+  assert.throws(
+    () => loadObject(path("globals.bpf.o"), { constants: { nope: 1 } }),
+    /constant nope: no such variable in \.rodata/,
+  );
+  assert.throws(
+    () => loadObject(path("globals.bpf.o"), { constants: { scale: new Uint8Array(2) } }),
+    /constant scale: 2 bytes given, the variable has 4/,
+  );
+  assert.deepEqual(bpfFdCounts(), before);
+});
+
+test("close() is idempotent and releases every fd", { skip: kernelSkip }, () => {
+  const before = bpfFdCounts();
+  const obj = loadObject(path("globals.bpf.o"));
+  assert.notDeepEqual(bpfFdCounts(), before);
+  obj.close();
+  obj.close();
+  assert.deepEqual(bpfFdCounts(), before);
+});

@@ -1,0 +1,259 @@
+/**
+ * Helpers of the link tests: a counting program, raw sockets, a veth pair in a private network
+ * namespace, tracefs, and a check that nothing is left in the kernel.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import assert from "node:assert/strict";
+import { BpfMap } from "../lib/map/mod.ts";
+import { u32, u64 } from "../lib/codec/mod.ts";
+import { asm } from "../lib/insn/mod.ts";
+import { Program } from "../lib/program.ts";
+import type { ProgTypeInput } from "../lib/program_types.ts";
+import { alloc } from "../lib/sys/memory.ts";
+import { sys } from "../lib/sys/mod.ts";
+import { Link } from "../lib/link/mod.ts";
+import { bpfFdCounts } from "./util.ts";
+
+/** A one-slot u64 counter map. */
+export function counterMap(): BpfMap<number, bigint> {
+  return BpfMap.create({ type: "array", key: u32, value: u64, maxEntries: 1 });
+}
+
+/** A program that adds 1 to slot 0 of `map` and returns `ret`. */
+export function counterProgram(
+  type: ProgTypeInput,
+  map: BpfMap<number, bigint>,
+  ret: number,
+  extra: { expectedAttachType?: number; attachBtfId?: number } = {},
+): Program {
+  return Program.load({
+    type,
+    license: "GPL",
+    ...extra,
+    insns: asm`
+      *(u32 *)(r10 - 4) = 0
+      r1 = map[fd:${map.fd}] ll
+      r2 = r10
+      r2 += -4
+      call bpf_map_lookup_elem
+      if r0 == 0 goto out
+      r1 = 1
+      lock *(u64 *)(r0 + 0) += r1
+    out:
+      r0 = ${ret}
+      exit`,
+  });
+}
+
+/** Calls getpid(2) `n` times. */
+export function getpidTimes(n: number): void {
+  const s = sys();
+  for (let i = 0; i < n; i++) s.syscall(s.nr.getpid);
+}
+
+/** BPF fds by kind, plus perf events and cgroup directories (which attach functions open). */
+function trackedFds(): Record<string, number> {
+  const counts = bpfFdCounts();
+  for (const fd of readdirSync("/proc/self/fd")) {
+    let target: string;
+    try {
+      target = readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      continue;
+    }
+    const kind = target.includes("perf_event")
+      ? "perf_event"
+      : target.startsWith("/sys/fs/cgroup")
+      ? "cgroup"
+      : undefined;
+    if (kind) counts[kind] = (counts[kind] ?? 0) + 1;
+  }
+  return counts;
+}
+
+/** A snapshot of this process's BPF, perf-event and cgroup fds, to compare after a test. */
+export function snapshot(): { fds: Record<string, number> } {
+  return { fds: trackedFds() };
+}
+
+/** Asserts that the process holds the same BPF fds as at `before` and the ids are gone. */
+export function assertClean(
+  before: { fds: Record<string, number> },
+  ids: { links?: number[]; progs?: number[] } = {},
+): void {
+  assert.deepEqual(trackedFds(), before.fds);
+  // The kernel frees links and programs after an RCU grace period: wait up to 3 s.
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  for (let waited = 0;; waited += 20) {
+    const links = new Set(Link.list());
+    const progs = new Set(Program.list());
+    const left = [
+      ...(ids.links ?? []).filter((id) => links.has(id)).map((id) => `link ${id}`),
+      ...(ids.progs ?? []).filter((id) => progs.has(id)).map((id) => `program ${id}`),
+    ];
+    if (left.length === 0) return;
+    if (waited >= 3000) assert.fail(`still in the kernel: ${left.join(", ")}`);
+    Atomics.wait(sleeper, 0, 0, 20);
+  }
+}
+
+/** Runs a command; returns its stdout. */
+export function run(cmd: string, ...args: string[]): string {
+  return execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+}
+
+const AF_UNIX = 1n;
+const SOCK_DGRAM = 2n;
+const SOCK_CLOEXEC = 0x80000n;
+const MSG_DONTWAIT = 0x40n;
+
+/** A connected AF_UNIX datagram socket pair, made with socketpair(2). */
+export function unixDgramPair(): [number, number] {
+  const s = sys();
+  const fds = alloc(8);
+  const r = s.syscall(s.nr.socketpair, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0n, s.addressOf(fds));
+  assert.ok(r >= 0n, `socketpair failed: errno ${-r}`);
+  const dv = new DataView(fds.buffer);
+  return [dv.getInt32(0, true), dv.getInt32(4, true)];
+}
+
+/** Sends `data` on a connected socket without blocking; returns bytes sent or -errno. */
+export function send(fd: number, data: Uint8Array): number {
+  const s = sys();
+  const buf = alloc(data.length);
+  buf.set(data);
+  return Number(
+    s.syscall(s.nr.sendto, BigInt(fd), s.addressOf(buf), BigInt(buf.length), MSG_DONTWAIT, 0n, 0n),
+  );
+}
+
+/** Receives one datagram without blocking; `undefined` when none is queued (EAGAIN). */
+export function recv(fd: number, max = 2048): Uint8Array | undefined {
+  const s = sys();
+  const buf = alloc(max);
+  const r = s.syscall(
+    s.nr.recvfrom,
+    BigInt(fd),
+    s.addressOf(buf),
+    BigInt(max),
+    MSG_DONTWAIT,
+    0n,
+    0n,
+  );
+  if (r === -11n) return undefined;
+  assert.ok(r >= 0n, `recvfrom failed: errno ${-r}`);
+  return buf.slice(0, Number(r));
+}
+
+/** Closes fds, ignoring errors. */
+export function closeAll(...fds: number[]): void {
+  for (const fd of fds) if (fd >= 0) sys().close(fd);
+}
+
+/** A veth pair whose host end is in this namespace and whose peer is in a private netns. */
+export interface Veth {
+  /** Name of the end in this namespace. */
+  host: string;
+  /** Its ifindex. */
+  ifindex: number;
+  /** The private namespace. */
+  netns: string;
+  /** Deletes the namespace (and with it the pair). */
+  remove(): void;
+}
+
+/** Creates a veth pair `tsv<pid>`/`tsp<pid>`, the peer moved into netns `tsbpf_<pid>`. */
+export function createVeth(tag: string): Veth {
+  const pid = String(sys().syscall(sys().nr.getpid));
+  const netns = `tsbpf_${tag}${pid}`;
+  const host = `tsv${tag}${pid}`.slice(0, 15);
+  const peer = `tsp${tag}${pid}`.slice(0, 15);
+  run("ip", "netns", "add", netns);
+  try {
+    run("ip", "link", "add", host, "type", "veth", "peer", "name", peer, "netns", netns);
+    run("ip", "link", "set", host, "up");
+  } catch (e) {
+    run("ip", "netns", "del", netns);
+    throw e;
+  }
+  const ifindex = Number(readFileSync(`/sys/class/net/${host}/ifindex`, "utf8").trim());
+  return {
+    host,
+    ifindex,
+    netns,
+    remove(): void {
+      try {
+        run("ip", "link", "del", host);
+      } catch {
+        // Gone with the namespace already.
+      }
+      run("ip", "netns", "del", netns);
+    },
+  };
+}
+
+/** Mounts tracefs at /sys/kernel/tracing when no tracefs is mounted; returns an undo. */
+export function ensureTracefs(): () => void {
+  if (
+    existsSync("/sys/kernel/tracing/events") || existsSync("/sys/kernel/debug/tracing/events")
+  ) return () => {};
+  run("mount", "-t", "tracefs", "nodev", "/sys/kernel/tracing");
+  return () => {
+    try {
+      run("umount", "/sys/kernel/tracing");
+    } catch {
+      // Busy: leave it mounted (harmless).
+    }
+  };
+}
+
+/** Where cgroup v2 is mounted (from /proc/self/mounts). */
+export function cgroup2Root(): string {
+  for (const line of readFileSync("/proc/self/mounts", "utf8").split("\n")) {
+    const [, dir, fs] = line.split(" ");
+    if (fs === "cgroup2") return dir;
+  }
+  throw new Error("cgroup v2 is not mounted");
+}
+
+/** This process's cgroup v2 directory. */
+export function ownCgroup(): string {
+  const line = readFileSync("/proc/self/cgroup", "utf8").split("\n").find((l) =>
+    l.startsWith("0::")
+  );
+  const rel = line?.slice(3) ?? "/";
+  return cgroup2Root() + (rel === "/" ? "" : rel);
+}
+
+const AF_INET = 2n;
+
+/** A UDP socket (created by the socket(2) system call). */
+export function udpSocket(): number {
+  const s = sys();
+  const r = s.syscall(s.nr.socket, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0n);
+  assert.ok(r >= 0n, `socket failed: errno ${-r}`);
+  return Number(r);
+}
+
+/** Sends `data` to 127.0.0.1:`port`; returns bytes sent or -errno. */
+export function sendToLoopback(fd: number, port: number, data: Uint8Array): number {
+  const s = sys();
+  const addr = alloc(16);
+  const dv = new DataView(addr.buffer);
+  dv.setUint16(0, 2, true); // AF_INET
+  dv.setUint16(2, port, false);
+  dv.setUint32(4, 0x7f000001, false);
+  const buf = alloc(data.length);
+  buf.set(data);
+  const r = s.syscall(
+    s.nr.sendto,
+    BigInt(fd),
+    s.addressOf(buf),
+    BigInt(buf.length),
+    MSG_DONTWAIT,
+    s.addressOf(addr),
+    16n,
+  );
+  return Number(r);
+}
