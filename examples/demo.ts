@@ -5,7 +5,23 @@
  *
  *   deno run -A examples/demo.ts        bun examples/demo.ts        (as root)
  */
-import { asm, BpfMap, PreloadCheckError, Program, sys, u32, u64, VerifierError } from "../mod.ts";
+import { dirname, join } from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import {
+  asm,
+  attachRawTracepoint,
+  BpfMap,
+  loadObject,
+  PreloadCheckError,
+  Program,
+  sys,
+  u32,
+  u64,
+  VerifierError,
+} from "../mod.ts";
+
+const here = dirname(fileURLToPath(import.meta.url));
 
 const line = (s = "") => console.log(s);
 line(`tsbpf demo on ${sys().runtime}`);
@@ -92,8 +108,35 @@ for (const l of xdp.dump().split("\n").slice(0, 9)) line(`     ${l}`);
 line("     …");
 line();
 
-// 3. Refusals: tsbpf's pre-load checker, then the kernel's verifier.
-line("3. Refusals");
+// 3. Attached for real: a program compiled by clang from examples/bpf/syscalls.bpf.c, loaded from
+//    its ELF object (BTF-defined map, .rodata set before load), counts this process's system calls
+//    on the sys_enter raw tracepoint while TypeScript makes some.
+line("3. A clang-compiled object attached to a tracepoint");
+{
+  const pid = process.pid;
+  using obj = loadObject(join(here, "bpf", "syscalls.bpf.o"), { constants: { target_tgid: pid } });
+  const prog = obj.programs.count_syscalls;
+  const calls = BpfMap.fromId(obj.maps.calls.id, { key: u32, value: u64 });
+  line(
+    `   loaded ${prog.typeName} program "${prog.name}" (id ${prog.id}) and map "calls" from ELF`,
+  );
+  {
+    using link = attachRawTracepoint(prog, "sys_enter");
+    const s = sys();
+    for (let i = 0; i < 100; i++) s.syscall(s.nr.getpid);
+    line(`   attached: link ${link.id} (${link.info().typeName} "sys_enter")`);
+  }
+  const getpid = calls.get(sys().nr.getpid) ?? 0n;
+  const total = [...calls.values()].reduce((a, b) => a + b, 0n);
+  line(
+    `   while attached, pid ${pid} made ${total} system calls, ${getpid} of them getpid (100 asked)`,
+  );
+  calls.close();
+}
+line();
+
+// 4. Refusals: tsbpf's pre-load checker, then the kernel's verifier.
+line("4. Refusals");
 const gplOnly = asm`
   r1 = r10
   r1 += -8
@@ -125,8 +168,8 @@ try {
 }
 line();
 
-// 4. Unloading: closing the fd drops the program; the kernel forgets its id.
-line("4. Unloading");
+// 5. Unloading: closing the fd drops the program; the kernel forgets its id.
+line("5. Unloading");
 const ids = programs.map((p) => p.id);
 for (const p of programs) p.close();
 const still = Program.list();
