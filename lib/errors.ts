@@ -12,6 +12,8 @@ const COMMAND_HINTS: Readonly<Record<string, string>> = {
   "BPF_PROG_TEST_RUN:ENOSPC": "the output is larger than the data_out or ctx_out buffer",
   "BPF_MAP_CREATE:EINVAL": "the kernel refused the map's type, sizes or flags",
   "BPF_OBJ_PIN:EPERM": "the path is not inside a bpf filesystem",
+  "BPF_LINK_CREATE:E2BIG": "the hook holds too many programs (a cgroup hook holds at most 64)",
+  "BPF_PROG_ATTACH:E2BIG": "the hook holds too many programs (a cgroup hook holds at most 64)",
   "BPF_OBJ_GET:EPERM": "the path is not inside a bpf filesystem",
 };
 

@@ -9,7 +9,14 @@ import { u32 } from "../lib/codec/mod.ts";
 import { asm } from "../lib/insn/mod.ts";
 import { Program } from "../lib/program.ts";
 import { sys } from "../lib/sys/mod.ts";
-import { AttachError, attachIter, type IterLink, readIter } from "../lib/link/mod.ts";
+import {
+  AttachError,
+  attachIter,
+  attachRawTracepoint,
+  IterLink,
+  Link,
+  readIter,
+} from "../lib/link/mod.ts";
 import { vmlinuxBtf } from "../lib/link/raw_tracepoint.ts";
 import { kernelSkip } from "./util.ts";
 import { assertClean, snapshot } from "./link_util.ts";
@@ -112,4 +119,32 @@ test("attachIter errors: a program that is not an iterator, a closed program", {
   }
   assert.throws(() => attachIter(xdp), /EBADF.*program is closed/);
   assertClean(before);
+});
+
+test("a pinned iterator link is read through IterLink.fromPin; read(max) checks max", {
+  skip: kernelSkip,
+}, () => {
+  const { prog, fmt } = taskIterProgram();
+  const path = `/sys/fs/bpf/tsbpf_iter_${sys().syscall(sys().nr.getpid)}`;
+  try {
+    using link = attachIter(prog);
+    link.pin(path);
+    using again = IterLink.fromPin(path);
+    assert.match(again.readText(), new RegExp(`^${sys().syscall(sys().nr.getpid)} `, "m"));
+    using reader = again.open();
+    for (const bad of [0, -1, 1.5]) assert.throws(() => reader.read(bad), RangeError);
+    assert.ok(reader.read(4096).length > 0);
+    Link.unpin(path);
+    // A link of another kind is refused, and its fd closed.
+    using raw = Program.load({ type: "raw_tracepoint", license: "GPL", insns: asm`r0 = 0\nexit` });
+    using rawLink = attachRawTracepoint(raw, "sys_enter");
+    rawLink.pin(path);
+    assert.throws(() => IterLink.fromPin(path), /is a raw_tracepoint link, not an iterator link/);
+  } finally {
+    try {
+      Link.unpin(path);
+    } catch { /* already gone */ }
+    prog.close();
+    fmt.close();
+  }
 });

@@ -79,3 +79,48 @@ test("attachSocketFilter errors: not a socket, wrong program type, closed progra
   assert.throws(() => attachSocketFilter(0, filter), /EBADF.*program is closed/);
   assertClean(before);
 });
+
+test("closing an attachment never detaches a filter it does not own", { skip: kernelSkip }, () => {
+  const drop = Program.load({ type: "socket_filter", license: "GPL", insns: asm`r0 = 0\nexit` });
+  const drop2 = Program.load({ type: "socket_filter", license: "GPL", insns: asm`r0 = 0\nexit` });
+  try {
+    // A replaced filter: the first attachment is over, and closing it leaves the second alone.
+    {
+      const [a, b] = unixDgramPair();
+      try {
+        const first = attachSocketFilter(b, drop);
+        const second = attachSocketFilter(b, drop2);
+        assert.equal(first.closed, true, "replaced");
+        assert.equal(second.closed, false);
+        first.close();
+        send(a, payload);
+        assert.equal(recv(b), undefined, "drop2 still drops");
+        second.close();
+        send(a, payload);
+        assert.notEqual(recv(b), undefined, "detached: delivered");
+      } finally {
+        closeAll(a, b);
+      }
+    }
+    // A closed socket whose fd number now names another socket: the old attachment keeps off.
+    {
+      const [a, b] = unixDgramPair();
+      const old = attachSocketFilter(b, drop);
+      closeAll(a, b);
+      const [c, d] = unixDgramPair();
+      try {
+        const [tx, rx] = c === b ? [d, c] : [c, d];
+        using other = attachSocketFilter(rx, drop2);
+        old.close();
+        assert.equal(other.closed, false);
+        send(tx, payload);
+        assert.equal(recv(rx), undefined, "the new socket's filter is still attached");
+      } finally {
+        closeAll(c, d);
+      }
+    }
+  } finally {
+    drop.close();
+    drop2.close();
+  }
+});

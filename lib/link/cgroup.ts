@@ -67,8 +67,11 @@ export function attachCgroup(
 export interface AttachedPrograms {
   /** Ids of the attached programs, in run order. */
   progIds: number[];
-  /** Ids of the links that hold them (0 for programs attached without a link), where known. */
-  linkIds: number[];
+  /**
+   * Ids of the links that hold them (0 for programs attached without a link). Absent where the
+   * kernel does not report link ids (cgroup hooks).
+   */
+  linkIds?: number[];
   /** The hook's revision (tcx and cgroup hooks on recent kernels; 0 elsewhere). */
   revision: bigint;
 }
@@ -94,6 +97,8 @@ export function queryAttached(
   const where = isCgroup ? target.cgroup : `ifindex ${target.ifindex}`;
   const label = `queryAttached(${where}, ${attachLabel(attachType)})`;
   const ids = alloc(QUERY_CAPACITY * 8);
+  // Link ids the kernel leaves unwritten (cgroup hooks do not report them) stay all-ones.
+  ids.fill(0xff, QUERY_CAPACITY * 4);
   const base = s.addressOf(ids);
   const attr = new Attr(PROG_QUERY_ATTR)
     .set("attach_type", attachType)
@@ -118,9 +123,14 @@ export function queryAttached(
   const dv = new DataView(ids.buffer);
   const progIds: number[] = [];
   const linkIds: number[] = [];
+  let linkIdsReported = false;
   for (let i = 0; i < count; i++) {
     progIds.push(dv.getUint32(i * 4, true));
-    linkIds.push(dv.getUint32(QUERY_CAPACITY * 4 + i * 4, true));
+    const link = dv.getUint32(QUERY_CAPACITY * 4 + i * 4, true);
+    if (link !== 0xffffffff) linkIdsReported = true;
+    linkIds.push(link === 0xffffffff ? 0 : link);
   }
-  return { progIds, linkIds, revision: attr.getU64("revision") };
+  const out: AttachedPrograms = { progIds, revision: attr.getU64("revision") };
+  if (linkIdsReported) out.linkIds = linkIds;
+  return out;
 }

@@ -7,6 +7,7 @@
 import { AttachType } from "../../types/attach_type.ts";
 import { ITER_CREATE_ATTR, LINK_CREATE_ATTR } from "../../types/attr.ts";
 import { BpfCmd } from "../../types/cmd.ts";
+import { LinkType } from "../../types/link_type.ts";
 import { Attr } from "../attr.ts";
 import { BpfError } from "../errors.ts";
 import { FdHandle } from "../fd.ts";
@@ -56,6 +57,9 @@ export class IterReader {
    * ```
    */
   read(max: number = CHUNK): Uint8Array {
+    if (!Number.isInteger(max) || max < 1 || max > 0x7fff_f000) {
+      throw new RangeError(`read(max): max must be a whole number of bytes ≥ 1, got ${max}`);
+    }
     const s = sys();
     const buf = alloc(max);
     for (;;) {
@@ -114,6 +118,31 @@ export class IterReader {
  * ```
  */
 export class IterLink extends Link {
+  /**
+   * Opens a pinned iterator link, so that it can be read (`Link.fromPin` gives a plain `Link`).
+   *
+   * @throws {TypeError} when the pinned link is not an iterator link.
+   * @example
+   * ```ts ignore
+   * import { IterLink } from "@tsbpf/core/link";
+   * console.log(IterLink.fromPin("/sys/fs/bpf/tasks").readText());
+   * ```
+   */
+  static override fromPin(path: string): IterLink {
+    const link = super.fromPin(path) as IterLink;
+    let typeName: string;
+    try {
+      const info = link.info();
+      if (info.type === LinkType.ITER) return link;
+      typeName = info.typeName;
+    } catch (e) {
+      link.close();
+      throw e;
+    }
+    link.close();
+    throw new TypeError(`${path} is a ${typeName} link, not an iterator link`);
+  }
+
   /**
    * Starts a pass over the iterator (`BPF_ITER_CREATE`).
    *

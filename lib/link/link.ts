@@ -38,7 +38,7 @@ export interface LinkInfo {
   id: number;
   /** Id of the attached program. */
   progId: number;
-  /** Raw tracepoint links: the tracepoint's name (empty for BTF tracepoints). */
+  /** Raw tracepoint links (also BTF tracepoints attached as raw ones): the tracepoint's name. */
   tracepointName?: string;
   /** Tracing links (`tp_btf`, fentry…): attach type, target object id and BTF id. */
   tracing?: { attachType: number; targetObjId: number; targetBtfId: number };
@@ -156,7 +156,7 @@ export class Link {
     const attr = new Attr(GET_FD_BY_ID_ATTR).set("link_id", id);
     const fd = sys().bpf(BpfCmd.LINK_GET_FD_BY_ID, attr.bytes, attr.size);
     if (fd < 0) throw new BpfError(BpfCmd.LINK_GET_FD_BY_ID, -fd, `link id ${id}`);
-    return new Link(fd);
+    return new this(fd);
   }
 
   /**
@@ -176,7 +176,7 @@ export class Link {
       sys().close(fd);
       throw new TypeError(`${path} is a BPF ${kind}, not a link`);
     }
-    return new Link(fd);
+    return new this(fd);
   }
 
   /**

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { readlinkSync } from "node:fs";
 import { alloc, retain } from "../sys/memory.ts";
 import { sys } from "../sys/mod.ts";
 import { AttachError } from "./errors.ts";
@@ -26,6 +27,18 @@ function setsockoptInt(fd: number, option: bigint, value: number): bigint {
   return r;
 }
 
+/** What `/proc/self/fd/N` names the open file (`socket:[inode]`), or `undefined` once closed. */
+function fileIdentity(fd: number): string | undefined {
+  try {
+    return readlinkSync(`/proc/self/fd/${fd}`);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The attachment tsbpf made last on each socket (by identity), to know when one replaces another. */
+const current = new Map<string, WeakRef<SocketFilterAttachment>>();
+
 /**
  * A socket filter attached with {@link attachSocketFilter}. `close()` detaches it
  * (`SO_DETACH_BPF`); the socket itself stays open and is not owned.
@@ -38,27 +51,51 @@ function setsockoptInt(fd: number, option: bigint, value: number): bigint {
 export class SocketFilterAttachment {
   /** The socket the filter is attached to. */
   readonly socketFd: number;
+  /** `/proc/self/fd` name of the socket (`socket:[inode]`) when the filter was attached. */
+  readonly #identity: string | undefined;
   #attached = true;
 
   /** Records an attachment made on `socketFd`. Prefer {@link attachSocketFilter}. */
   constructor(socketFd: number) {
     this.socketFd = socketFd;
+    this.#identity = fileIdentity(socketFd);
+    if (this.#identity !== undefined) {
+      const previous = current.get(this.#identity)?.deref();
+      if (previous !== undefined) previous.#replaced();
+      current.set(this.#identity, new WeakRef(this));
+    }
   }
 
-  /** Whether {@link SocketFilterAttachment.close} has run. */
+  /** Another tsbpf attachment replaced this one on the same socket: nothing left to detach. */
+  #replaced(): void {
+    this.#attached = false;
+  }
+
+  /**
+   * Whether the filter is no longer attached through this object: {@link
+   * SocketFilterAttachment.close} ran, or another `attachSocketFilter` replaced it.
+   */
   get closed(): boolean {
     return !this.#attached;
   }
 
   /**
-   * Detaches the filter from the socket. Idempotent; a socket that already has no filter is not
-   * an error.
+   * Detaches the filter from the socket. Idempotent. Does nothing when another
+   * `attachSocketFilter` replaced this filter, or when the socket was closed (even if its fd
+   * number now names another socket). A filter that something outside tsbpf attached to the same
+   * socket afterwards cannot be told apart and is detached.
    *
-   * @throws {AttachError} when `setsockopt` fails otherwise (e.g. `EBADF`: the socket was closed).
+   * @throws {AttachError} when `setsockopt` fails otherwise.
    */
   close(): void {
     if (!this.#attached) return;
     this.#attached = false;
+    const identity = this.#identity;
+    if (identity !== undefined) {
+      if (current.get(identity)?.deref() === this) current.delete(identity);
+      // The socket was closed, and the number may name another file now: not ours to touch.
+      if (fileIdentity(this.socketFd) !== identity) return;
+    }
     const r = setsockoptInt(this.socketFd, SO_DETACH_BPF, 0);
     if (r < 0n && Number(-r) !== ENOENT) {
       throw new AttachError(

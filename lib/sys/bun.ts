@@ -58,7 +58,8 @@ export function createBunSys(nr: SyscallNumbers): Sys {
   const syscallKeep = libKeep.symbols.syscall;
   const errnoAddress = sym.__errno_location();
   if (errnoAddress === null) throw new Error("__errno_location() returned NULL");
-  const readI32 = ffi.read.i32;
+  // errno of this thread, seen through a zero-copy Int32Array: reading it is a plain array read.
+  const errnoCell = new Int32Array(ffi.toArrayBuffer(errnoAddress, 0, 4));
   const bpfNr = nr.bpf;
   return {
     runtime: "bun",
@@ -73,12 +74,12 @@ export function createBunSys(nr: SyscallNumbers): Sys {
       const r = keepA === undefined
         ? sym.syscall(bpfNr, cmd, attr, size)
         : syscallKeep(bpfNr, cmd, attr, size, keepA, keepB ?? keepA);
-      if (r < 0) return -readI32(errnoAddress, 0);
+      if (r < 0) return -errnoCell[0];
       return r;
     },
     close(fd: number): number {
       const r = sym.close(fd);
-      if (r < 0) return -readI32(errnoAddress, 0);
+      if (r < 0) return -errnoCell[0];
       return r;
     },
     syscall(n: number, ...args: bigint[]): bigint {
@@ -93,10 +94,12 @@ export function createBunSys(nr: SyscallNumbers): Sys {
           args[5] ?? 0n,
         ),
       );
-      if (r === -1n) return -BigInt(readI32(errnoAddress, 0));
+      if (r === -1n) return -BigInt(errnoCell[0]);
       return r;
     },
     addressOf(buf: Uint8Array): bigint {
+      // bun:ffi has no address for empty memory; nothing may be read or written there anyway.
+      if (buf.byteLength === 0) throw new RangeError("an empty buffer has no address to pass");
       // Reading `.buffer` first moves inline storage out of the object for good.
       void buf.buffer;
       return BigInt(ffi.ptr(buf));

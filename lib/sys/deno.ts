@@ -37,7 +37,9 @@ export function createDenoSys(nr: SyscallNumbers): Sys {
   const sym = lib.symbols;
   const errnoPointer = sym.__errno_location();
   if (errnoPointer === null) throw new Error("__errno_location() returned NULL");
-  const errnoView = new Deno.UnsafePointerView(errnoPointer);
+  // errno of this thread, seen through a zero-copy Int32Array: reading it is a plain array read,
+  // with no FFI call between the system call and the read.
+  const errnoCell = new Int32Array(Deno.UnsafePointerView.getArrayBuffer(errnoPointer, 4));
   const bpfNr = BigInt(nr.bpf);
   const zero = 0n;
   return {
@@ -60,12 +62,12 @@ export function createDenoSys(nr: SyscallNumbers): Sys {
           keepA as Uint8Array<ArrayBuffer>,
           (keepB ?? keepA) as Uint8Array<ArrayBuffer>,
         );
-      if (r < 0) return -errnoView.getInt32();
+      if (r < 0) return -errnoCell[0];
       return r;
     },
     close(fd: number): number {
       const r = sym.close(fd);
-      if (r < 0) return -errnoView.getInt32();
+      if (r < 0) return -errnoCell[0];
       return r;
     },
     syscall(n: number, ...args: bigint[]): bigint {
@@ -78,10 +80,11 @@ export function createDenoSys(nr: SyscallNumbers): Sys {
         args[4] ?? zero,
         args[5] ?? zero,
       );
-      if (r === -1n) return -BigInt(errnoView.getInt32());
+      if (r === -1n) return -BigInt(errnoCell[0]);
       return r;
     },
     addressOf(buf: Uint8Array): bigint {
+      if (buf.byteLength === 0) throw new RangeError("an empty buffer has no address to pass");
       const p = Deno.UnsafePointer.of(buf as Uint8Array<ArrayBuffer>);
       return BigInt(Deno.UnsafePointer.value(p));
     },
