@@ -7,17 +7,6 @@ import { BpfCmd } from "../types/cmd.ts";
 import { alloc, cString, retain } from "../lib/sys/memory.ts";
 import { sys } from "../lib/sys/mod.ts";
 
-const ARCH_NR: Record<string, Record<string, number>> = {
-  x86_64: { socketpair: 53, openat: 257, pidfd_open: 434, bind: 49, listen: 50 },
-  aarch64: { socketpair: 199, openat: 56, pidfd_open: 434, bind: 200, listen: 201 },
-};
-
-function nr(name: string): number {
-  const s = sys();
-  const arch = s.nr.bpf === 321 ? "x86_64" : "aarch64";
-  return ARCH_NR[arch][name];
-}
-
 function check(what: string, r: bigint): number {
   if (r < 0n) throw new Error(`${what} failed: errno ${-r}`);
   return Number(r);
@@ -40,7 +29,7 @@ export function unixSocketPair(type: "stream" | "dgram" = "stream"): [number, nu
   const s = sys();
   const fds = alloc(8);
   const r = s.syscall(
-    nr("socketpair"),
+    sys().nr.socketpair,
     AF_UNIX,
     (type === "stream" ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC,
     0n,
@@ -73,8 +62,8 @@ export function reuseportListener(): number {
     const v = new DataView(addr.buffer);
     v.setUint16(0, 2, true);
     v.setUint32(4, 0x7f000001, false);
-    check("bind", s.syscall(nr("bind"), BigInt(fd), s.addressOf(addr), 16n));
-    check("listen", s.syscall(nr("listen"), BigInt(fd), 8n));
+    check("bind", s.syscall(s.nr.bind, BigInt(fd), s.addressOf(addr), 16n));
+    check("listen", s.syscall(s.nr.listen, BigInt(fd), 8n));
     retain(one, addr);
     return fd;
   } catch (e) {
@@ -88,7 +77,7 @@ export function openPath(path: string, directory = false): number {
   const s = sys();
   const p = cString(path);
   const r = s.syscall(
-    nr("openat"),
+    s.nr.openat,
     AT_FDCWD,
     s.addressOf(p),
     O_RDONLY | O_CLOEXEC | (directory ? O_DIRECTORY : 0n),
@@ -101,7 +90,7 @@ export function openPath(path: string, directory = false): number {
 export function selfPidfd(): number {
   const s = sys();
   const pid = s.syscall(s.nr.getpid);
-  return check("pidfd_open", s.syscall(nr("pidfd_open"), pid, 0n));
+  return check("pidfd_open", s.syscall(s.nr.pidfd_open, pid, 0n));
 }
 
 /** A cgroup v2 directory fd (the unified hierarchy), or undefined when none is mounted. */

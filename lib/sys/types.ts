@@ -86,6 +86,10 @@ export interface SyscallNumbers {
   readonly recvfrom: number;
   /** `socketpair(2)`. */
   readonly socketpair: number;
+  /** `listen(2)`. */
+  readonly listen: number;
+  /** `pidfd_open(2)`. */
+  readonly pidfd_open: number;
 }
 
 /** The system call numbers of x86_64 and aarch64 Linux. */
@@ -110,6 +114,8 @@ export const SYSCALL_NUMBERS: Readonly<Record<"x86_64" | "aarch64", SyscallNumbe
     sendto: 44,
     recvfrom: 45,
     socketpair: 53,
+    listen: 50,
+    pidfd_open: 434,
   },
   aarch64: {
     bpf: 280,
@@ -131,5 +137,7 @@ export const SYSCALL_NUMBERS: Readonly<Record<"x86_64" | "aarch64", SyscallNumbe
     sendto: 206,
     recvfrom: 207,
     socketpair: 199,
+    listen: 201,
+    pidfd_open: 434,
   },
 };
