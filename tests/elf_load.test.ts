@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseBtf } from "../lib/btf/mod.ts";
 import { VerifierError } from "../lib/errors.ts";
+import { decodeInsns } from "../lib/insn/mod.ts";
 import { loadObject, ObjectError, ObjectSpec } from "../lib/elf/mod.ts";
 import { bpfFdCounts, kernelSkip, repoRoot } from "./util.ts";
 
@@ -143,6 +144,47 @@ test(
         1,
       );
       assert.ok(obj.core.core_reads.every((x) => !x.poisoned));
+      // The loaded program carries the values: read back the kernel's translated instructions at
+      // each relocated index (the kernel neither adds nor removes instructions here).
+      const expected: Record<string, number> = {
+        "FIELD_BYTE_OFFSET struct task_struct::pid (0:0)": field("pid").bitOffset / 8,
+        "FIELD_BYTE_OFFSET struct task_struct::tgid (0:1)": field("tgid").bitOffset / 8,
+        "FIELD_BYTE_OFFSET struct task_struct::comm (0:2)": field("comm").bitOffset / 8,
+        "FIELD_BYTE_OFFSET struct task_struct::comm[3] (0:2:3)": field("comm").bitOffset / 8 + 3,
+        "FIELD_BYTE_SIZE struct task_struct::comm (0:2)": vm.sizeOf(field("comm").type),
+        "FIELD_BYTE_OFFSET struct task_struct::tasks.prev (0:4:1)": field("tasks").bitOffset / 8 +
+          lh.members[1].bitOffset / 8,
+        "FIELD_BYTE_OFFSET struct task_struct::real_parent (0:3)": field("real_parent").bitOffset /
+          8,
+        "FIELD_EXISTS struct task_struct::tgid (0:1)": 1,
+        "FIELD_EXISTS struct task_struct___old::no_such_field_in_any_kernel (0:1)": 0,
+        "TYPE_SIZE struct task_struct": task.size,
+        "TYPE_EXISTS struct task_struct": 1,
+        "ENUMVAL_EXISTS enum bpf_map_type___local::BPF_MAP_TYPE_RINGBUF___local": 1,
+      };
+      const xlated = obj.programs.core_reads.xlated();
+      assert.equal(xlated.length, obj.spec.programs[0].insns.length / 8);
+      const compiled = decodeInsns(obj.spec.programs[0].insns);
+      assert.deepEqual(
+        obj.core.core_reads.map((x) => x.description).sort(),
+        Object.keys(expected).sort(),
+      );
+      let changed = 0;
+      for (const x of obj.core.core_reads) {
+        const insn = xlated[x.insn];
+        const want = expected[x.description];
+        const cls = insn.code & 7;
+        assert.equal(insn.code, compiled[x.insn].code, x.description);
+        if (insn.code === 0x18) {
+          assert.deepEqual([insn.imm, xlated[x.insn + 1].imm], [want, 0], x.description);
+        } else if (cls === 1 || cls === 2 || cls === 3) {
+          assert.equal(insn.off, want, x.description);
+        } else {
+          assert.equal(insn.imm, want, x.description);
+        }
+        if (insn.imm !== compiled[x.insn].imm || insn.off !== compiled[x.insn].off) changed++;
+      }
+      assert.ok(changed >= 6, `${changed} instructions differ from the compiled ones`);
     }
     assert.deepEqual(bpfFdCounts(), before);
   },

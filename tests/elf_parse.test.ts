@@ -198,6 +198,37 @@ test("CO-RE: relocations resolve against a target BTF; missing fields poison", (
     0,
   );
   assert.equal(byDesc["TYPE_SIZE struct task_struct"], 48);
+  // The values are written into the instructions: clobber every relocated field first, so an
+  // instruction left as compiled cannot pass.
+  const clobbered = p.insns.slice();
+  const cv = new DataView(clobbered.buffer);
+  for (const r of p.btfExt.coreRelos) {
+    const cls = clobbered[r.insn * 8] & 7;
+    if (cls === 1 || cls === 2 || cls === 3) cv.setInt16(r.insn * 8 + 2, 0x5a5, true);
+    else cv.setInt32(r.insn * 8 + 4, 0x5a5a5a5, true);
+    if (clobbered[r.insn * 8] === 0x18) cv.setInt32(r.insn * 8 + 12, 0x5a5a5a5, true);
+  }
+  const again = applyCoreRelocations(clobbered, p.btfExt.coreRelos, spec.types!, spec.types!);
+  assert.deepEqual(again, results);
+  const patched = decodeInsns(clobbered);
+  const compiled = decodeInsns(p.insns);
+  assert.equal(results.length, p.btfExt.coreRelos.length);
+  for (const r of results) {
+    assert.equal(r.poisoned, false, r.description);
+    const insn = patched[r.insn];
+    const { code, dst, src } = compiled[r.insn];
+    assert.deepEqual([insn.code, insn.dst, insn.src], [code, dst, src], r.description);
+    const cls = insn.code & 7;
+    if (insn.code === 0x18) {
+      const value = BigInt.asUintN(32, BigInt(insn.imm)) |
+        (BigInt.asUintN(32, BigInt(patched[r.insn + 1].imm)) << 32n);
+      assert.equal(value, BigInt(r.value!), r.description);
+    } else if (cls === 1 || cls === 2 || cls === 3) {
+      assert.equal(insn.off, Number(r.value), r.description); // load/store: the offset
+    } else {
+      assert.equal(insn.imm, Number(r.value), r.description); // ALU: the immediate
+    }
+  }
   // An unresolvable field offset poisons the instruction as libbpf does.
   const bad = ObjectSpec.parse(fixture("core_bad.bpf.o"));
   const bp = bad.programs[0];
@@ -209,4 +240,153 @@ test("CO-RE: relocations resolve against a target BTF; missing fields poison", (
   const at = r.insn * 8;
   assert.equal(binsns[at], 0x85);
   assert.equal(new DataView(binsns.buffer).getInt32(at + 4, true), CORE_POISON_IMM);
+});
+
+/** Asserts that `f` throws an `ElfError` at file offset `offset` whose message matches `re`. */
+const throwsElf = (f: () => unknown, offset: number, re: RegExp): void => {
+  assert.throws(f, (e: unknown) => {
+    assert.ok(e instanceof ElfError, `expected ElfError, got ${e}`);
+    assert.match(e.message, re);
+    assert.equal(e.offset, offset);
+    return true;
+  });
+};
+
+test("legacy maps: a definition past the section or a NOBITS section is an ElfError", () => {
+  const orig = fixture("tc_legacy.bpf.o");
+  const elf = parseElf(orig);
+  const maps = elf.section("maps")!;
+  const symtab = elf.sections.find((s) => s.type === 2)!;
+  const seen = elf.symbols.find((s) => s.name === "seen")!;
+  // st_value 4, st_size 20: 16 bytes would fit, the 20 read do not.
+  const past = orig.slice();
+  const pv = new DataView(past.buffer);
+  pv.setBigUint64(symtab.offset + seen.index * 24 + 8, BigInt(maps.size - 16), true);
+  pv.setBigUint64(symtab.offset + seen.index * 24 + 16, 20n, true);
+  throwsElf(
+    () => ObjectSpec.parse(past),
+    maps.offset + maps.size - 16,
+    /legacy map seen: its 20-byte definition at offset 4 runs past the end of section "maps"/,
+  );
+  // sh_type SHT_NOBITS: no contents to read.
+  const nobits = orig.slice();
+  const nv = new DataView(nobits.buffer);
+  const shoff = Number(nv.getBigUint64(40, true));
+  nv.setUint32(shoff + maps.index * 64 + 4, 8, true);
+  throwsElf(() => ObjectSpec.parse(nobits), maps.offset, /section "maps" is SHT_NOBITS/);
+});
+
+test(".BTF.ext records with an out-of-range type id or misaligned offset are ElfErrors", () => {
+  const orig = fixture("core.bpf.o");
+  const elf = parseElf(orig);
+  const ext = elf.section(".BTF.ext")!;
+  const v = new DataView(orig.buffer, orig.byteOffset);
+  const hdrLen = v.getUint32(ext.offset + 4, true);
+  // First record of a part: part start + u32 record size + u32 sec_name_off + u32 num_info.
+  const firstRecord = (partOffField: number): number =>
+    ext.offset + hdrLen + v.getUint32(ext.offset + partOffField, true) + 12;
+  const core = firstRecord(24);
+  const func = firstRecord(8);
+  const patched = (at: number, value: number): Uint8Array => {
+    const b = orig.slice();
+    new DataView(b.buffer).setUint32(at, value, true);
+    return b;
+  };
+  throwsElf(
+    () => ObjectSpec.parse(patched(core + 4, 0x7777)),
+    core + 4,
+    /core_relo record for "tracepoint\/syscalls\/sys_enter_getpid" names type id 30583, but \.BTF has ids 0\.\.\d+/,
+  );
+  throwsElf(
+    () => ObjectSpec.parse(patched(func + 4, 0xffffffff)),
+    func + 4,
+    /func_info record .* names type id 4294967295/,
+  );
+  throwsElf(
+    () => ObjectSpec.parse(patched(func + 4, 1)),
+    func + 4,
+    /func_info record .* names type \[1\], a \w+, not a FUNC/,
+  );
+  throwsElf(
+    () => ObjectSpec.parse(patched(core, v.getUint32(core, true) + 4)),
+    core,
+    /core_relo record .*: instruction offset \d+ is not a multiple of 8/,
+  );
+});
+
+test("program relocations: misaligned, past the section, outside functions, bad type", () => {
+  const orig = fixture("globals.bpf.o");
+  const elf = parseElf(orig);
+  const rel = elf.section(".relsocket")!;
+  const socket = elf.section("socket")!;
+  const first = elf.relocations.get(socket.index)![0];
+  assert.equal(first.fileOffset, rel.offset);
+  const patched = (edit: (v: DataView) => void): Uint8Array => {
+    const b = orig.slice();
+    edit(new DataView(b.buffer));
+    return b;
+  };
+  const what = `relocation #0 of section "socket"`;
+  throwsElf(
+    () =>
+      ObjectSpec.parse(patched((v) => v.setBigUint64(rel.offset, BigInt(first.offset + 1), true))),
+    rel.offset,
+    new RegExp(`${what} \\(r_offset ${first.offset + 1}\\): offset is not a multiple of 8`),
+  );
+  throwsElf(
+    () => ObjectSpec.parse(patched((v) => v.setBigUint64(rel.offset, 0x100000n, true))),
+    rel.offset,
+    /relocation #0 of section "socket" \(r_offset 1048576\): offset is past the end of the section \(648 bytes\)/,
+  );
+  throwsElf(
+    () => ObjectSpec.parse(patched((v) => v.setUint32(rel.offset + 8, 2, true))), // R_BPF_64_ABS64
+    rel.offset + 8,
+    /relocation #0 of section "socket" .*: type 2 is not a code relocation/,
+  );
+  // count_packets shrunk so that the first relocated instruction is past its end.
+  const symtab = elf.sections.find((s) => s.type === 2)!;
+  const prog = elf.symbols.find((s) => s.name === "count_packets")!;
+  throwsElf(
+    () =>
+      ObjectSpec.parse(
+        patched((v) =>
+          v.setBigUint64(symtab.offset + prog.index * 24 + 16, BigInt(first.offset), true)
+        ),
+      ),
+    rel.offset,
+    /relocation #0 of section "socket" .*: offset is not inside any function/,
+  );
+  // Two relocations of one instruction.
+  const second = elf.relocations.get(socket.index)![1];
+  throwsElf(
+    () =>
+      ObjectSpec.parse(
+        patched((v) => v.setBigUint64(second.fileOffset, BigInt(first.offset), true)),
+      ),
+    second.fileOffset,
+    /relocation #1 of section "socket" .*: the instruction is already relocated/,
+  );
+  // Relocations of debug sections keep their own types (R_BPF_64_ABS32 …) and are not checked.
+  assert.ok(elf.relocations.get(elf.section(".debug_info")!.index)!.every((r) => r.type === 3));
+});
+
+test("a function whose st_size is not a multiple of 8 is an ElfError naming it", () => {
+  const orig = fixture("globals.bpf.o");
+  const elf = parseElf(orig);
+  const symtab = elf.sections.find((s) => s.type === 2)!;
+  for (const name of ["count_packets", "times_scale"]) {
+    const sym = elf.symbols.find((s) => s.name === name)!;
+    const b = orig.slice();
+    const at = symtab.offset + sym.index * 24 + 16;
+    new DataView(b.buffer).setBigUint64(at, BigInt(sym.size - 4), true);
+    throwsElf(
+      () => ObjectSpec.parse(b),
+      at,
+      new RegExp(
+        `function ${name} \\(symbol ${sym.index}, at offset ${sym.value} of section "${
+          elf.sections[sym.section].name
+        }"\\): st_size ${sym.size - 4} is not a multiple of the 8-byte instruction`,
+      ),
+    );
+  }
 });

@@ -98,6 +98,9 @@ const CORE_RELO_MIN = 16;
  * Decodes a `.BTF.ext` section; `btf` is the object's parsed `.BTF` (for names). `fileOffset` is
  * where the section starts in the ELF file, for error messages.
  *
+ * @throws {ElfError} for a malformed section, a record whose type id is not in `btf` (or a
+ * func_info type that is not a FUNC), or an instruction offset that is not a multiple of 8; the
+ * offset is `fileOffset` plus the offending field's position.
  * @example
  * ```ts
  * import { parseBtf } from "@tsbpf/core/btf";
@@ -154,16 +157,37 @@ export function parseBtfExt(bytes: Uint8Array, btf: Btf, fileOffset = 0): BtfExt
     }
     return out;
   };
+  const typeCount = btf.types.length;
+  const typeId = (what: string, section: string, at: number): number => {
+    const id = v.getUint32(at, true);
+    if (id >= typeCount) {
+      fail(
+        `${what} record for "${section}" names type id ${id}, but .BTF has ids 0..${typeCount - 1}`,
+        at,
+      );
+    }
+    return id;
+  };
+  const insnOff = (what: string, section: string, at: number): number => {
+    const off = v.getUint32(at, true);
+    if (off % 8 !== 0) {
+      fail(`${what} record for "${section}": instruction offset ${off} is not a multiple of 8`, at);
+    }
+    return off;
+  };
   const funcInfo = part(
     v.getUint32(8, true),
     v.getUint32(12, true),
     FUNC_INFO_MIN,
     "func_info",
-    (section, at): SectionFuncInfo => ({
-      section,
-      insnOff: v.getUint32(at, true),
-      typeId: v.getUint32(at + 4, true),
-    }),
+    (section, at): SectionFuncInfo => {
+      const id = typeId("func_info", section, at + 4);
+      const kind = btf.types[id].kind;
+      if (kind !== "func") {
+        fail(`func_info record for "${section}" names type [${id}], a ${kind}, not a FUNC`, at + 4);
+      }
+      return { section, insnOff: insnOff("func_info", section, at), typeId: id };
+    },
   );
   const lineInfo = part(
     v.getUint32(16, true),
@@ -174,7 +198,7 @@ export function parseBtfExt(bytes: Uint8Array, btf: Btf, fileOffset = 0): BtfExt
       const col = v.getUint32(at + 12, true);
       return {
         section,
-        insnOff: v.getUint32(at, true),
+        insnOff: insnOff("line_info", section, at),
         fileNameOff: v.getUint32(at + 4, true),
         lineOff: v.getUint32(at + 8, true),
         line: col >>> 10,
@@ -190,8 +214,8 @@ export function parseBtfExt(bytes: Uint8Array, btf: Btf, fileOffset = 0): BtfExt
       "core_relo",
       (section, at): CoreRelo => ({
         section,
-        insnOff: v.getUint32(at, true),
-        typeId: v.getUint32(at + 4, true),
+        insnOff: insnOff("core_relo", section, at),
+        typeId: typeId("core_relo", section, at + 4),
         access: name(v.getUint32(at + 8, true), at + 8),
         kind: v.getUint32(at + 12, true),
       }),

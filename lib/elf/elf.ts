@@ -165,12 +165,14 @@ export interface ElfSymbol {
  * @example
  * ```ts
  * import type { ElfRelocation } from "@tsbpf/core/elf";
- * const r: ElfRelocation = { offset: 96, symbol: 5, type: 1 }; // R_BPF_64_64
+ * const r: ElfRelocation = { offset: 96, symbol: 5, type: 1, fileOffset: 4120 }; // R_BPF_64_64
  * ```
  */
 export interface ElfRelocation {
   /** `r_offset`: byte offset in the target section. */
   readonly offset: number;
+  /** Where this `Elf64_Rel` entry is in the file (for error messages). */
+  readonly fileOffset: number;
   /** Symbol index (`ELF64_R_SYM`). */
   readonly symbol: number;
   /** Relocation type (`ELF64_R_TYPE`): 1 `R_BPF_64_64`, 2 `R_BPF_64_ABS64`, 3 `R_BPF_64_ABS32`, 4 `R_BPF_64_NODYLD32`, 10 `R_BPF_64_32`. */
@@ -364,6 +366,12 @@ export function parseElf(bytes: Uint8Array): ElfFile {
         s.offset,
       );
     }
+    if (relocations.has(s.info)) {
+      throw new ElfError(
+        `relocation section "${s.name}" applies to section ${s.info}, which already has one`,
+        s.offset,
+      );
+    }
     const list: ElfRelocation[] = [];
     for (let at = s.offset; at + REL_SIZE <= s.offset + s.size; at += REL_SIZE) {
       const info = v.getBigUint64(at + 8, true);
@@ -371,7 +379,7 @@ export function parseElf(bytes: Uint8Array): ElfFile {
       if (symbol >= symbols.length) {
         throw new ElfError(`relocation in "${s.name}" names missing symbol ${symbol}`, at + 8);
       }
-      list.push({ offset: u64(v, at), symbol, type: Number(info & 0xffffffffn) });
+      list.push({ offset: u64(v, at), symbol, type: Number(info & 0xffffffffn), fileOffset: at });
     }
     relocations.set(s.info, list);
   }

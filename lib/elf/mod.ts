@@ -65,5 +65,12 @@ export type { Insn } from "../insn/insn.ts";
 export type { DisassembleOptions } from "../insn/disasm.ts";
 export type { ProgTypeInput } from "../program_types.ts";
 export type { ProgramInfo } from "../program_info.ts";
-export type { Program, ProgramLoadOptions, TestRunOptions, TestRunResult } from "../program.ts";
+export type {
+  FuncInfo,
+  LineInfo,
+  Program,
+  ProgramLoadOptions,
+  TestRunOptions,
+  TestRunResult,
+} from "../program.ts";
 export type { SectionPrefix } from "../progtype/types.ts";

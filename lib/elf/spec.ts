@@ -364,14 +364,30 @@ function btfMaps(elf: ElfFile, btf: Btf | undefined): MapSpec[] {
 function legacyMaps(elf: ElfFile): MapSpec[] {
   const sec = elf.section("maps");
   if (sec === undefined) return [];
+  if (sec.type === SHT.NOBITS) {
+    throw new ElfError(
+      `section "maps" is SHT_NOBITS (${sec.size} bytes, no contents): legacy map definitions ` +
+        "(struct bpf_map_def) must be initialized data",
+      sec.offset,
+    );
+  }
   const syms = elf.symbols.filter((s) => s.section === sec.index && s.type !== STT.SECTION)
     .sort((a, b) => a.value - b.value);
   const v = new DataView(sec.data.buffer, sec.data.byteOffset, sec.data.byteLength);
   return syms.map((sym): MapSpec => {
     const size = sym.size || 20;
-    if (size < 16 || sym.value + 16 > sec.size) {
+    if (size < 16) {
       throw new ElfError(
         `legacy map ${sym.name}: ${size}-byte definition is shorter than struct bpf_map_def`,
+        sec.offset + sym.value,
+      );
+    }
+    // type, key_size, value_size, max_entries and (when the definition has it) map_flags.
+    const read = size >= 20 ? 20 : 16;
+    if (sym.value + read > sec.data.length) {
+      throw new ElfError(
+        `legacy map ${sym.name}: its ${read}-byte definition at offset ${sym.value} runs past ` +
+          `the end of section "maps" (${sec.data.length} bytes)`,
         sec.offset + sym.value,
       );
     }
@@ -421,6 +437,14 @@ function functionsOf(elf: ElfFile): Map<number, Func[]> {
     }
     const section = elf.sections[sym.section];
     if ((section.flags & SHF_EXECINSTR) === 0) continue;
+    if (sym.size % INSN !== 0) {
+      const symtab = elf.sections.find((s) => s.type === SHT.SYMTAB);
+      throw new ElfError(
+        `function ${sym.name} (symbol ${sym.index}, at offset ${sym.value} of section ` +
+          `"${section.name}"): st_size ${sym.size} is not a multiple of the 8-byte instruction`,
+        symtab === undefined ? -1 : symtab.offset + sym.index * 24 + 16,
+      );
+    }
     let list = bySection.get(section.index);
     if (list === undefined) bySection.set(section.index, list = []);
     list.push({ sym, section, start: sym.value, end: sym.value + sym.size });
@@ -447,6 +471,51 @@ function functionsOf(elf: ElfFile): Map<number, Func[]> {
   return bySection;
 }
 
+/** `R_BPF_64_64` (ld_imm64) and `R_BPF_64_32` (call): the relocations clang puts on code. */
+const CODE_RELOCATION_TYPES: ReadonlyMap<number, string> = new Map([
+  [1, "R_BPF_64_64"],
+  [10, "R_BPF_64_32"],
+]);
+
+/**
+ * Rejects relocations of executable sections that `link` could not apply (as libbpf does: "invalid
+ * offset … for relo"): a type other than R_BPF_64_64/R_BPF_64_32, an offset that is not on an
+ * instruction boundary, past the section, outside every function, or relocated twice.
+ */
+function checkProgramRelocations(elf: ElfFile, funcs: Map<number, Func[]>): void {
+  for (const [index, list] of elf.relocations) {
+    const section = elf.sections[index];
+    if ((section.flags & SHF_EXECINSTR) === 0) continue;
+    const fs = funcs.get(index) ?? [];
+    const seen = new Set<number>();
+    list.forEach((r, n) => {
+      const what = `relocation #${n} of section "${section.name}" (r_offset ${r.offset})`;
+      if (!CODE_RELOCATION_TYPES.has(r.type)) {
+        throw new ElfError(
+          `${what}: type ${r.type} is not a code relocation (R_BPF_64_64 = 1, R_BPF_64_32 = 10)`,
+          r.fileOffset + 8,
+        );
+      }
+      if (r.offset % INSN !== 0) {
+        throw new ElfError(`${what}: offset is not a multiple of 8`, r.fileOffset);
+      }
+      if (r.offset + INSN > section.size) {
+        throw new ElfError(
+          `${what}: offset is past the end of the section (${section.size} bytes)`,
+          r.fileOffset,
+        );
+      }
+      if (!fs.some((f) => f.start <= r.offset && r.offset < f.end)) {
+        throw new ElfError(`${what}: offset is not inside any function`, r.fileOffset);
+      }
+      if (seen.has(r.offset)) {
+        throw new ElfError(`${what}: the instruction is already relocated`, r.fileOffset);
+      }
+      seen.add(r.offset);
+    });
+  }
+}
+
 function buildPrograms(
   elf: ElfFile,
   license: string,
@@ -454,6 +523,7 @@ function buildPrograms(
   mapSections: Set<string>,
 ): ProgramSpec[] {
   const funcs = functionsOf(elf);
+  checkProgramRelocations(elf, funcs);
   const funcAt = (sectionIndex: number, off: number, why: string): Func => {
     const f = funcs.get(sectionIndex)?.find((x) => x.start <= off && off < x.end);
     if (f === undefined) {
