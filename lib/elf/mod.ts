@@ -31,6 +31,19 @@ export {
   STT,
 } from "./elf.ts";
 export {
+  EM_AARCH64,
+  EM_X86_64,
+  type NativeElf,
+  type NativeSegment,
+  type NativeSymbol,
+  parseNativeElf,
+  PF,
+  PT_LOAD,
+  resolveSymbol,
+  SymbolError,
+  type SymbolLocation,
+} from "./native.ts";
+export {
   type BtfExt,
   type CoreRelo,
   parseBtfExt,

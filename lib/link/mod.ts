@@ -1,7 +1,7 @@
 /**
  * Attaching programs: `Link` (an owned `bpf_link`: info, pin, update, detach, list) and one
- * attach function per kind of hook — socket filters, tracepoints, raw and BTF tracepoints, XDP,
- * tcx, cgroups and iterators.
+ * attach function per kind of hook — socket filters, tracepoints, uprobes, raw and BTF
+ * tracepoints, XDP, tcx, cgroups and iterators.
  *
  * ```ts ignore
  * import { asm, BpfMap, Program, u32, u64 } from "@tsbpf/core";
@@ -35,6 +35,7 @@ export { Link, type LinkInfo } from "./link.ts";
 export { attachSocketFilter, SocketFilterAttachment } from "./socket_filter.ts";
 export { attachTracepoint, TRACEFS_PATHS, tracepointId } from "./tracepoint.ts";
 export { attachBtfTracepoint, attachRawTracepoint, btfTracepointId } from "./raw_tracepoint.ts";
+export { attachUprobe, resolveLibraryPath, type UprobeTarget } from "./uprobe.ts";
 export { attachXdp, type XdpMode, type XdpOptions } from "./xdp.ts";
 export { attachTcx, type TcxDirection } from "./tcx.ts";
 export { attachCgroup, type AttachedPrograms, queryAttached } from "./cgroup.ts";
