@@ -127,6 +127,7 @@ export { Capability, effectiveCapabilities, isBpfPrivileged } from "./lib/caps.t
 export * from "./lib/map/mod.ts";
 export * from "./lib/codec/mod.ts";
 export * from "./lib/link/mod.ts";
+export * from "./lib/ringbuf/mod.ts";
 export {
   applyCoreRelocations,
   type BtfExt,

@@ -6,6 +6,11 @@
 import type * as BunFfi from "bun:ffi";
 import type { Sys, SyscallNumbers } from "./types.ts";
 
+/** How many events one `epoll_pwait` may return; the caller only needs to know that one is ready. */
+const EPOLL_EVENTS_MAX = 8;
+/** How often {@link Sys.epollWait} polls in Bun, which has no nonblocking FFI calls. */
+const POLL_INTERVAL_MS = 2;
+
 /**
  * Opens libc and returns the Bun implementation of {@link Sys}.
  *
@@ -61,6 +66,12 @@ export function createBunSys(nr: SyscallNumbers): Sys {
   // errno of this thread, seen through a zero-copy Int32Array: reading it is a plain array read.
   const errnoCell = new Int32Array(ffi.toArrayBuffer(errnoAddress, 0, 4));
   const bpfNr = nr.bpf;
+  const epollPwaitNr = BigInt(nr.epoll_pwait);
+  // One events buffer for every wait, referenced by epollWait() so that it lives as long as this
+  // backend: the kernel writes it during the synchronous call only, and nothing reads it after.
+  const events = new Uint8Array(new ArrayBuffer(EPOLL_EVENTS_MAX * 16));
+  void events.buffer;
+  const eventsAddress = BigInt(ffi.ptr(events));
   return {
     runtime: "bun",
     nr,
@@ -106,6 +117,29 @@ export function createBunSys(nr: SyscallNumbers): Sys {
     },
     view(address: bigint, length: number): ArrayBuffer {
       return ffi.toArrayBuffer(Number(address) as BunFfi.Pointer, 0, length);
+    },
+    async epollWait(epfd: number, timeoutMs: number, ready?: () => boolean): Promise<number> {
+      if (!(timeoutMs >= 0) || !Number.isFinite(timeoutMs)) {
+        throw new RangeError(`timeoutMs must be a finite number ≥ 0, got ${timeoutMs}`);
+      }
+      const deadline = performance.now() + timeoutMs;
+      for (;;) {
+        if (ready?.()) return 1;
+        // epoll_pwait(epfd, events, max, timeout 0, sigmask NULL, sigsetsize 0): never blocks.
+        const r = Number(syscall6(
+          epollPwaitNr,
+          BigInt(epfd),
+          eventsAddress,
+          BigInt(events.byteLength / 16),
+          0n,
+          0n,
+          0n,
+        ));
+        if (r !== 0) return r === -1 ? -errnoCell[0] : r;
+        const left = deadline - performance.now();
+        if (left <= 0) return 0;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(POLL_INTERVAL_MS, left)));
+      }
     },
   };
 }

@@ -20,8 +20,21 @@ const LIBC_SYMBOLS = {
     result: "i64",
   },
   close: { parameters: ["i32"], result: "i32" },
+  // epoll_wait(epfd, events, maxevents, timeout) on a worker thread: the event loop keeps running.
+  epoll_wait: { parameters: ["i32", "buffer", "i32", "i32"], result: "i32", nonblocking: true },
   __errno_location: { parameters: [], result: "pointer" },
 } as const;
+
+/** How many events one `epoll_wait` may return; the caller only needs to know that one is ready. */
+const EPOLL_EVENTS_MAX = 8;
+
+/** A timeout in whole milliseconds for `epoll_wait`: finite, ≥ 0, at most 2^31 − 1. */
+function waitMs(timeoutMs: number): number {
+  if (!(timeoutMs >= 0) || !Number.isFinite(timeoutMs)) {
+    throw new RangeError(`timeoutMs must be a finite number ≥ 0, got ${timeoutMs}`);
+  }
+  return Math.min(Math.ceil(timeoutMs), 0x7fffffff);
+}
 
 /**
  * Opens libc and returns the Deno implementation of {@link Sys}.
@@ -92,6 +105,15 @@ export function createDenoSys(nr: SyscallNumbers): Sys {
       const p = Deno.UnsafePointer.create(address);
       if (p === null) throw new RangeError("cannot view memory at address 0");
       return Deno.UnsafePointerView.getArrayBuffer(p, length);
+    },
+    async epollWait(epfd: number, timeoutMs: number, ready?: () => boolean): Promise<number> {
+      if (ready?.()) return 1;
+      // Room for EPOLL_EVENTS_MAX events (16 bytes covers both the packed x86_64 layout and the
+      // 16-byte aarch64 one). The call retains its argument's backing store until it settles.
+      const events = new Uint8Array(new ArrayBuffer(EPOLL_EVENTS_MAX * 16));
+      const r = await sym.epoll_wait(epfd, events, EPOLL_EVENTS_MAX, waitMs(timeoutMs));
+      // errno belongs to the worker thread that ran the call: it cannot be read here.
+      return r < 0 ? -1 : r;
     },
   };
 }

@@ -42,6 +42,22 @@ export interface Sys {
   addressOf(buf: Uint8Array): bigint;
   /** A zero-copy `ArrayBuffer` over `length` bytes of process memory at `address`. */
   view(address: bigint, length: number): ArrayBuffer;
+  /**
+   * Waits until the epoll instance `epfd` has a ready event or `timeoutMs` milliseconds pass,
+   * without blocking the event loop (timers and I/O keep running). Resolves to the number of ready
+   * events (0 on timeout), or a negative errno; `-1` when the runtime cannot tell which errno.
+   *
+   * - Deno: `epoll_wait` declared `nonblocking`, run on a worker thread. Its errno is lost there,
+   *   so every failure (EINTR included) resolves to `-1`.
+   * - Bun (no nonblocking FFI): a timer loop that calls `ready()` (when given) and then
+   *   `epoll_pwait(epfd, …, 0)` every 2 ms until an event or the deadline; the latency is at
+   *   most that interval.
+   *
+   * `ready` is a cheap user-space check (for a ring buffer, `producer_pos !== consumer_pos`):
+   * when it returns true the wait resolves to 1 without a system call. `timeoutMs` must be a
+   * finite number ≥ 0; callers wait longer by calling again.
+   */
+  epollWait(epfd: number, timeoutMs: number, ready?: () => boolean): Promise<number>;
   /** System call numbers of this machine. */
   readonly nr: SyscallNumbers;
 }

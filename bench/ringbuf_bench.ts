@@ -1,0 +1,158 @@
+/**
+ * Ring buffer consumer throughput of `RingBuffer` beside the C `../shared/bench/ringbuf_bench`
+ * (libbpf's `ring_buffer__consume`), run in the same invocation (before the TypeScript rounds).
+ *
+ * Same producer and shape as the C serial figures: `ringbuf_emit.bpf.o` (loaded with the repo's
+ * ELF loader), a 16 MiB ring, one BPF_PROG_TEST_RUN emits 32,768 records (16 or 256 bytes, each
+ * with a sequence number), then one `consume()` drains them, its callback checking the sequence
+ * number and the size of every record as the C callback does. Rows:
+ * - `consume, commit batch`: consumer_pos stored once per consume() (the default);
+ * - `consume, commit record`: stored after every record, as libbpf does;
+ * - `consume, empty callback`: the floor, no checks.
+ * The C concurrent (two-thread) figures have no TypeScript counterpart here.
+ *
+ *   deno run -A bench/ringbuf_bench.ts        bun bench/ringbuf_bench.ts
+ *
+ * BENCH_ROUNDS (default 11) sets the TypeScript rounds; BENCH_C_REPS (default 5) the C
+ * repetitions, BENCH_C_RECORDS (default 400000) the records of each C concurrent run.
+ */
+import { join } from "node:path";
+import { loadObject } from "../lib/elf/mod.ts";
+import { RingBuffer } from "../lib/ringbuf/mod.ts";
+import type { Program } from "../lib/program.ts";
+import { buildC, median, nowNs, runC, runtime, sharedBench } from "./_c.ts";
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 11);
+const C_REPS = process.env.BENCH_C_REPS ?? "5";
+const C_RECORDS = process.env.BENCH_C_RECORDS ?? "400000";
+const BATCH = 32_768;
+const OBJ = join(sharedBench, "bpf", "ringbuf_emit.bpf.o");
+
+/** Parses `ringbuf_bench` output into "size|name" → median. */
+function parseC(out: string): Map<string, number> {
+  const m = new Map<string, number>();
+  let size = 0;
+  for (const line of out.split("\n")) {
+    const h = /^## (\d+)-byte records/.exec(line);
+    if (h) size = Number(h[1]);
+    const r = /^libbpf\s+(.+?)\s{2,}\S+\s+min\s+[\d.]+\s+median\s+([\d.]+)/.exec(line);
+    if (r) m.set(`${size}|${r[1].trim()}`, Number(r[2]));
+  }
+  return m;
+}
+
+/** The producer's context: `struct args { u32 count; u32 dropped; u64 seq; u64 flags; }`. */
+function emitBatch(prog: Program, seq: number, count: number): void {
+  const ctx = new Uint8Array(new ArrayBuffer(24));
+  const v = new DataView(ctx.buffer);
+  v.setUint32(0, count, true);
+  v.setBigUint64(8, BigInt(seq), true);
+  const { retval } = prog.testRun({ ctx, ctxOutSize: 0 });
+  if (retval !== 0) throw new Error(`producer returned ${retval}`);
+}
+
+type Mode = "commit batch" | "commit record" | "empty callback";
+
+interface Sample {
+  produceNs: number;
+  consumeNs: number;
+  rate: number;
+}
+
+function measure(prog: Program, rb: RingBuffer, size: number, mode: Mode): Sample[] {
+  let seq = 0;
+  let next = 0;
+  let errors = 0;
+  const check = (r: Uint8Array): void => {
+    const s = (r[0] | (r[1] << 8) | (r[2] << 16) | (r[3] << 24)) >>> 0;
+    if (s !== next || r.length !== size) errors++;
+    next = s + 1;
+  };
+  const empty = (): void => {};
+  const cb = mode === "empty callback" ? empty : check;
+  const samples: Sample[] = [];
+  for (let round = -2; round < ROUNDS; round++) { // two warm-up rounds (JIT)
+    next = seq;
+    const t0 = nowNs();
+    emitBatch(prog, seq, BATCH);
+    const t1 = nowNs();
+    const n = rb.consume(cb);
+    const t2 = nowNs();
+    seq += BATCH;
+    if (n !== BATCH || errors !== 0) {
+      throw new Error(`${mode}: consumed ${n} of ${BATCH}, ${errors} sequence/size errors`);
+    }
+    if (round >= 0) {
+      samples.push({
+        produceNs: (t1 - t0) / BATCH,
+        consumeNs: (t2 - t1) / BATCH,
+        rate: BATCH / ((t2 - t0) / 1e9) / 1e6,
+      });
+    }
+  }
+  return samples;
+}
+
+const haveC = buildC();
+const c = haveC ? parseC(runC("ringbuf_bench", [OBJ, C_REPS, C_RECORDS])) : new Map();
+
+const obj = loadObject(OBJ);
+try {
+  const map = obj.maps.rb;
+  console.log(
+    `# ringbuf_bench (${runtime}): ring ${map.maxEntries} bytes, ${BATCH} records per round, median of ${ROUNDS} rounds; C: ${C_REPS} reps`,
+  );
+  const pad = (s: string, n: number): string => s.padEnd(n);
+  const num = (x: number | undefined): string => (x === undefined ? "-" : x.toFixed(2)).padStart(9);
+  for (const size of [16, 256]) {
+    const prog = obj.programs[size === 16 ? "emit_16" : "emit_256"];
+    const cConsume = c.get(`${size}|serial: ring_buffer__consume`);
+    const cRate = c.get(`${size}|serial: produce+consume`);
+    const cProduce = c.get(`${size}|serial: produce (BPF, per rec)`);
+    console.log(`\n## ${size}-byte records`);
+    console.log(
+      `${pad("consumer", 26)} ${"ns/rec".padStart(9)} ${"C ns/rec".padStart(9)} ${
+        "ratio".padStart(7)
+      }  ${"M rec/s".padStart(9)} ${"prod+cons".padStart(9)} ${"C".padStart(7)} ${
+        "ratio".padStart(7)
+      }`,
+    );
+    for (const mode of ["commit batch", "commit record", "empty callback"] as Mode[]) {
+      const rb = new RingBuffer(map, { commit: mode === "commit record" ? "record" : "batch" });
+      try {
+        const samples = measure(prog, rb, size, mode);
+        const cons = median(samples.map((s) => s.consumeNs));
+        const rate = median(samples.map((s) => s.rate));
+        const ratio = cConsume === undefined ? "-" : `${(cons / cConsume).toFixed(2)}×`;
+        const rateRatio = cRate === undefined ? "-" : `${(rate / cRate).toFixed(2)}×`;
+        console.log(
+          `${pad(`consume, ${mode}`, 26)} ${num(cons)} ${num(cConsume)} ${ratio.padStart(7)}  ${
+            num(1e3 / cons)
+          } ${num(rate)} ${num(cRate).slice(2)} ${rateRatio.padStart(7)}`,
+        );
+        if (mode === "commit batch") {
+          const prod = median(samples.map((s) => s.produceNs));
+          console.log(
+            `${pad("(BPF producer, per rec)", 26)} ${num(prod)} ${num(cProduce)} ${
+              cProduce === undefined ? "      -" : `${(prod / cProduce).toFixed(2)}×`.padStart(7)
+            }`,
+          );
+        }
+      } finally {
+        rb.close();
+      }
+    }
+  }
+  if (haveC) {
+    for (const size of [16, 256]) {
+      const poll = c.get(`${size}|poll (epoll): consumed`);
+      console.log(
+        `# C concurrent (no TS counterpart), ${size} B: epoll consumer ${
+          poll?.toFixed(1) ?? "-"
+        } M rec/s`,
+      );
+    }
+  }
+} finally {
+  obj.close();
+}

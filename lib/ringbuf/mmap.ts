@@ -1,0 +1,117 @@
+/**
+ * Shared mappings of BPF map memory, and the epoll instance a ring buffer waits on: thin wrappers
+ * over `mmap(2)`, `munmap(2)`, `epoll_create1(2)` and `epoll_ctl(2)` that throw {@link BpfError}.
+ *
+ * @module
+ */
+import { readFileSync } from "node:fs";
+import { BpfError } from "../errors.ts";
+import { alloc, retain } from "../sys/memory.ts";
+import { sys } from "../sys/mod.ts";
+
+const PROT_READ = 1n;
+const PROT_WRITE = 2n;
+const MAP_SHARED = 1n;
+const EPOLL_CLOEXEC = 0o2000000n;
+const EPOLL_CTL_ADD = 1n;
+const EPOLLIN = 1;
+/** `AT_PAGESZ` in the auxiliary vector. */
+const AT_PAGESZ = 6n;
+
+let cachedPageSize = 0;
+
+/**
+ * The page size of this process, from `AT_PAGESZ` in `/proc/self/auxv` (4096 when it cannot be
+ * read). A ring buffer's consumer page and producer page are each one page long.
+ *
+ * @example
+ * ```ts ignore
+ * import { pageSize } from "./mmap.ts";
+ * pageSize(); // 4096 on x86_64
+ * ```
+ */
+export function pageSize(): number {
+  if (cachedPageSize !== 0) return cachedPageSize;
+  let size = 4096;
+  try {
+    const auxv = readFileSync("/proc/self/auxv");
+    const v = new DataView(auxv.buffer, auxv.byteOffset, auxv.byteLength);
+    for (let off = 0; off + 16 <= v.byteLength; off += 16) {
+      const type = v.getBigUint64(off, true);
+      if (type === 0n) break;
+      if (type === AT_PAGESZ) {
+        size = Number(v.getBigUint64(off + 8, true));
+        break;
+      }
+    }
+  } catch {
+    // Keep 4096: true on x86_64, and the kernel refuses a wrong length with EINVAL anyway.
+  }
+  return cachedPageSize = size;
+}
+
+/**
+ * Maps `length` bytes of the BPF map `fd` at `offset`, shared, read-only or read-write. Returns
+ * the address.
+ *
+ * @throws {BpfError} when `mmap(2)` fails (e.g. EPERM writing a read-only part).
+ * @example
+ * ```ts ignore
+ * import { mmapMap } from "./mmap.ts";
+ * const consumer = mmapMap(map.fd, 4096, 0, true);
+ * ```
+ */
+export function mmapMap(fd: number, length: number, offset: number, writable: boolean): bigint {
+  const s = sys();
+  const prot = writable ? PROT_READ | PROT_WRITE : PROT_READ;
+  const r = s.syscall(s.nr.mmap, 0n, BigInt(length), prot, MAP_SHARED, BigInt(fd), BigInt(offset));
+  if (r < 0n && r > -4096n) {
+    throw new BpfError("mmap", Number(-r), `map fd ${fd}, ${length} bytes at offset ${offset}`);
+  }
+  return r;
+}
+
+/**
+ * Unmaps `length` bytes at `address` (from {@link mmapMap}). Returns 0 or `-errno`; it never
+ * throws, so that close paths can always run to the end.
+ *
+ * @example
+ * ```ts ignore
+ * import { munmap } from "./mmap.ts";
+ * munmap(address, 4096);
+ * ```
+ */
+export function munmap(address: bigint, length: number): number {
+  const s = sys();
+  return Number(s.syscall(s.nr.munmap, address, BigInt(length)));
+}
+
+/**
+ * Creates a close-on-exec epoll instance that watches `fd` for `EPOLLIN` (a ring buffer map fd
+ * is readable while it holds unconsumed data). Returns the epoll fd, which the caller closes.
+ *
+ * @throws {BpfError} when `epoll_create1(2)` or `epoll_ctl(2)` fails.
+ * @example
+ * ```ts ignore
+ * import { epollWatch } from "./mmap.ts";
+ * const epfd = epollWatch(map.fd);
+ * ```
+ */
+export function epollWatch(fd: number): number {
+  const s = sys();
+  const epfd = Number(s.syscall(s.nr.epoll_create1, EPOLL_CLOEXEC));
+  if (epfd < 0) throw new BpfError("epoll_create1", -epfd);
+  // struct epoll_event { u32 events; u64 data; }: packed (12 bytes) on x86_64, 16 on aarch64;
+  // the first 12 bytes are the same in both when data is 0.
+  const event = alloc(16);
+  new DataView(event.buffer).setUint32(0, EPOLLIN, true);
+  const r = Number(
+    s.syscall(s.nr.epoll_ctl, BigInt(epfd), EPOLL_CTL_ADD, BigInt(fd), s.addressOf(event)),
+  );
+  retain(event);
+  if (r < 0) {
+    s.close(epfd);
+    throw new BpfError("epoll_ctl", -r, `EPOLL_CTL_ADD fd ${fd}`);
+  }
+  return epfd;
+}

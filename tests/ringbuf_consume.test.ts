@@ -1,0 +1,229 @@
+// RingBuffer.consume against the kernel: records from bpf_ringbuf_output and reserve/submit in
+// order with their lengths and payloads, discarded records skipped, wrap-around through a small
+// ring, early stops, errors from callbacks, and both commit modes.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { BpfMap } from "../lib/map/mod.ts";
+import { RingBuffer } from "../lib/ringbuf/mod.ts";
+import { kernelSkip } from "./util.ts";
+import { emit, expectedPayload, loadProducer, Mode } from "./ringbuf_helpers.ts";
+
+function setup(maxEntries = 4096): {
+  map: BpfMap;
+  prog: ReturnType<typeof loadProducer>;
+  close(): void;
+} {
+  const map = BpfMap.create({ type: "ringbuf", maxEntries });
+  try {
+    const prog = loadProducer(map.fd);
+    return {
+      map,
+      prog,
+      close() {
+        prog.close();
+        map.close();
+      },
+    };
+  } catch (e) {
+    map.close();
+    throw e;
+  }
+}
+
+test("consume: output and reserve/submit records in order, lengths and payloads", {
+  skip: kernelSkip,
+}, () => {
+  const env = setup();
+  try {
+    using rb = new RingBuffer(env.map);
+    assert.equal(rb.size, 4096);
+    assert.equal(rb.available, false);
+    assert.equal(rb.consume(() => assert.fail("no record expected")), 0);
+    const sent: [number, number][] = [];
+    for (let seq = 0; seq < 40; seq++) {
+      const len = (seq % 32) + 1; // 1 … 32 bytes: every alignment
+      if (seq % 5 === 4) {
+        assert.equal(emit(env.prog, seq, 16, Mode.submit), 0);
+        sent.push([seq, 16]);
+      } else {
+        assert.equal(emit(env.prog, seq, len, Mode.output), 0);
+        sent.push([seq, len]);
+      }
+    }
+    assert.equal(rb.available, true);
+    const got: Uint8Array[] = [];
+    const n = rb.consume((record) => {
+      got.push(record.slice());
+    });
+    assert.equal(n, 40);
+    assert.equal(rb.available, false);
+    for (let i = 0; i < sent.length; i++) {
+      const [seq, len] = sent[i];
+      assert.equal(got[i].length, len, `record ${i} length`);
+      assert.deepEqual(got[i], expectedPayload(seq, len), `record ${i} payload`);
+    }
+    assert.equal(rb.consume(() => assert.fail("drained")), 0);
+  } finally {
+    env.close();
+  }
+});
+
+test("consume: discarded records are skipped", { skip: kernelSkip }, () => {
+  const env = setup();
+  try {
+    using rb = new RingBuffer(env.map);
+    const kept: number[] = [];
+    for (let seq = 0; seq < 30; seq++) {
+      const mode = seq % 3 === 1 ? Mode.discard : Mode.submit;
+      assert.equal(emit(env.prog, seq, 16, mode), 0);
+      if (mode === Mode.submit) kept.push(seq);
+    }
+    // Only discarded records left: available, but nothing to deliver.
+    const seqs: number[] = [];
+    const n = rb.consume((r) => {
+      seqs.push(Number(new DataView(r.buffer, r.byteOffset).getBigUint64(0, true)));
+    });
+    assert.equal(n, kept.length);
+    assert.deepEqual(seqs, kept);
+    for (let seq = 0; seq < 3; seq++) emit(env.prog, seq, 16, Mode.discard);
+    assert.equal(rb.available, true);
+    assert.equal(rb.consume(() => assert.fail("discarded")), 0);
+    assert.equal(rb.available, false);
+  } finally {
+    env.close();
+  }
+});
+
+test("consume: wrap-around through a 4096-byte ring, records straddling the end", {
+  skip: kernelSkip,
+}, () => {
+  const env = setup(4096);
+  try {
+    using rb = new RingBuffer(env.map);
+    // 32-byte payload + 8-byte header = 40 bytes: 4096 is no multiple of 40, so records straddle
+    // the end of the data area and are read through the second mapping.
+    let seq = 0;
+    let next = 0;
+    let straddled = 0;
+    let pos = 0;
+    for (let round = 0; round < 60; round++) {
+      const batch = 50 + (round % 40); // up to 89 × 40 = 3560 bytes: fits
+      for (let i = 0; i < batch; i++) assert.equal(emit(env.prog, seq++, 32), 0);
+      const n = rb.consume((record) => {
+        assert.equal(record.length, 32);
+        assert.deepEqual(record, expectedPayload(next, 32));
+        const start = pos % 4096;
+        if (start + 8 + 32 > 4096) straddled++;
+        pos += 40;
+        next++;
+      });
+      assert.equal(n, batch);
+    }
+    assert.equal(next, seq);
+    assert.ok(seq * 40 > 4096 * 20, "went round the ring many times");
+    assert.ok(straddled > 10, `records straddled the end ${straddled} times`);
+    // A full ring refuses more, and draining makes room again.
+    let full = 0;
+    while (emit(env.prog, seq, 32) === 0) seq++;
+    full = seq - next;
+    assert.ok(full > 90 && full <= 4096 / 40, `${full} records fit`);
+    assert.equal(rb.consume(() => {}), full);
+    assert.equal(emit(env.prog, seq++, 32), 0);
+    assert.equal(rb.consume(() => {}), 1);
+  } finally {
+    env.close();
+  }
+});
+
+test(
+  "consume: returning false stops after that record; the rest stay",
+  { skip: kernelSkip },
+  () => {
+    const env = setup();
+    try {
+      using rb = new RingBuffer(env.map);
+      for (let seq = 0; seq < 10; seq++) emit(env.prog, seq, 8);
+      const first: number[] = [];
+      assert.equal(
+        rb.consume((r) => {
+          first.push(r[0]);
+          return first.length < 3 ? true : false;
+        }),
+        3,
+      );
+      assert.deepEqual(first, [0, 1, 2]);
+      assert.equal(rb.available, true);
+      const rest: number[] = [];
+      assert.equal(rb.consume((r) => void rest.push(r[0])), 7);
+      assert.deepEqual(rest, [3, 4, 5, 6, 7, 8, 9]);
+    } finally {
+      env.close();
+    }
+  },
+);
+
+test("consume: a throwing callback propagates; that record counts as consumed", {
+  skip: kernelSkip,
+}, () => {
+  const env = setup();
+  try {
+    using rb = new RingBuffer(env.map);
+    for (let seq = 0; seq < 4; seq++) emit(env.prog, seq, 8);
+    assert.throws(
+      () =>
+        rb.consume((r) => {
+          if (r[0] === 1) throw new Error("boom");
+        }),
+      /boom/,
+    );
+    const rest: number[] = [];
+    rb.consume((r) => void rest.push(r[0]));
+    assert.deepEqual(rest, [2, 3]);
+  } finally {
+    env.close();
+  }
+});
+
+test("consume: commit 'record' and the onRecord option read the same stream", {
+  skip: kernelSkip,
+}, () => {
+  const env = setup();
+  try {
+    const seen: number[] = [];
+    using rb = new RingBuffer(env.map, { commit: "record", onRecord: (r) => void seen.push(r[0]) });
+    for (let round = 0; round < 20; round++) {
+      for (let i = 0; i < 50; i++) emit(env.prog, (round * 50 + i) & 0xff, 24);
+      assert.equal(rb.consume(), 50);
+    }
+    assert.equal(seen.length, 1000);
+    assert.ok(seen.every((v, i) => v === (i & 0xff)));
+    assert.throws(() => new RingBuffer(env.map, { commit: "often" as never }), TypeError);
+  } finally {
+    env.close();
+  }
+});
+
+test("consume: needs a callback; cannot re-enter; close() inside a callback", {
+  skip: kernelSkip,
+}, () => {
+  const env = setup();
+  try {
+    const rb = new RingBuffer(env.map);
+    assert.throws(() => rb.consume(), /needs a callback/);
+    for (let seq = 0; seq < 3; seq++) emit(env.prog, seq, 8);
+    assert.throws(() => rb.consume(() => void rb.consume(() => {})), /its own callback/);
+    let calls = 0;
+    assert.equal(
+      rb.consume(() => {
+        calls++;
+        rb.close();
+      }),
+      1,
+    );
+    assert.equal(calls, 1);
+    assert.equal(rb.closed, true);
+    assert.throws(() => rb.consume(() => {}), /closed/);
+  } finally {
+    env.close();
+  }
+});

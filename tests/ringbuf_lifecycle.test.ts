@@ -1,0 +1,113 @@
+// RingBuffer lifetime and errors: close() unmaps both areas and closes the epoll fd, `using`,
+// the map closed first, fds as sources, non-ringbuf maps, use after close.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { BpfMap } from "../lib/map/mod.ts";
+import { RingBuffer, RingBufferClosedError } from "../lib/ringbuf/mod.ts";
+import { BpfError } from "../lib/errors.ts";
+import { bpfFdCounts, forceGc, kernelSkip, openFdCount } from "./util.ts";
+import { bpfMapMappings, emit, epollFdCount, loadProducer } from "./ringbuf_helpers.ts";
+
+test("close() unmaps the consumer and producer areas and closes the epoll fd", {
+  skip: kernelSkip,
+}, () => {
+  const maps0 = bpfMapMappings();
+  const epoll0 = epollFdCount();
+  const fds0 = openFdCount();
+  const map = BpfMap.create({ type: "ringbuf", maxEntries: 1 << 14 });
+  try {
+    const rb = new RingBuffer(map);
+    assert.equal(bpfMapMappings(), maps0 + 2);
+    assert.equal(epollFdCount(), epoll0 + 1);
+    assert.equal(openFdCount(), fds0 + 2); // the map and the epoll instance
+    rb.close();
+    rb.close(); // idempotent
+    assert.equal(rb.closed, true);
+    assert.equal(bpfMapMappings(), maps0);
+    assert.equal(epollFdCount(), epoll0);
+    assert.equal(openFdCount(), fds0 + 1);
+    {
+      using scoped = new RingBuffer(map);
+      assert.equal(bpfMapMappings(), maps0 + 2);
+      assert.equal(scoped.available, false);
+    }
+    assert.equal(bpfMapMappings(), maps0);
+    assert.equal(epollFdCount(), epoll0);
+  } finally {
+    map.close();
+  }
+  assert.equal(openFdCount(), fds0);
+});
+
+test("use after close throws RingBufferClosedError", { skip: kernelSkip }, async () => {
+  using map = BpfMap.create({ type: "ringbuf", maxEntries: 4096 });
+  const rb = new RingBuffer(map);
+  rb.close();
+  assert.throws(() => rb.consume(() => {}), RingBufferClosedError);
+  assert.throws(() => rb.available, /available on a RingBuffer that is closed/);
+  await assert.rejects(rb.poll(10, () => {}), RingBufferClosedError);
+  await assert.rejects(rb.wait(10), RingBufferClosedError);
+  assert.equal(rb.size, 4096);
+});
+
+test("the ring keeps working after its map is closed; an fd or { fd } opens it too", {
+  skip: kernelSkip,
+}, () => {
+  const before = bpfFdCounts()["bpf-map"] ?? 0;
+  const map = BpfMap.create({ type: "ringbuf", maxEntries: 4096 });
+  const prog = loadProducer(map.fd);
+  const byFd = new RingBuffer(map.fd);
+  const byObject = new RingBuffer({ fd: map.fd });
+  try {
+    map.close();
+    emit(prog, 5, 8);
+    assert.equal(byFd.consume((r) => assert.equal(r[0], 5)), 1);
+    // Two readers share consumer_pos: the record is consumed for both.
+    assert.equal(byObject.available, false);
+  } finally {
+    byFd.close();
+    byObject.close();
+    prog.close();
+  }
+  assert.equal(bpfFdCounts()["bpf-map"] ?? 0, before);
+  assert.equal(bpfMapMappings(), 0);
+});
+
+test("non-ringbuf maps and bad sources are refused with a clear error", {
+  skip: kernelSkip,
+}, () => {
+  const epoll0 = epollFdCount();
+  using hash = BpfMap.create({ type: "hash", keySize: 4, valueSize: 4, maxEntries: 4 });
+  assert.throws(
+    () => new RingBuffer(hash),
+    (e: unknown) =>
+      e instanceof TypeError && /needs a ringbuf map .*got a hash map/.test(e.message),
+  );
+  assert.throws(() => new RingBuffer(hash.fd), /got a hash map/);
+  using user = BpfMap.create({ type: "user_ringbuf", maxEntries: 4096 });
+  assert.throws(() => new RingBuffer(user), /user_ringbuf map is written by user space/);
+  assert.throws(() => new RingBuffer(-1), TypeError);
+  assert.throws(() => new RingBuffer("3" as never), TypeError);
+  assert.throws(() => new RingBuffer(0), BpfError); // stdin is no map
+  assert.equal(epollFdCount(), epoll0);
+  assert.equal(bpfMapMappings(), 0);
+});
+
+test("a RingBuffer dropped without close() is unmapped after garbage collection", {
+  skip: kernelSkip,
+}, async () => {
+  using map = BpfMap.create({ type: "ringbuf", maxEntries: 4096 });
+  const maps0 = bpfMapMappings();
+  const epoll0 = epollFdCount();
+  (() => {
+    new RingBuffer(map);
+  })();
+  assert.equal(bpfMapMappings(), maps0 + 2);
+  // Finalizers run after a collection, on a later turn; without a way to force one, give up.
+  for (let i = 0; i < 50 && bpfMapMappings() !== maps0; i++) {
+    if (!forceGc()) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  assert.equal(bpfMapMappings(), maps0);
+  assert.equal(epollFdCount(), epoll0);
+});
