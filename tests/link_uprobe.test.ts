@@ -2,6 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import { type ChildProcess, spawn } from "node:child_process";
 import { LinkType } from "../types/link_type.ts";
 import { asm } from "../lib/insn/mod.ts";
 import { Program } from "../lib/program.ts";
@@ -17,7 +18,7 @@ import {
   resolveSymbol,
   SymbolError,
 } from "../lib/elf/mod.ts";
-import { kernelSkip } from "./util.ts";
+import { kernelSkip, repoRoot } from "./util.ts";
 import { assertClean, counterMap, counterProgram, getpidTimes, snapshot } from "./link_util.ts";
 
 /** The mappings of libc in this process: start address, file offset, permissions, path. */
@@ -73,11 +74,35 @@ test("resolveSymbol: libc's syscall is in an executable PT_LOAD, same bytes as m
   const mapped = new Uint8Array(sys().view(address, loc.symbol.size));
   assert.deepEqual(new Uint8Array(mapped), new Uint8Array(fileBytes));
 
-  // Versioned names match by base name and exactly; a data symbol is not a function.
-  const versioned = elf.symbols.find((s) => s.name.includes("@") && s.type === 2);
-  if (versioned !== undefined) {
-    assert.equal(resolveSymbol(elf, versioned.name, path).symbol, versioned);
+  // Versioned names, from .gnu.version + .gnu.version_d, as readelf --dyn-syms shows them. Every
+  // function of glibc (libc.so.6) is versioned.
+  const versioned = elf.symbols.filter((s) =>
+    s.table === ".dynsym" && s.type === 2 && s.version !== undefined
+  );
+  assert.ok(versioned.length > 1000, `${versioned.length} versioned functions in ${path}`);
+  for (const s of versioned) {
+    assert.equal(resolveSymbol(elf, s.versionedName, path).symbol, s, s.versionedName);
   }
+  assert.equal(loc.symbol.versionedName, `syscall@@${loc.symbol.version}`);
+  if (elf.machine === 62) {
+    // x86_64 glibc: realpath has an old (hidden) version and a default one, memcpy's default
+    // version is an IFUNC and its old one a plain function.
+    const old = resolveSymbol(elf, "realpath@GLIBC_2.2.5", path);
+    const cur = resolveSymbol(elf, "realpath@@GLIBC_2.3", path);
+    assert.equal(old.symbol.defaultVersion, false);
+    assert.equal(cur.symbol.defaultVersion, true);
+    assert.notEqual(old.offset, cur.offset);
+    assert.equal(resolveSymbol(elf, "realpath", path).offset, cur.offset);
+    assert.equal(resolveSymbol(elf, "realpath@GLIBC_2.3", path).offset, cur.offset);
+    assert.equal(resolveSymbol(elf, "memcpy@GLIBC_2.2.5", path).symbol.type, 2);
+    assert.throws(() => resolveSymbol(elf, "memcpy", path), (e) => {
+      assert.ok(e instanceof SymbolError);
+      assert.equal(e.reason, "not-function");
+      assert.match(e.message, /is an IFUNC \(memcpy@@GLIBC_2\.14\)/);
+      return true;
+    });
+  }
+  // A data symbol is not a function.
   assert.throws(() => resolveSymbol(elf, "no_such_function_xyz", path), (e) => {
     assert.ok(e instanceof SymbolError);
     assert.equal(e.reason, "not-found");
@@ -104,7 +129,10 @@ test("parseNativeElf: rejects non-ELF, BPF and short input with file offsets", (
   });
 });
 
-/** A tiny x86_64 ET_DYN with two PT_LOADs, .dynsym (+ .gnu.version) and .symtab. */
+/**
+ * A tiny x86_64 ET_DYN with two PT_LOADs, .dynsym (+ .gnu.version and .gnu.version_d defining
+ * `lib.so` (base), V1 and V2) and .symtab.
+ */
 function syntheticElf(): Uint8Array {
   const strtab = (names: string[]): { bytes: Uint8Array; at: Map<string, number> } => {
     const at = new Map<string, number>();
@@ -115,20 +143,28 @@ function syntheticElf(): Uint8Array {
     }
     return { bytes: new TextEncoder().encode(text), at };
   };
-  type Sym = [name: string, type: number, shndx: number, value: number];
+  // versym: 1 = global (unversioned), 2 = V1, 3 = V2; 0x8000 = hidden (non-default).
+  type Sym = [name: string, type: number, shndx: number, value: number, versym?: number];
   const dyn: Sym[] = [
-    ["foo", 2, 1, 0x401010],
-    ["foo", 2, 1, 0x401020], // hidden (non-default) version
-    ["data", 1, 1, 0x400100],
-    ["ifn", 10, 1, 0x401050],
-    ["undef", 2, 0, 0],
+    ["foo", 2, 1, 0x401010, 1],
+    ["foo", 2, 1, 0x401020, 0x8003], // foo@V2: hidden (non-default) version
+    ["data", 1, 1, 0x400100, 1],
+    ["ifn", 10, 1, 0x401050, 1],
+    ["undef", 2, 0, 0, 0],
+    ["cpy", 2, 1, 0x401060, 0x8002], // cpy@V1: the old plain function, hidden
+    ["cpy", 10, 1, 0x401070, 3], // cpy@@V2: the default version is an IFUNC
+    ["old", 2, 1, 0x401080, 0x8002], // old@V1: only a hidden version
+    ["old", 1, 1, 0x400200, 0x8003], // old@V2: hidden data
+    ["V2", 1, 0xfff1, 0, 3], // the version's own ABS symbol
   ];
   const stat: Sym[] = [
     ["bar@V1", 2, 1, 0x401040],
     ["bar@@V2", 2, 1, 0x401030],
     ["outside", 2, 1, 0x900000],
   ];
-  const dynstr = strtab(dyn.map((d) => d[0]).filter((n, i, a) => a.indexOf(n) === i));
+  const dynstr = strtab(
+    [...dyn.map((d) => d[0]), "lib.so", "V1"].filter((n, i, a) => a.indexOf(n) === i),
+  );
   const symstr = strtab(stat.map((d) => d[0]));
   const symbols = (list: Sym[], str: Map<string, number>): Uint8Array => {
     const out = new Uint8Array(24 * (list.length + 1));
@@ -144,7 +180,24 @@ function syntheticElf(): Uint8Array {
     return out;
   };
   const versym = new Uint8Array(2 * (dyn.length + 1));
-  new DataView(versym.buffer).setUint16(4, 0x8003, true); // dynsym 2: hidden
+  dyn.forEach((d, i) => new DataView(versym.buffer).setUint16(2 * (i + 1), d[4]!, true));
+  // Elf64_Verdef (20 bytes) + one Elf64_Verdaux (8 bytes) per version.
+  const defs: [flags: number, index: number, name: string][] = [
+    [1, 1, "lib.so"], // VER_FLG_BASE: the file's own name, not a version
+    [0, 2, "V1"],
+    [0, 3, "V2"],
+  ];
+  const verdef = new Uint8Array(28 * defs.length);
+  defs.forEach(([flags, index, name], i) => {
+    const v = new DataView(verdef.buffer, 28 * i);
+    v.setUint16(0, 1, true); // vd_version
+    v.setUint16(2, flags, true);
+    v.setUint16(4, index, true);
+    v.setUint16(6, 1, true); // vd_cnt
+    v.setUint32(12, 20, true); // vd_aux
+    v.setUint32(16, i === defs.length - 1 ? 0 : 28, true); // vd_next
+    v.setUint32(20, dynstr.at.get(name)!, true); // vda_name
+  });
   // Sections after the headers: [type, link, bytes].
   const parts: [number, number, Uint8Array][] = [
     [11, 2, symbols(dyn, dynstr.at)], // 1 .dynsym
@@ -152,6 +205,7 @@ function syntheticElf(): Uint8Array {
     [0x6fffffff, 1, versym], // 3 .gnu.version
     [2, 5, symbols(stat, symstr.at)], // 4 .symtab
     [3, 0, symstr.bytes], // 5 .strtab
+    [0x6ffffffd, 2, verdef], // 6 .gnu.version_d
   ];
   let offset = 64 + 2 * 56;
   const placed = parts.map(([type, link, bytes]) => {
@@ -199,21 +253,41 @@ test("resolveSymbol on a synthetic ELF: versions, segments, non-functions", () =
   assert.equal(elf.machine, 62);
   assert.equal(elf.segments.length, 2);
   assert.deepEqual(
-    elf.symbols.map((s) => [s.table, s.name, s.defaultVersion]),
+    elf.symbols.map((s) => [s.table, s.name, s.versionedName, s.version, s.defaultVersion]),
     [
-      [".dynsym", "foo", true],
-      [".dynsym", "foo", false],
-      [".dynsym", "data", true],
-      [".dynsym", "ifn", true],
-      [".symtab", "bar@V1", false],
-      [".symtab", "bar@@V2", true],
-      [".symtab", "outside", true],
+      [".dynsym", "foo", "foo", undefined, true],
+      [".dynsym", "foo", "foo@V2", "V2", false],
+      [".dynsym", "data", "data", undefined, true],
+      [".dynsym", "ifn", "ifn", undefined, true],
+      [".dynsym", "cpy", "cpy@V1", "V1", false],
+      [".dynsym", "cpy", "cpy@@V2", "V2", true],
+      [".dynsym", "old", "old@V1", "V1", false],
+      [".dynsym", "old", "old@V2", "V2", false],
+      [".dynsym", "V2", "V2", "V2", true],
+      [".symtab", "bar@V1", "bar@V1", "V1", false],
+      [".symtab", "bar@@V2", "bar@@V2", "V2", true],
+      [".symtab", "outside", "outside", undefined, true],
     ],
   );
   assert.equal(resolveSymbol(elf, "foo").offset, 0x1010); // the default version
+  assert.equal(resolveSymbol(elf, "foo@V2").offset, 0x1020); // the hidden one, by version
   assert.equal(resolveSymbol(elf, "bar").offset, 0x1030); // bar@@V2
   assert.equal(resolveSymbol(elf, "bar@V1").offset, 0x1040);
+  assert.equal(resolveSymbol(elf, "bar@V2").offset, 0x1030); // @VER also names the default
   assert.equal(resolveSymbol(elf, "bar@@V2").segment.flags, 5);
+  // A hidden FUNC beside a default IFUNC: the bare name is the IFUNC, never the old version.
+  assert.equal(resolveSymbol(elf, "cpy@V1").offset, 0x1060);
+  assert.equal(resolveSymbol(elf, "cpy@V1").symbol.versionedName, "cpy@V1");
+  assert.throws(() => resolveSymbol(elf, "cpy", "/x/lib.so"), (e) => {
+    assert.ok(e instanceof SymbolError);
+    assert.equal(e.reason, "not-function");
+    assert.match(e.message, /"cpy" in \/x\/lib\.so is an IFUNC \(cpy@@V2\)/);
+    assert.match(e.message, /resolver picks the implementation at run time/);
+    assert.match(e.message, /__memmove_avx_unaligned_erms/);
+    return true;
+  });
+  // No default version at all: the hidden FUNC is the fallback.
+  assert.equal(resolveSymbol(elf, "old").offset, 0x1080);
   const reason = (name: string): string => {
     try {
       resolveSymbol(elf, name, "/x/lib.so");
@@ -227,9 +301,34 @@ test("resolveSymbol on a synthetic ELF: versions, segments, non-functions", () =
   };
   assert.equal(reason("data"), "not-function");
   assert.equal(reason("ifn"), "not-function");
+  assert.equal(reason("cpy@@V2"), "not-function");
+  assert.equal(reason("cpy@V2"), "not-function");
+  assert.equal(reason("old@V2"), "not-function");
   assert.equal(reason("undef"), "not-found");
   assert.equal(reason("bar@V3"), "not-found");
+  assert.equal(reason("foo@@V2"), "not-found"); // V2 is not foo's default version
+  assert.equal(reason("cpy@@V1"), "not-found");
   assert.equal(reason("outside"), "not-loaded");
+});
+
+test("parseNativeElf: a broken .gnu.version_d is an ElfError with its offset", () => {
+  const file = syntheticElf();
+  const v = new DataView(file.buffer);
+  const shoff = Number(v.getBigUint64(40, true));
+  const verdefAt = Number(v.getBigUint64(shoff + 64 * 6 + 24, true));
+  v.setUint32(verdefAt + 28 + 16, 0xffff, true); // the second vd_next points past the section
+  assert.throws(() => parseNativeElf(file), (e) => {
+    assert.ok(e instanceof ElfError);
+    assert.match(e.message, /version definition runs past the end of its section/);
+    assert.equal(e.offset, verdefAt + 28 + 0xffff);
+    return true;
+  });
+  v.setUint32(verdefAt + 28 + 16, 0, true);
+  v.setUint32(verdefAt + 16, 0, true); // vd_next 0 after the base: V1 and V2 are never read
+  assert.deepEqual(
+    parseNativeElf(file).symbols.filter((s) => s.baseName === "cpy").map((s) => s.versionedName),
+    ["cpy", "cpy"],
+  );
 });
 
 /** Calls getpid through libc's syscall() and checks how `counts` moved. */
@@ -269,6 +368,91 @@ test("attachUprobe: libc syscall() entries of this process are counted", {
 test("attachUprobe retprobe: libc syscall() returns of this process are counted", {
   skip: kernelSkip,
 }, () => probeTest(true));
+
+/** The command that runs a fixture script on this runtime (Deno or Bun). */
+function runtimeCommand(script: string, args: string[]): [string, string[]] {
+  const g = globalThis as { Bun?: unknown; Deno?: { execPath(): string } };
+  return g.Bun !== undefined
+    ? [(globalThis as unknown as { process: { execPath: string } }).process.execPath, [
+      script,
+      ...args,
+    ]]
+    : [g.Deno!.execPath(), ["run", "--allow-all", "--no-check", script, ...args]];
+}
+
+/** A child running tests/fixtures/getpid_child.ts, `calls` getpid(2)s once told to go. */
+function getpidChild(
+  calls: number,
+): { child: ChildProcess; ready: Promise<void>; exit: Promise<number | null> } {
+  const [file, args] = runtimeCommand(`${repoRoot}/tests/fixtures/getpid_child.ts`, [
+    String(calls),
+  ]);
+  const child = spawn(file, args, { stdio: ["pipe", "pipe", "inherit"] });
+  let out = "";
+  const exit = new Promise<number | null>((resolve, reject) => {
+    child.on("error", reject);
+    child.on("exit", (code) => resolve(code));
+  });
+  const ready = new Promise<void>((resolve, reject) => {
+    child.stdout!.on("data", (d) => {
+      out += d;
+      if (out.includes("ready")) resolve();
+    });
+    exit.then((code) => reject(new Error(`child exited (${code}) before ready: ${out}`)), reject);
+  });
+  return { child, ready, exit };
+}
+
+/**
+ * The runtime's own calls of libc's syscall() in a fixture child, beyond its getpids: measured at
+ * 0–7 on Deno 2 (its Rust std calls syscall(SYS_futex)) and 0–1 on Bun, while attached from "ready"
+ * to exit. 50 leaves room for a busier machine and stays far below the other child's calls.
+ */
+const RUNTIME_SYSCALL_SLACK = 50n;
+
+/** Attaches to one of two children calling syscall(); only that child's calls are counted. */
+async function pidFilterTest(retprobe: boolean): Promise<void> {
+  const before = snapshot();
+  const counts = counterMap();
+  const prog = counterProgram("kprobe", counts, 0);
+  const ids = { links: [] as number[], progs: [prog.id] };
+  const target = getpidChild(300);
+  const other = getpidChild(3000);
+  let link: Link | undefined;
+  try {
+    await Promise.all([target.ready, other.ready]);
+    link = attachUprobe(prog, {
+      path: "libc.so.6",
+      symbol: "syscall",
+      pid: target.child.pid!,
+      retprobe,
+    });
+    ids.links.push(link.id);
+    target.child.stdin!.write("go\n");
+    other.child.stdin!.write("go\n");
+    assert.deepEqual(await Promise.all([target.exit, other.exit]), [0, 0]);
+    const n = counts.get(0)!;
+    assert.ok(
+      n >= 300n && n <= 300n + RUNTIME_SYSCALL_SLACK,
+      `counted ${n}: want the target child's 300 calls (+ at most ${RUNTIME_SYSCALL_SLACK} of ` +
+        "its runtime's own), not the other child's 3000",
+    );
+  } finally {
+    link?.close();
+    for (const c of [target.child, other.child]) if (c.exitCode === null) c.kill();
+    prog.close();
+    counts.close();
+  }
+  assertClean(before, ids);
+}
+
+test("attachUprobe with a pid: another process's syscall() entries are not counted", {
+  skip: kernelSkip,
+}, () => pidFilterTest(false));
+
+test("attachUprobe retprobe with a pid: another process's syscall() returns are not counted", {
+  skip: kernelSkip,
+}, () => pidFilterTest(true));
 
 test("attachUprobe: all processes (pid -1), by path and file offset, with a cookie", {
   skip: kernelSkip,

@@ -48,15 +48,23 @@ export const PT_LOAD = 1;
  */
 export const PF = { X: 1, W: 2, R: 4 } as const;
 
-/** `SHT_SYMTAB`, `SHT_DYNSYM`, `SHT_GNU_versym`. */
+/** `SHT_SYMTAB`, `SHT_DYNSYM`, `SHT_GNU_verdef`, `SHT_GNU_versym`. */
 const SHT_SYMTAB = 2;
 const SHT_DYNSYM = 11;
+const SHT_GNU_VERDEF = 0x6ffffffd;
 const SHT_GNU_VERSYM = 0x6fffffff;
+/** `VER_FLG_BASE`: the verdef entry that names the file itself, not a version. */
+const VER_FLG_BASE = 1;
+/** `sizeof(Elf64_Verdef)`, `sizeof(Elf64_Verdaux)`. */
+const VERDEF_SIZE = 20;
+const VERDAUX_SIZE = 8;
 /** `STT_FUNC`, `STT_GNU_IFUNC`. */
 const STT_FUNC = 2;
 const STT_GNU_IFUNC = 10;
 /** The "hidden" bit of a `.gnu.version` entry: not the default version of the name. */
 const VERSYM_HIDDEN = 0x8000;
+/** The version index bits of a `.gnu.version` entry. */
+const VERSYM_INDEX = 0x7fff;
 const EHDR_SIZE = 64;
 const PHDR_SIZE = 56;
 const SHDR_SIZE = 64;
@@ -102,6 +110,17 @@ export interface NativeSymbol {
   readonly name: string;
   /** The name without a version suffix: `"getpid"`. */
   readonly baseName: string;
+  /**
+   * The version: from `.gnu.version` and `.gnu.version_d` for `.dynsym` (e.g. `"GLIBC_2.3"`), or
+   * the `@VER`/`@@VER` suffix of a `.symtab` name; `undefined` for an unversioned symbol.
+   */
+  readonly version: string | undefined;
+  /**
+   * The name as `nm -D` and `readelf --dyn-syms` show it: `"realpath@@GLIBC_2.3"` for the default
+   * version, `"realpath@GLIBC_2.2.5"` for a hidden one, the bare name when unversioned (or when
+   * the symbol is the version's own, `"GLIBC_2.3"`).
+   */
+  readonly versionedName: string;
   /** False for a non-default version (`name@VER`, or hidden in `.gnu.version`). */
   readonly defaultVersion: boolean;
   /** `STT_*` (2 = `STT_FUNC`, 10 = `STT_GNU_IFUNC`). */
@@ -264,9 +283,16 @@ export function parseNativeElf(bytes: Uint8Array): NativeElf {
   };
 
   let versym: { offset: number; size: number } | undefined;
+  let versions = new Map<number, string>();
   for (let i = 0; i < shnum; i++) {
     const h = header(i);
     if (h.type === SHT_GNU_VERSYM) versym = h;
+    if (h.type === SHT_GNU_VERDEF) {
+      if (h.link >= shnum) {
+        throw new ElfError(`version definitions link to missing section`, h.offset);
+      }
+      versions = verdefs(bytes, v, h, header(h.link));
+    }
   }
   for (const wanted of [SHT_DYNSYM, SHT_SYMTAB]) {
     for (let i = 0; i < shnum; i++) {
@@ -285,13 +311,22 @@ export function parseNativeElf(bytes: Uint8Array): NativeElf {
         const name = cstr(bytes, str.offset + nameOff, str.offset + str.size, at);
         const marker = name.indexOf("@");
         let defaultVersion = marker < 0 || name.startsWith("@@", marker);
+        const baseName = marker < 0 ? name : name.slice(0, marker);
+        let version = marker < 0 ? undefined : name.slice(marker + (defaultVersion ? 2 : 1));
         if (table === ".dynsym" && versym !== undefined && (n + 1) * 2 <= versym.size) {
-          if (v.getUint16(versym.offset + n * 2, true) & VERSYM_HIDDEN) defaultVersion = false;
+          const entry = v.getUint16(versym.offset + n * 2, true);
+          if (entry & VERSYM_HIDDEN) defaultVersion = false;
+          version ??= versions.get(entry & VERSYM_INDEX);
         }
         const info = bytes[at + 4];
         symbols.push({
           name,
-          baseName: marker < 0 ? name : name.slice(0, marker),
+          baseName,
+          version,
+          // A version's own ABS symbol (`GLIBC_2.3`) shows bare, as in readelf and nm.
+          versionedName: version === undefined || version === baseName
+            ? baseName
+            : `${baseName}${defaultVersion ? "@@" : "@"}${version}`,
           defaultVersion,
           type: info & 0xf,
           bind: info >> 4,
@@ -304,6 +339,42 @@ export function parseNativeElf(bytes: Uint8Array): NativeElf {
     }
   }
   return { type, machine, segments, symbols };
+}
+
+/**
+ * The version names of `.gnu.version_d` (`SHT_GNU_verdef`) by version index, without the base
+ * entry (`VER_FLG_BASE`, the file's own name).
+ */
+function verdefs(
+  bytes: Uint8Array,
+  v: DataView,
+  h: { offset: number; size: number },
+  str: { offset: number; size: number },
+): Map<number, string> {
+  const out = new Map<number, string>();
+  let at = h.offset;
+  const end = h.offset + h.size;
+  for (let guard = 0; guard <= h.size / VERDEF_SIZE; guard++) {
+    if (at + VERDEF_SIZE > end) {
+      throw new ElfError("version definition runs past the end of its section", at);
+    }
+    const flags = v.getUint16(at + 2, true);
+    const index = v.getUint16(at + 4, true);
+    const count = v.getUint16(at + 6, true);
+    const aux = v.getUint32(at + 12, true);
+    const next = v.getUint32(at + 16, true);
+    if (count > 0 && !(flags & VER_FLG_BASE)) {
+      const a = at + aux;
+      if (aux < VERDEF_SIZE || a + VERDAUX_SIZE > end) {
+        throw new ElfError("version definition's name runs past the end of its section", at + 12);
+      }
+      const name = v.getUint32(a, true);
+      out.set(index & VERSYM_INDEX, cstr(bytes, str.offset + name, str.offset + str.size, a));
+    }
+    if (next === 0) return out;
+    at += next;
+  }
+  throw new ElfError("version definitions do not end (vd_next loops)", h.offset);
 }
 
 /**
@@ -326,42 +397,68 @@ export interface SymbolLocation {
   readonly offset: number;
 }
 
+/** Whether `s` answers to `name`: bare, `name@VER` (either version) or `name@@VER` (default). */
+function answersTo(s: NativeSymbol, name: string): boolean {
+  if (s.name === name || s.versionedName === name) return true;
+  const marker = name.indexOf("@");
+  if (marker < 0) return s.baseName === name;
+  if (s.version === undefined || s.baseName !== name.slice(0, marker)) return false;
+  if (name.startsWith("@@", marker)) {
+    return s.defaultVersion && s.version === name.slice(marker + 2);
+  }
+  return s.version === name.slice(marker + 1);
+}
+
 /**
- * The file offset of a function: looks `name` up in `.dynsym` and `.symtab` (an exact match, or a
- * match of the name without its `@VERSION` suffix, preferring the default version), then converts
- * its address through the `PT_LOAD` segment that contains it. `file` names the file in messages.
+ * The file offset of a function: looks `name` up in `.dynsym` and `.symtab`, then converts its
+ * address through the `PT_LOAD` segment that contains it. `file` names the file in messages.
  *
- * @throws {SymbolError} `not-found`, `not-function` (the symbol is data, or an IFUNC resolver), or
- *   `not-loaded` (no segment holds the address in the file).
+ * A bare name takes the default version (`name@@VER`, or the unversioned symbol) and only falls
+ * back to a non-default version (`name@VER`) when the name has no default version. `name@VER`
+ * takes version `VER` (hidden or default), `name@@VER` only the default version `VER`; versions
+ * come from `.gnu.version`/`.gnu.version_d` for `.dynsym` and from the name in `.symtab`.
+ *
+ * @throws {SymbolError} `not-found`, `not-function` (the symbol is data, or the chosen version is
+ *   an IFUNC, whose address is its resolver's), or `not-loaded` (no segment holds the address in
+ *   the file).
  * @example
  * ```ts ignore
  * import { parseNativeElf, resolveSymbol } from "@tsbpf/core/elf";
  * const path = "/usr/lib/x86_64-linux-gnu/libc.so.6";
- * resolveSymbol(parseNativeElf(Deno.readFileSync(path)), "getpid", path).offset;
+ * const elf = parseNativeElf(Deno.readFileSync(path));
+ * resolveSymbol(elf, "getpid", path).offset;
+ * resolveSymbol(elf, "realpath@GLIBC_2.2.5", path).symbol.versionedName; // the old version
  * ```
  */
 export function resolveSymbol(elf: NativeElf, name: string, file = "the file"): SymbolLocation {
-  const exact = elf.symbols.filter((s) => s.name === name);
-  const base = name.includes("@") ? [] : elf.symbols.filter((s) => s.baseName === name);
-  const candidates = exact.length > 0 ? exact : base;
+  const candidates = elf.symbols.filter((s) => answersTo(s, name));
   if (candidates.length === 0) {
     throw new SymbolError(
       "not-found",
       `symbol "${name}" not found in ${file} (looked in .dynsym and .symtab)`,
     );
   }
-  const funcs = candidates.filter((s) => s.type === STT_FUNC);
-  if (funcs.length === 0) {
-    const s = candidates[0];
+  const code = (s: NativeSymbol): boolean => s.type === STT_FUNC || s.type === STT_GNU_IFUNC;
+  // The default version first (what a caller linking against `name` gets); older versions only
+  // when there is no default one. Within a group, .dynsym comes before .symtab.
+  const defaults = candidates.filter((s) => s.defaultVersion);
+  const group = defaults.length > 0 ? defaults : candidates;
+  const symbol = group.find(code);
+  if (symbol === undefined) {
     throw new SymbolError(
       "not-function",
-      s.type === STT_GNU_IFUNC
-        ? `symbol "${name}" in ${file} is an IFUNC (its address is the resolver's, not the ` +
-          "implementation's): probe the implementation's symbol instead"
-        : `symbol "${name}" in ${file} is not a function (symbol type ${s.type})`,
+      `symbol "${name}" in ${file} is not a function (symbol type ${group[0].type})`,
     );
   }
-  const symbol = funcs.find((s) => s.defaultVersion) ?? funcs[0];
+  if (symbol.type === STT_GNU_IFUNC) {
+    throw new SymbolError(
+      "not-function",
+      `symbol "${name}" in ${file} is an IFUNC (${symbol.versionedName}): its resolver picks the ` +
+        "implementation at run time, and its address is the resolver's; probe the " +
+        "implementation's symbol instead (e.g. \"__memmove_avx_unaligned_erms\" for glibc's " +
+        "memcpy on x86_64)",
+    );
+  }
   const segment = elf.segments.find((p) =>
     p.type === PT_LOAD && symbol.value >= p.vaddr && symbol.value < p.vaddr + p.filesz
   );

@@ -43,7 +43,12 @@ export interface UprobeTarget {
    * process (e.g. `"libc.so.6"`, found in `/proc/self/maps`).
    */
   path: string;
-  /** A function in `.dynsym` or `.symtab`; `name@VERSION` or the bare name. */
+  /**
+   * A function in `.dynsym` or `.symtab`: the bare name (its default version, e.g. `"realpath"`),
+   * `name@VER` (that version, hidden or not: `"realpath@GLIBC_2.2.5"`) or `name@@VER` (the default
+   * version only), as `readelf --dyn-syms` shows them. An IFUNC (e.g. glibc's `memcpy`) is
+   * refused: probe the implementation its resolver picks (e.g. `__memmove_avx_unaligned_erms`).
+   */
   symbol?: string;
   /** With `symbol`: bytes into the function; without: the file offset of the instruction. */
   offset?: number;
@@ -206,8 +211,8 @@ function openUprobeEvent(
  * detaches the program.
  *
  * @throws {AttachError} `ENOENT` for a missing file, an unmapped library name or an unknown symbol
- *   (naming it and the file), `EINVAL` for a symbol that is not a function or a program of another
- *   type, `ENOEXEC` for a file that is not a native ELF object.
+ *   (naming it and the file), `EINVAL` for a symbol that is not a function (data, or an IFUNC) or a
+ *   program of another type, `ENOEXEC` for a file that is not a native ELF object.
  * @throws {RangeError} for a bad `offset` or `pid`, or neither `symbol` nor `offset`.
  * @example
  * ```ts ignore
