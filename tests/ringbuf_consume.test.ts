@@ -227,3 +227,33 @@ test("consume: needs a callback; cannot re-enter; close() inside a callback", {
     env.close();
   }
 });
+
+test("consume: { copy: true } passes writable copies that outlive close()", {
+  skip: kernelSkip,
+}, () => {
+  using map = BpfMap.create({ type: "ringbuf", maxEntries: 4096 });
+  using prog = loadProducer(map.fd);
+  const kept: Uint8Array[] = [];
+  {
+    using rb = new RingBuffer(map);
+    emit(prog, 1, 8);
+    emit(prog, 2, 16);
+    assert.equal(
+      rb.consume((r) => {
+        r[0] = 0xee; // a copy: writing is allowed (the ring itself is read-only)
+        kept.push(r);
+      }, { copy: true }),
+      2,
+    );
+  }
+  assert.deepEqual(kept.map((r) => r.length), [8, 16]);
+  assert.equal(kept[0][0], 0xee);
+  assert.deepEqual(kept[1].subarray(1), expectedPayload(2, 16).subarray(1));
+  // The option on the RingBuffer, and poll() passing it on.
+  using rb2 = new RingBuffer(map, { copy: true });
+  emit(prog, 3, 8);
+  let got: Uint8Array | undefined;
+  rb2.consume((r) => void (got = r));
+  rb2.close();
+  assert.deepEqual(got, expectedPayload(3, 8));
+});

@@ -4,6 +4,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { BpfMap } from "../lib/map/mod.ts";
 import { RingBuffer } from "../lib/ringbuf/mod.ts";
+import { waiterState } from "../lib/ringbuf/waiter.ts";
+import { epollFdCount } from "./ringbuf_helpers.ts";
 import { kernelSkip } from "./util.ts";
 import { emit, expectedPayload, loadProducer } from "./ringbuf_helpers.ts";
 
@@ -167,3 +169,77 @@ test(
     }
   },
 );
+
+test("150 rings wait at once: a record into the last wakes it fast; close() settles all", {
+  skip: kernelSkip,
+}, async () => {
+  // Before the shared waiter, Deno queued one nonblocking epoll_wait per ring on a small worker
+  // pool (≈ 500 ms for 100 rings), and close() left calls running on closed fds.
+  const N = 150;
+  const epoll0 = epollFdCount();
+  const maps: BpfMap[] = [];
+  const rings: RingBuffer[] = [];
+  let prog: ReturnType<typeof loadProducer> | undefined;
+  try {
+    for (let i = 0; i < N; i++) maps.push(BpfMap.create({ type: "ringbuf", maxEntries: 4096 }));
+    for (const m of maps) rings.push(new RingBuffer(m));
+    prog = loadProducer(maps[N - 1].fd);
+    const waits = rings.map((rb) => rb.wait(Infinity));
+    const timed = rings.slice(0, 10).map((rb) => rb.wait(50));
+    await sleep(200);
+    assert.deepEqual(await Promise.all(timed), timed.map(() => false));
+    assert.equal(waiterState().waiting, N);
+    const t0 = performance.now();
+    emit(prog, 1, 8);
+    assert.equal(await waits[N - 1], true);
+    const latency = performance.now() - t0;
+    assert.ok(latency < 100, `the last ring woke after ${latency.toFixed(1)} ms`);
+    assert.equal(rings[N - 1].consume(() => {}), 1);
+    const t1 = performance.now();
+    for (const rb of rings) rb.close();
+    const settled = await Promise.all(waits.slice(0, N - 1));
+    const closing = performance.now() - t1;
+    assert.ok(settled.every((r) => r === false));
+    assert.ok(closing < 100, `the waits settled ${closing.toFixed(1)} ms after close()`);
+    // Nobody waits: no call in flight or timer left, the shared instance closed (at once, or
+    // when its interrupted call settles), and no epoll fd left behind.
+    assert.equal(waiterState().waiting, 0);
+    for (let i = 0; i < 50 && waiterState().open; i++) await sleep(2);
+    assert.deepEqual(waiterState(), { open: false, members: 0, waiting: 0, pending: false });
+    assert.equal(epollFdCount(), epoll0);
+  } finally {
+    for (const rb of rings) rb.close();
+    prog?.close();
+    for (const m of maps) m.close();
+  }
+});
+
+test("the shared waiter stops when a wait times out, and restarts for the next", {
+  skip: kernelSkip,
+}, async () => {
+  const env = setup();
+  try {
+    using rb = new RingBuffer(env.map);
+    assert.equal(await rb.wait(30), false);
+    await sleep(5);
+    assert.equal(waiterState().pending, false);
+    const p = rb.wait(2000);
+    assert.equal(waiterState().pending, true);
+    emit(env.prog, 3, 8);
+    assert.equal(await p, true);
+    assert.equal(rb.consume(() => {}), 1);
+    // A ring readable but not waited on must not make the shared wait spin for another.
+    emit(env.prog, 4, 8);
+    const other = setup();
+    try {
+      using idle = new RingBuffer(other.map);
+      const t0 = performance.now();
+      assert.equal(await idle.wait(100), false);
+      assert.ok(performance.now() - t0 >= 95);
+    } finally {
+      other.close();
+    }
+  } finally {
+    env.close();
+  }
+});

@@ -115,3 +115,32 @@ export function epollWatch(fd: number): number {
   }
   return epfd;
 }
+
+/**
+ * Detaches every ArrayBuffer in `buffers` (`transfer(0)`), so that the views over them become
+ * empty (length 0: reads give `undefined`, writes do nothing) before the memory behind them is
+ * unmapped. Returns false when one could not be detached: then the memory must stay mapped, or a
+ * view kept somewhere would read unmapped memory and crash the process.
+ *
+ * @example
+ * ```ts ignore
+ * import { detachAll, munmap } from "./mmap.ts";
+ * if (detachAll([buffer])) munmap(address, length);
+ * ```
+ */
+export function detachAll(buffers: readonly ArrayBuffer[]): boolean {
+  let ok = true;
+  for (const b of buffers) {
+    const ab = b as ArrayBuffer & {
+      readonly detached?: boolean;
+      transfer?(n: number): ArrayBuffer;
+    };
+    try {
+      if (ab.detached !== true) ab.transfer!(0);
+    } catch {
+      ok = false;
+    }
+    if (ab.detached !== true && ab.byteLength !== 0) ok = false;
+  }
+  return ok;
+}

@@ -16,6 +16,7 @@
  * @module
  */
 export {
+  type ConsumeOptions,
   type RecordCallback,
   RingBuffer,
   RingBufferClosedError,

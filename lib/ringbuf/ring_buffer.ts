@@ -8,7 +8,8 @@ import { BpfMap } from "../map/mod.ts";
 import { readMapInfo } from "../map/info.ts";
 import { MapType } from "../../types/map_type.ts";
 import { sys } from "../sys/mod.ts";
-import { epollWatch, mmapMap, munmap, pageSize } from "./mmap.ts";
+import { detachAll, epollWatch, mmapMap, munmap, pageSize } from "./mmap.ts";
+import { newSlot, releaseSlot, type WaitSlot, waitSlot } from "./waiter.ts";
 
 /** `BPF_RINGBUF_BUSY_BIT`: the record is reserved but not yet committed (sign bit of the i32). */
 const BUSY_BIT = 1 << 31;
@@ -17,13 +18,16 @@ const DISCARD_BIT = 1 << 30;
 /** `BPF_RINGBUF_HDR_SZ`: `u32 len` (with the two bits above) and `u32 pg_off`. */
 const HDR_SZ = 8;
 const LEN_MASK = ~(BUSY_BIT | DISCARD_BIT);
-/** Longest single epoll wait: bounds how long a wait outlives `close()`. */
-const WAIT_SLICE_MS = 250;
 
 /**
- * Receives one record. `record` is a zero-copy view into the ring, valid only until the callback
- * returns (the producer may overwrite the memory afterwards): copy it (`record.slice()`) to keep
- * it. Returning `false` stops the current {@link RingBuffer.consume} after this record.
+ * Receives one record. Returning `false` stops the current {@link RingBuffer.consume} after this
+ * record.
+ *
+ * **`record` is a read-only, zero-copy view into the ring: writing to it crashes the process
+ * (SIGSEGV: the kernel maps the data area read-only, and no exception can be raised). Copy it to
+ * keep or modify it** (`record.slice()`, or the `copy` option of {@link RingBuffer.consume}). The
+ * view is valid only until the callback returns (the producer may overwrite the memory
+ * afterwards); after `close()` it is empty (length 0).
  *
  * @example
  * ```ts
@@ -69,6 +73,30 @@ export interface RingBufferOptions {
    * concurrently on another CPU.
    */
   commit?: "batch" | "record";
+  /**
+   * Pass a copy of each record (an ordinary, writable `Uint8Array` that the callback may keep)
+   * instead of the read-only view into the ring. Default `false`: zero-copy. Also settable per
+   * call ({@link ConsumeOptions}).
+   */
+  copy?: boolean;
+}
+
+/**
+ * Options of one {@link RingBuffer.consume} or {@link RingBuffer.poll} call.
+ *
+ * @example
+ * ```ts ignore
+ * import type { ConsumeOptions } from "@tsbpf/core/ringbuf";
+ * const options: ConsumeOptions = { copy: true };
+ * rb.consume((record) => { record[0] = 0; kept.push(record); }, options);
+ * ```
+ */
+export interface ConsumeOptions {
+  /**
+   * Pass a copy of each record (writable, may be kept) instead of the read-only zero-copy view.
+   * Defaults to the `copy` option of the RingBuffer.
+   */
+  copy?: boolean;
 }
 
 /**
@@ -95,21 +123,27 @@ interface Held {
   consumerLength: number;
   producerAddress: bigint;
   producerLength: number;
-  epfd: number;
+  /** Every ArrayBuffer over the mappings: detached before munmap, so no view can reach them. */
+  buffers: ArrayBuffer[];
+  slot: WaitSlot | undefined;
 }
 
 function release(held: Held): void {
-  if (held.producerAddress !== 0n) {
+  // Detach first: views handed out (records kept past their callback) become empty instead of
+  // pointing at unmapped memory. When a buffer cannot be detached the memory stays mapped.
+  const detached = detachAll(held.buffers);
+  held.buffers = [];
+  if (detached && held.producerAddress !== 0n) {
     munmap(held.producerAddress, held.producerLength);
     held.producerAddress = 0n;
   }
-  if (held.consumerAddress !== 0n) {
+  if (detached && held.consumerAddress !== 0n) {
     munmap(held.consumerAddress, held.consumerLength);
     held.consumerAddress = 0n;
   }
-  if (held.epfd >= 0) {
-    sys().close(held.epfd);
-    held.epfd = -1;
+  if (held.slot !== undefined) {
+    releaseSlot(held.slot);
+    held.slot = undefined;
   }
 }
 
@@ -141,6 +175,11 @@ function sourceFd(source: RingBufferSource): { fd: number; type: number; size: n
   if (!Number.isInteger(fd) || fd < 0) throw new TypeError(`invalid map file descriptor ${fd}`);
   const info = readMapInfo(fd);
   return { fd, type: info.type, size: info.maxEntries };
+}
+
+/** "a hash", "an array". */
+function withArticle(word: string): string {
+  return (/^[aeiou]/.test(word) ? "an " : "a ") + word;
 }
 
 function typeName(type: number): string {
@@ -182,6 +221,7 @@ export class RingBuffer implements Disposable, AsyncIterable<Uint8Array> {
   readonly #mask: number;
   readonly #onRecord: RecordCallback | undefined;
   readonly #perRecord: boolean;
+  readonly #copy: boolean;
   /**
    * Read the read-only producer mapping with plain loads instead of `Atomics.load`: Bun's JIT
    * (JavaScriptCore) compiles a hot `Atomics.load` into an atomic read-modify-write, which faults
@@ -216,7 +256,10 @@ export class RingBuffer implements Disposable, AsyncIterable<Uint8Array> {
         ? " (a user_ringbuf map is written by user space, not read)"
         : "";
       throw new TypeError(
-        `RingBuffer needs a ringbuf map (BPF_MAP_TYPE_RINGBUF), got a ${typeName(type)} map` + hint,
+        `RingBuffer needs a ringbuf map (BPF_MAP_TYPE_RINGBUF), got ${
+          withArticle(typeName(type))
+        } map` +
+          hint,
       );
     }
     const commit = options.commit ?? "batch";
@@ -228,6 +271,7 @@ export class RingBuffer implements Disposable, AsyncIterable<Uint8Array> {
     }
     this.#onRecord = options.onRecord;
     this.#perRecord = commit === "record";
+    this.#copy = options.copy === true;
     this.#plainLoads = sys().runtime === "bun";
     this.#size = size;
     this.#mask = size - 1;
@@ -237,20 +281,26 @@ export class RingBuffer implements Disposable, AsyncIterable<Uint8Array> {
       consumerLength: page,
       producerAddress: 0n,
       producerLength: page + 2 * size,
-      epfd: -1,
+      buffers: [],
+      slot: undefined,
     };
+    const s = sys();
+    let consumerBuffer: ArrayBuffer;
+    let producer: ArrayBuffer;
     try {
       held.consumerAddress = mmapMap(fd, held.consumerLength, 0, true);
+      consumerBuffer = s.view(held.consumerAddress, 8);
+      held.buffers.push(consumerBuffer);
       held.producerAddress = mmapMap(fd, held.producerLength, page, false);
-      held.epfd = epollWatch(fd);
+      producer = s.view(held.producerAddress, held.producerLength);
+      held.buffers.push(producer);
+      held.slot = newSlot(epollWatch(fd));
     } catch (e) {
       release(held);
       throw e;
     }
     this.#held = held;
-    const s = sys();
-    this.#consumer = new BigInt64Array(s.view(held.consumerAddress, 8));
-    const producer = s.view(held.producerAddress, held.producerLength);
+    this.#consumer = new BigInt64Array(consumerBuffer);
     this.#producer = new BigInt64Array(producer, 0, 1);
     this.#mapping = producer;
     this.#dataStart = page;
@@ -287,6 +337,9 @@ export class RingBuffer implements Disposable, AsyncIterable<Uint8Array> {
    * after a record whose callback returns `false`; if a callback throws, that record counts as
    * consumed and the error propagates.
    *
+   * **The view is read-only: writing to it crashes the process (SIGSEGV). Copy it to keep or
+   * modify it**, or pass `{ copy: true }` to get a writable copy of each record.
+   *
    * @returns the number of records passed to the callback.
    * @throws {RingBufferClosedError} once closed.
    * @throws {TypeError} without a callback, or when called from its own callback.
@@ -296,9 +349,11 @@ export class RingBuffer implements Disposable, AsyncIterable<Uint8Array> {
    * rb.consume((record) => {
    *   lengths.push(record.length);
    * });
+   * const kept: Uint8Array[] = [];
+   * rb.consume((record) => void kept.push(record), { copy: true }); // copies: keep, modify
    * ```
    */
-  consume(callback?: RecordCallback): number {
+  consume(callback?: RecordCallback, options?: ConsumeOptions): number {
     if (this.#closed) throw new RingBufferClosedError("consume()");
     const cb = callback ?? this.#onRecord;
     if (typeof cb !== "function") {
@@ -314,6 +369,7 @@ export class RingBuffer implements Disposable, AsyncIterable<Uint8Array> {
     const mask = this.#mask;
     const perRecord = this.#perRecord;
     const plain = this.#plainLoads;
+    const copy = options?.copy ?? this.#copy;
     // Only this reader writes consumer_pos: a plain load sees its own last store.
     const base = consumer[0];
     let offset = Number(base & BigInt(mask));
@@ -335,7 +391,11 @@ export class RingBuffer implements Disposable, AsyncIterable<Uint8Array> {
           offset = (offset + total) & mask;
           if ((len & DISCARD_BIT) === 0) {
             count++;
-            const more = cb(new Uint8Array(mapping, start, size));
+            const more = cb(
+              copy
+                ? new Uint8Array(mapping.slice(start, start + size))
+                : new Uint8Array(mapping, start, size),
+            );
             if (this.#closed || more === false) return count;
           }
           if (perRecord) Atomics.store(consumer, 0, base + BigInt(done));
@@ -356,9 +416,10 @@ export class RingBuffer implements Disposable, AsyncIterable<Uint8Array> {
 
   /**
    * Waits until records may be available ({@link RingBuffer.available}) or `timeoutMs` passes,
-   * without blocking the event loop: epoll on the map fd, through a nonblocking FFI call in Deno
-   * and a 2 ms timer poll in Bun. Resolves to `false` on timeout, or when the RingBuffer is closed
-   * meanwhile.
+   * without blocking the event loop. All rings of the process share one waiter: one epoll
+   * instance with one wait in flight (a nonblocking FFI call in Deno; in Bun a timer poll every
+   * 1 ms after activity, backing off to 16 ms while idle), which stops when nobody waits.
+   * Resolves to `false` on timeout, or at once when the RingBuffer is closed meanwhile.
    *
    * @param timeoutMs milliseconds, ≥ 0; `Infinity` waits until data or `close()`.
    * @throws {RingBufferClosedError} when already closed.
@@ -373,26 +434,23 @@ export class RingBuffer implements Disposable, AsyncIterable<Uint8Array> {
     if (typeof timeoutMs !== "number" || !(timeoutMs >= 0)) {
       throw new RangeError(`timeoutMs must be a number ≥ 0 (or Infinity), got ${timeoutMs}`);
     }
-    const s = sys();
     const deadline = performance.now() + timeoutMs;
-    const ready = (): boolean => this.#closed || this.#hasData();
     for (;;) {
       if (this.#closed) return false;
       if (this.#hasData()) return true;
       const left = deadline - performance.now();
       if (left <= 0) return false;
-      const r = await s.epollWait(this.#held.epfd, Math.min(left, WAIT_SLICE_MS), ready);
-      if (r < 0) {
-        // EINTR, or an error the runtime cannot name (Deno): check again after a short pause,
-        // so that a persistent error cannot spin.
-        await new Promise((resolve) => setTimeout(resolve, 1));
-      }
+      const slot = this.#held.slot;
+      if (slot === undefined) return false;
+      await waitSlot(slot, left);
     }
   }
 
   /**
    * Waits up to `timeoutMs` for records ({@link RingBuffer.wait}), then consumes them
    * ({@link RingBuffer.consume}) with `callback` or the `onRecord` option.
+   *
+   * The records are read-only views, as in `consume()`: pass `{ copy: true }` to get copies.
    *
    * @returns the number of records consumed: 0 on timeout, or when closed while waiting.
    * @throws {RingBufferClosedError} when already closed.
@@ -402,7 +460,11 @@ export class RingBuffer implements Disposable, AsyncIterable<Uint8Array> {
    * const n = await rb.poll(100, (record) => console.log(record.length));
    * ```
    */
-  async poll(timeoutMs: number, callback?: RecordCallback): Promise<number> {
+  async poll(
+    timeoutMs: number,
+    callback?: RecordCallback,
+    options?: ConsumeOptions,
+  ): Promise<number> {
     if (this.#closed) throw new RingBufferClosedError("poll()");
     const cb = callback ?? this.#onRecord;
     if (typeof cb !== "function") {
@@ -410,7 +472,7 @@ export class RingBuffer implements Disposable, AsyncIterable<Uint8Array> {
     }
     if (!(await this.wait(timeoutMs))) return 0;
     if (this.#closed) return 0;
-    return this.consume(cb);
+    return this.consume(cb, options);
   }
 
   /**
@@ -443,9 +505,10 @@ export class RingBuffer implements Disposable, AsyncIterable<Uint8Array> {
   }
 
   /**
-   * Unmaps the ring and closes the epoll fd; later calls do nothing. Views handed to callbacks
-   * must not be used afterwards. Called from a callback, it takes effect when `consume()`
-   * returns; a pending `wait()` or `poll()` resolves within 250 ms.
+   * Unmaps the ring, removes it from the shared waiter and closes its epoll fd; later calls do
+   * nothing. Views handed to callbacks and kept are emptied (length 0; reads give `undefined`,
+   * writes do nothing). Called from a callback, it takes effect when `consume()` returns; a
+   * pending `wait()` or `poll()` resolves with `false`/0 at once.
    *
    * @example
    * ```ts ignore
@@ -458,6 +521,12 @@ export class RingBuffer implements Disposable, AsyncIterable<Uint8Array> {
     this.#closed = true;
     finalizer.unregister(this);
     if (!this.#busy) this.#release();
+    else if (this.#held.slot !== undefined) {
+      // Called from a callback: the memory stays mapped until consume() returns, but pending
+      // waits end now.
+      releaseSlot(this.#held.slot);
+      this.#held.slot = undefined;
+    }
   }
 
   /** Closes at the end of a `using` block. */
@@ -471,7 +540,8 @@ export class RingBuffer implements Disposable, AsyncIterable<Uint8Array> {
   }
 
   #release(): void {
-    // Drop the views first: any later access reads an empty array instead of unmapped memory.
+    // Drop the views first: any later access reads an empty array instead of unmapped memory
+    // (and release() detaches the buffers, for views held elsewhere).
     this.#consumer = EMPTY_I64;
     this.#producer = EMPTY_I64;
     this.#mapping = EMPTY_BUFFER;

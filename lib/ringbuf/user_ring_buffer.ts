@@ -8,7 +8,7 @@ import { BpfMap } from "../map/mod.ts";
 import { readMapInfo } from "../map/info.ts";
 import { MapType } from "../../types/map_type.ts";
 import { sys } from "../sys/mod.ts";
-import { mmapMap, munmap, pageSize } from "./mmap.ts";
+import { detachAll, mmapMap, munmap, pageSize } from "./mmap.ts";
 import { RingBufferClosedError, type RingBufferSource } from "./ring_buffer.ts";
 
 const BUSY_BIT = 1 << 31;
@@ -20,9 +20,16 @@ interface Held {
   consumerLength: number;
   producerAddress: bigint;
   producerLength: number;
+  /** Every ArrayBuffer over the mappings: detached before munmap, so no view can reach them. */
+  buffers: ArrayBuffer[];
 }
 
 function release(held: Held): void {
+  // Detach first: reserved views kept by the caller become empty instead of pointing at
+  // unmapped memory. When a buffer cannot be detached the memory stays mapped.
+  const detached = detachAll(held.buffers);
+  held.buffers = [];
+  if (!detached) return;
   if (held.producerAddress !== 0n) {
     munmap(held.producerAddress, held.producerLength);
     held.producerAddress = 0n;
@@ -137,18 +144,25 @@ export class UserRingBuffer implements Disposable {
       consumerLength: page,
       producerAddress: 0n,
       producerLength: page + 2 * size,
+      buffers: [],
     };
+    const s = sys();
+    let consumerBuffer: ArrayBuffer;
+    let mapping: ArrayBuffer;
     try {
       held.consumerAddress = mmapMap(fd, held.consumerLength, 0, false);
+      consumerBuffer = s.view(held.consumerAddress, 8);
+      held.buffers.push(consumerBuffer);
       held.producerAddress = mmapMap(fd, held.producerLength, page, true);
+      mapping = s.view(held.producerAddress, held.producerLength);
+      held.buffers.push(mapping);
     } catch (e) {
       release(held);
       throw e;
     }
     this.#held = held;
-    const s = sys();
-    this.#consumer = new BigInt64Array(s.view(held.consumerAddress, 8));
-    this.#mapping = s.view(held.producerAddress, held.producerLength);
+    this.#consumer = new BigInt64Array(consumerBuffer);
+    this.#mapping = mapping;
     this.#producer = new BigInt64Array(this.#mapping, 0, 1);
     this.#words = new Int32Array(this.#mapping);
     this.#dataStart = page;
@@ -262,7 +276,8 @@ export class UserRingBuffer implements Disposable {
   }
 
   /**
-   * Unmaps the ring; later calls do nothing. Views from `reserve()` must not be used afterwards.
+   * Unmaps the ring; later calls do nothing. Views from `reserve()` kept past it are emptied
+   * (length 0: reads give `undefined`, writes do nothing).
    *
    * @example
    * ```ts ignore

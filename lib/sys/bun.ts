@@ -118,10 +118,23 @@ export function createBunSys(nr: SyscallNumbers): Sys {
     view(address: bigint, length: number): ArrayBuffer {
       return ffi.toArrayBuffer(Number(address) as BunFfi.Pointer, 0, length);
     },
-    async epollWait(epfd: number, timeoutMs: number, ready?: () => boolean): Promise<number> {
+    async epollWait(
+      epfd: number,
+      timeoutMs: number,
+      ready?: () => boolean,
+      out?: Uint8Array,
+    ): Promise<number> {
       if (!(timeoutMs >= 0) || !Number.isFinite(timeoutMs)) {
         throw new RangeError(`timeoutMs must be a finite number ≥ 0, got ${timeoutMs}`);
       }
+      if (out !== undefined && out.byteLength < 16) {
+        throw new RangeError("events must have room for one event (16 bytes)");
+      }
+      // The caller keeps `out` referenced until this settles; read `.buffer` first so that its
+      // storage cannot move (see addressOf).
+      if (out !== undefined) void out.buffer;
+      const address = out === undefined ? eventsAddress : BigInt(ffi.ptr(out));
+      const max = BigInt((out ?? events).byteLength >>> 4);
       const deadline = performance.now() + timeoutMs;
       for (;;) {
         if (ready?.()) return 1;
@@ -129,8 +142,8 @@ export function createBunSys(nr: SyscallNumbers): Sys {
         const r = Number(syscall6(
           epollPwaitNr,
           BigInt(epfd),
-          eventsAddress,
-          BigInt(events.byteLength / 16),
+          address,
+          max,
           0n,
           0n,
           0n,

@@ -106,12 +106,24 @@ export function createDenoSys(nr: SyscallNumbers): Sys {
       if (p === null) throw new RangeError("cannot view memory at address 0");
       return Deno.UnsafePointerView.getArrayBuffer(p, length);
     },
-    async epollWait(epfd: number, timeoutMs: number, ready?: () => boolean): Promise<number> {
+    async epollWait(
+      epfd: number,
+      timeoutMs: number,
+      ready?: () => boolean,
+      events?: Uint8Array,
+    ): Promise<number> {
       if (ready?.()) return 1;
       // Room for EPOLL_EVENTS_MAX events (16 bytes covers both the packed x86_64 layout and the
       // 16-byte aarch64 one). The call retains its argument's backing store until it settles.
-      const events = new Uint8Array(new ArrayBuffer(EPOLL_EVENTS_MAX * 16));
-      const r = await sym.epoll_wait(epfd, events, EPOLL_EVENTS_MAX, waitMs(timeoutMs));
+      const buf = events ?? new Uint8Array(new ArrayBuffer(EPOLL_EVENTS_MAX * 16));
+      const max = buf.byteLength >>> 4;
+      if (max === 0) throw new RangeError("events must have room for one event (16 bytes)");
+      const r = await sym.epoll_wait(
+        epfd,
+        buf as Uint8Array<ArrayBuffer>,
+        max,
+        waitMs(timeoutMs),
+      );
       // errno belongs to the worker thread that ran the call: it cannot be read here.
       return r < 0 ? -1 : r;
     },

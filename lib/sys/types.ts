@@ -56,8 +56,17 @@ export interface Sys {
    * `ready` is a cheap user-space check (for a ring buffer, `producer_pos !== consumer_pos`):
    * when it returns true the wait resolves to 1 without a system call. `timeoutMs` must be a
    * finite number ≥ 0; callers wait longer by calling again.
+   *
+   * `events`, when given (from `alloc()`, kept referenced by the caller until the promise
+   * settles), receives the ready `struct epoll_event`s: room for `byteLength / 16` of them, 12
+   * bytes each on x86_64 (packed) and 16 on aarch64. Without it the events are discarded.
    */
-  epollWait(epfd: number, timeoutMs: number, ready?: () => boolean): Promise<number>;
+  epollWait(
+    epfd: number,
+    timeoutMs: number,
+    ready?: () => boolean,
+    events?: Uint8Array,
+  ): Promise<number>;
   /** System call numbers of this machine. */
   readonly nr: SyscallNumbers;
 }
