@@ -120,8 +120,8 @@ function stringReader(
  * Decodes a BTF blob. Throws `BtfError` (with the byte offset) on malformed input.
  *
  * @example
- * ```ts
- * import { parseBtfRaw } from "@tsbpf/core";
+ * ```ts ignore
+ * import { parseBtfRaw } from "./parse.ts";
  * declare const bytes: Uint8Array;
  * const raw = parseBtfRaw(bytes);
  * raw.types.length;
