@@ -19,7 +19,7 @@ import { disassembleLines, type DisassembleOptions } from "./insn/disasm.ts";
 import { MAX_INSNS } from "./insn/opcodes.ts";
 import { type ProgramInfo, readProgramInfo, readProgramInfoArrays } from "./program_info.ts";
 import { type ProgTypeInput, progTypeLabel, resolveProgType } from "./program_types.ts";
-import { runPreloadCheck } from "./program_check.ts";
+import { requireRegisteredType, runPreloadCheck } from "./program_check.ts";
 import { alloc, cString } from "./sys/memory.ts";
 import { sys } from "./sys/mod.ts";
 import { openPinned, pinFd, unpinPath } from "./pin.ts";
@@ -346,6 +346,7 @@ export class Program {
     }
     const s = scratch ??= new LoadScratch();
     const count = encodeProgram(options.insns, s);
+    requireRegisteredType(type);
     if (options.check !== false) runPreloadCheck(type, options);
     const license = s.license(options.license);
     const attr = s.attr.clear();

@@ -1,6 +1,6 @@
 /**
- * The pre-load check that `Program.load` runs: the program type must be registered, and the
- * checker must find no error.
+ * What `Program.load` checks before the kernel sees a program: the type must be registered (always),
+ * and the checker must find no error (unless `check: false`).
  *
  * @module
  */
@@ -28,10 +28,28 @@ function loaderCapabilities(): { bpf: boolean; perfmon: boolean; sysAdmin: boole
 }
 
 /**
- * Looks the type up in the program-type registry and runs `checkProgram()` with the load's
- * license, attach type, flags and the process's capabilities.
+ * Finds the program type in the registry, as the kernel's `find_prog_type()` does: a type the
+ * registry lacks cannot be loaded.
  *
- * @throws {RangeError} when the registry has no such type (the kernel's `find_prog_type()` fails).
+ * @throws {RangeError} when the registry has no such type.
+ * @example
+ * ```ts ignore
+ * requireRegisteredType(1);
+ * ```
+ */
+export function requireRegisteredType(type: number): void {
+  if (getProgType(type) === undefined) {
+    throw new RangeError(
+      `program type ${progTypeLabel(type)} (${type}) is not in the program-type registry ` +
+        `(register it with registerProgType())`,
+    );
+  }
+}
+
+/**
+ * Runs `checkProgram()` with the load's license, attach type, flags and the process's
+ * capabilities.
+ *
  * @throws {PreloadCheckError} when the checker finds an error.
  * @example
  * ```ts ignore
@@ -39,12 +57,6 @@ function loaderCapabilities(): { bpf: boolean; perfmon: boolean; sysAdmin: boole
  * ```
  */
 export function runPreloadCheck(type: number, options: ProgramLoadOptions): void {
-  if (getProgType(type) === undefined) {
-    throw new RangeError(
-      `program type ${progTypeLabel(type)} (${type}) is not in the program-type registry ` +
-        `(register it with registerProgType(), or load with check: false)`,
-    );
-  }
   const findings = checkProgram({
     type,
     insns: options.insns,

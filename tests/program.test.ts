@@ -3,7 +3,17 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import process from "node:process";
-import { BpfError, BpfMap, type Insn, Program, sys, VerifierError } from "../mod.ts";
+import {
+  BpfError,
+  BpfMap,
+  getProgType,
+  type Insn,
+  Program,
+  registerProgType,
+  sys,
+  unregisterProgType,
+  VerifierError,
+} from "../mod.ts";
 import { bpfFdCounts, fdinfo, forceGc, kernelSkip, openFdCount, repoRoot } from "./util.ts";
 
 const MOV_R0_0: Insn = { code: 0xb7, dst: 0, src: 0, off: 0, imm: 0 };
@@ -369,4 +379,22 @@ test("pin, fromPin and unpin a program; a pin of another kind is refused", {
     }
   }
   assert.deepEqual(bpfFdCounts(), before, "no fd left open by the refused opens");
+});
+
+test("a type the registry lacks cannot be loaded, checked or not, before any system call", () => {
+  const xdp = getProgType("xdp")!;
+  assert.ok(unregisterProgType("xdp"));
+  try {
+    for (const check of [true, false]) {
+      assert.throws(
+        () => Program.load({ type: "xdp", insns: RETURN_0, license: "GPL", check }),
+        (e: unknown) =>
+          e instanceof RangeError &&
+          /xdp \(6\) is not in the program-type registry/.test(e.message),
+      );
+    }
+  } finally {
+    registerProgType(xdp);
+  }
+  assert.equal(getProgType(6), xdp);
 });
