@@ -38,7 +38,13 @@ export {
   readProgramInfo,
   readProgramInfoArrays,
 } from "./lib/program_info.ts";
-export { type ProgTypeInput, progTypeLabel, resolveProgType } from "./lib/program_types.ts";
+export {
+  type AttachTypeInput,
+  type ProgTypeInput,
+  progTypeLabel,
+  resolveAttachType,
+  resolveProgType,
+} from "./lib/program_types.ts";
 export { BPFFS_PATH, ensureBpffs, openPinned, pinFd, unpinPath } from "./lib/pin.ts";
 export {
   alloc,

@@ -18,7 +18,13 @@ import { decodeInsns, encodeInsns, type Insn, INSN_SIZE } from "./insn/insn.ts";
 import { disassembleLines, type DisassembleOptions } from "./insn/disasm.ts";
 import { MAX_INSNS } from "./insn/opcodes.ts";
 import { type ProgramInfo, readProgramInfo, readProgramInfoArrays } from "./program_info.ts";
-import { type ProgTypeInput, progTypeLabel, resolveProgType } from "./program_types.ts";
+import {
+  type AttachTypeInput,
+  type ProgTypeInput,
+  progTypeLabel,
+  resolveAttachType,
+  resolveProgType,
+} from "./program_types.ts";
 import { requireRegisteredType, runPreloadCheck } from "./program_check.ts";
 import { alloc, cString } from "./sys/memory.ts";
 import { sys } from "./sys/mod.ts";
@@ -54,8 +60,8 @@ export interface ProgramLoadOptions {
   logLevel?: number;
   /** Size of the first log buffer; it grows on `ENOSPC` up to the kernel's maximum. */
   logSize?: number;
-  /** `expected_attach_type` (an `AttachType` number). */
-  expectedAttachType?: number;
+  /** `expected_attach_type`: an `AttachType` number or name (`"cgroup_inet_ingress"`). */
+  expectedAttachType?: AttachTypeInput;
   /** `attach_btf_id`: BTF id of the attach target (BTF tracepoints, iterators, struct_ops…). */
   attachBtfId?: number;
   /** `attach_btf_obj_fd` / `attach_prog_fd`. */
@@ -344,10 +350,13 @@ export class Program {
         `logSize ${options.logSize} is outside the kernel's range ${MIN_LOG_SIZE}..${MAX_LOG_SIZE}`,
       );
     }
+    const expectedAttachType = options.expectedAttachType === undefined
+      ? undefined
+      : resolveAttachType(options.expectedAttachType);
     const s = scratch ??= new LoadScratch();
     const count = encodeProgram(options.insns, s);
     requireRegisteredType(type);
-    if (options.check !== false) runPreloadCheck(type, options);
+    if (options.check !== false) runPreloadCheck(type, expectedAttachType, options);
     const license = s.license(options.license);
     const attr = s.attr.clear();
     attr.set("prog_type", type)
@@ -355,8 +364,8 @@ export class Program {
       .setU64("insns", s.insnsAddress)
       .setU64("license", license.address);
     if (options.name) attr.setBytes("prog_name", new TextEncoder().encode(options.name));
-    if (options.expectedAttachType !== undefined) {
-      attr.set("expected_attach_type", options.expectedAttachType);
+    if (expectedAttachType !== undefined) {
+      attr.set("expected_attach_type", expectedAttachType);
     }
     if (options.attachBtfId !== undefined) attr.set("attach_btf_id", options.attachBtfId);
     if (options.attachBtfObjFd !== undefined) attr.set("attach_btf_obj_fd", options.attachBtfObjFd);

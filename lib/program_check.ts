@@ -53,15 +53,19 @@ export function requireRegisteredType(type: number): void {
  * @throws {PreloadCheckError} when the checker finds an error.
  * @example
  * ```ts ignore
- * runPreloadCheck(1, { type: 1, insns, license: "GPL" });
+ * runPreloadCheck(1, undefined, { type: 1, insns, license: "GPL" });
  * ```
  */
-export function runPreloadCheck(type: number, options: ProgramLoadOptions): void {
+export function runPreloadCheck(
+  type: number,
+  expectedAttachType: number | undefined,
+  options: ProgramLoadOptions,
+): void {
   const findings = checkProgram({
     type,
     insns: options.insns,
     license: options.license,
-    expectedAttachType: options.expectedAttachType,
+    expectedAttachType,
     flags: options.flags,
     capabilities: loaderCapabilities(),
     attachTo: options.attachTo,

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { ATTACH_TYPE_COUNT, attachTypeByName } from "../types/attach_type.ts";
 import { PROG_TYPE_COUNT, progTypeByName, progTypeName } from "../types/prog_type.ts";
 
 /**
@@ -50,4 +51,38 @@ export function resolveProgType(type: ProgTypeInput): number {
  */
 export function progTypeLabel(type: number): string {
   return progTypeName(type) ?? `type_${type}`;
+}
+
+/**
+ * An attach type: its `enum bpf_attach_type` number, or its name in lower case without the
+ * `BPF_` prefix (`"cgroup_inet_ingress"`, `"trace_iter"`).
+ */
+export type AttachTypeInput = number | string;
+
+/**
+ * Resolves an attach type number or name to its number.
+ *
+ * @throws {RangeError} for an unknown name or a number outside the kernel ABI.
+ * @example
+ * ```ts
+ * import { resolveAttachType } from "@tsbpf/core";
+ * resolveAttachType("cgroup_inet_egress"); // 1
+ * ```
+ */
+export function resolveAttachType(type: AttachTypeInput): number {
+  if (typeof type === "string") {
+    const n = attachTypeByName(type.toLowerCase());
+    if (n === undefined) {
+      throw new RangeError(
+        `unknown attach type "${type}" (expected a name like "cgroup_inet_ingress")`,
+      );
+    }
+    return n;
+  }
+  if (!Number.isInteger(type) || type < 0 || type >= ATTACH_TYPE_COUNT) {
+    throw new RangeError(
+      `attach type ${type} does not exist in this kernel ABI (valid: 0..${ATTACH_TYPE_COUNT - 1})`,
+    );
+  }
+  return type;
 }

@@ -19,6 +19,7 @@ import {
   sendToLoopback,
   snapshot,
   udpSocket,
+  untyped,
 } from "./link_util.ts";
 
 const EGRESS = AttachType.CGROUP_INET_EGRESS;
@@ -104,7 +105,11 @@ test("attachCgroup errors: nonexistent cgroup, wrong program type, closed progra
       );
       return true;
     });
-    assert.throws(() => attachCgroup(xdp, dir, EGRESS), (e) => {
+    assert.throws(
+      () => attachCgroup(xdp, dir, EGRESS),
+      /needs a program of type cgroup_skb, got xdp/,
+    );
+    assert.throws(() => attachCgroup(untyped(xdp), dir, EGRESS), (e) => {
       assert.ok(e instanceof AttachError);
       assert.equal(e.errnoName, "EINVAL");
       assert.match(e.message, /BPF_LINK_CREATE failed: EINVAL/);

@@ -8,7 +8,14 @@ import { Program } from "../lib/program.ts";
 import { sys } from "../lib/sys/mod.ts";
 import { AttachError, attachRawTracepoint, Link } from "../lib/link/mod.ts";
 import { kernelSkip } from "./util.ts";
-import { assertClean, counterMap, counterProgram, getpidTimes, snapshot } from "./link_util.ts";
+import {
+  assertClean,
+  counterMap,
+  counterProgram,
+  getpidTimes,
+  snapshot,
+  untyped,
+} from "./link_util.ts";
 
 test("attachRawTracepoint counts system calls; info, list, fromId; close detaches", {
   skip: kernelSkip,
@@ -102,7 +109,11 @@ test("attachRawTracepoint errors: unknown tracepoint, wrong program type, closed
       );
       return true;
     });
-    assert.throws(() => attachRawTracepoint(xdp, "sys_enter"), (e) => {
+    assert.throws(
+      () => attachRawTracepoint(xdp, "sys_enter"),
+      /needs a program of type raw_tracepoint or raw_tracepoint_writable, got xdp/,
+    );
+    assert.throws(() => attachRawTracepoint(untyped(xdp), "sys_enter"), (e) => {
       assert.ok(e instanceof AttachError);
       assert.equal(e.errnoName, "EINVAL");
       return true;

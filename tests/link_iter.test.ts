@@ -19,7 +19,7 @@ import {
 } from "../lib/link/mod.ts";
 import { vmlinuxBtf } from "../lib/link/raw_tracepoint.ts";
 import { kernelSkip } from "./util.ts";
-import { assertClean, snapshot } from "./link_util.ts";
+import { assertClean, snapshot, untyped } from "./link_util.ts";
 
 /** Loads an iter/task program printing "<pid> <tgid>\n" per task; returns it with its fmt map. */
 function taskIterProgram(): { prog: Program; fmt: BpfMap<number, Uint8Array> } {
@@ -108,7 +108,8 @@ test("attachIter errors: a program that is not an iterator, a closed program", {
   const before = snapshot();
   const xdp = Program.load({ type: "xdp", license: "GPL", insns: asm`r0 = 2\nexit` });
   try {
-    assert.throws(() => attachIter(xdp), (e) => {
+    assert.throws(() => attachIter(xdp), /needs a program of type tracing, got xdp/);
+    assert.throws(() => attachIter(untyped(xdp)), (e) => {
       assert.ok(e instanceof AttachError);
       assert.equal(e.errnoName, "EINVAL");
       assert.match(e.message, /^attachIter\(program \d+\): BPF_LINK_CREATE failed: EINVAL/);

@@ -7,7 +7,7 @@ import { asm } from "../lib/insn/mod.ts";
 import { Program } from "../lib/program.ts";
 import { AttachError, attachTcx, attachXdp, Link, queryAttached } from "../lib/link/mod.ts";
 import { kernelSkip } from "./util.ts";
-import { assertClean, createVeth, run, snapshot } from "./link_util.ts";
+import { assertClean, createVeth, run, snapshot, untyped } from "./link_util.ts";
 
 test("attachXdp on a veth: listed, info shows the ifindex, update swaps, close detaches", {
   skip: kernelSkip,
@@ -111,13 +111,18 @@ test("attachXdp/attachTcx errors: nonexistent interface, wrong program type", {
     });
     assert.throws(() => attachTcx(tc, 0x7ffffff0, "ingress"), /no interface has ifindex/);
     // Wrong program type for the hook: an xdp program on tcx, a sched_cls program on XDP (lo).
-    assert.throws(() => attachTcx(xdp, "lo", "ingress"), (e) => {
+    assert.throws(
+      () => attachTcx(xdp, "lo", "ingress"),
+      /needs a program of type sched_cls, got xdp/,
+    );
+    assert.throws(() => attachTcx(untyped(xdp), "lo", "ingress"), (e) => {
       assert.ok(e instanceof AttachError);
       assert.equal(e.errnoName, "EINVAL");
       assert.match(e.message, /^attachTcx\(ifindex 1 lo ingress\): BPF_LINK_CREATE failed: EINVAL/);
       return true;
     });
-    assert.throws(() => attachXdp(tc, "lo"), /EINVAL/);
+    assert.throws(() => attachXdp(tc, "lo"), /needs a program of type xdp, got sched_cls/);
+    assert.throws(() => attachXdp(untyped(tc), "lo"), /EINVAL/);
     assert.throws(() => attachXdp(xdp, 1, { mode: "turbo" as "native" }), RangeError);
     assert.throws(() => attachTcx(tc, 1, "sideways" as "ingress"), RangeError);
   } finally {

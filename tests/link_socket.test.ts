@@ -14,6 +14,7 @@ import {
   send,
   snapshot,
   unixDgramPair,
+  untyped,
 } from "./link_util.ts";
 
 const payload = new TextEncoder().encode("hello, filter");
@@ -60,7 +61,11 @@ test("attachSocketFilter errors: not a socket, wrong program type, closed progra
   const xdp = Program.load({ type: "xdp", license: "GPL", insns: asm`r0 = 2\nexit` });
   const filter = Program.load({ type: "socket_filter", license: "GPL", insns: asm`r0 = 0\nexit` });
   try {
-    assert.throws(() => attachSocketFilter(b, xdp), (e) => {
+    assert.throws(
+      () => attachSocketFilter(b, xdp),
+      /needs a program of type socket_filter, got xdp/,
+    );
+    assert.throws(() => attachSocketFilter(b, untyped(xdp)), (e) => {
       assert.ok(e instanceof AttachError);
       assert.equal(e.errnoName, "EINVAL");
       assert.match(

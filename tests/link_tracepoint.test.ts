@@ -20,6 +20,7 @@ import {
   ensureTracefs,
   getpidTimes,
   snapshot,
+  untyped,
 } from "./link_util.ts";
 
 test(
@@ -74,7 +75,11 @@ test("attachTracepoint errors: unknown tracepoint names the paths; wrong program
       );
       return true;
     });
-    assert.throws(() => attachTracepoint(xdp, "syscalls", "sys_enter_getpid"), (e) => {
+    assert.throws(
+      () => attachTracepoint(xdp, "syscalls", "sys_enter_getpid"),
+      /needs a program of type tracepoint, got xdp/,
+    );
+    assert.throws(() => attachTracepoint(untyped(xdp), "syscalls", "sys_enter_getpid"), (e) => {
       assert.ok(e instanceof AttachError);
       assert.equal(e.errnoName, "EINVAL");
       assert.match(e.message, /BPF_LINK_CREATE failed: EINVAL/);

@@ -19,7 +19,14 @@ import {
   SymbolError,
 } from "../lib/elf/mod.ts";
 import { kernelSkip, repoRoot } from "./util.ts";
-import { assertClean, counterMap, counterProgram, getpidTimes, snapshot } from "./link_util.ts";
+import {
+  assertClean,
+  counterMap,
+  counterProgram,
+  getpidTimes,
+  snapshot,
+  untyped,
+} from "./link_util.ts";
 
 /** The mappings of libc in this process: start address, file offset, permissions, path. */
 function libcMappings(): {
@@ -550,12 +557,19 @@ test("attachUprobe errors: unknown symbol, missing file, wrong program type; no 
       assert.equal(e.errnoName, "ENOEXEC");
       return true;
     });
-    assert.throws(() => attachUprobe(sf, { path: "libc.so.6", symbol: "syscall" }), (e) => {
-      assert.ok(e instanceof AttachError);
-      assert.equal(e.errnoName, "EINVAL");
-      assert.match(e.message, /BPF_LINK_CREATE failed: EINVAL/);
-      return true;
-    });
+    assert.throws(
+      () => attachUprobe(sf, { path: "libc.so.6", symbol: "syscall" }),
+      /needs a program of type kprobe, got socket_filter/,
+    );
+    assert.throws(
+      () => attachUprobe(untyped(sf), { path: "libc.so.6", symbol: "syscall" }),
+      (e) => {
+        assert.ok(e instanceof AttachError);
+        assert.equal(e.errnoName, "EINVAL");
+        assert.match(e.message, /BPF_LINK_CREATE failed: EINVAL/);
+        return true;
+      },
+    );
     assert.throws(() => attachUprobe(kp, { path: "libc.so.6" }), RangeError);
     assert.throws(() => attachUprobe(kp, { path: "libc.so.6", offset: -1 }), RangeError);
   } finally {

@@ -9,6 +9,7 @@ import { BpfMap } from "../lib/map/mod.ts";
 import { u32, u64 } from "../lib/codec/mod.ts";
 import { asm } from "../lib/insn/mod.ts";
 import { Program } from "../lib/program.ts";
+import type { AttachableProgram } from "../lib/link/mod.ts";
 import type { ProgTypeInput } from "../lib/program_types.ts";
 import { alloc } from "../lib/sys/memory.ts";
 import { sys } from "../lib/sys/mod.ts";
@@ -256,4 +257,22 @@ export function sendToLoopback(fd: number, port: number, data: Uint8Array): numb
     16n,
   );
   return Number(r);
+}
+
+/**
+ * A view of a program without its type, so that an attach function cannot refuse it up front
+ * and the kernel's own refusal (EINVAL) is what the test sees.
+ */
+export function untyped(program: Program): AttachableProgram {
+  return {
+    get fd() {
+      return program.fd;
+    },
+    get closed() {
+      return program.closed;
+    },
+    get id() {
+      return program.id;
+    },
+  };
 }

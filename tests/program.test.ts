@@ -10,6 +10,7 @@ import {
   type Insn,
   Program,
   registerProgType,
+  resolveAttachType,
   sys,
   unregisterProgType,
   VerifierError,
@@ -397,4 +398,30 @@ test("a type the registry lacks cannot be loaded, checked or not, before any sys
     registerProgType(xdp);
   }
   assert.equal(getProgType(6), xdp);
+});
+
+test("attach types are accepted by name, and unknown names are refused clearly", {
+  skip: kernelSkip,
+}, () => {
+  assert.equal(resolveAttachType("cgroup_inet_egress"), 1);
+  assert.equal(resolveAttachType("CGROUP_INET_EGRESS"), 1);
+  assert.throws(() => resolveAttachType("cgroup_nowhere"), /unknown attach type "cgroup_nowhere"/);
+  assert.throws(() => resolveAttachType(10_000), /does not exist in this kernel ABI/);
+  using prog = Program.load({
+    type: "cgroup_skb",
+    expectedAttachType: "cgroup_inet_egress",
+    insns: [{ code: 0xb7, dst: 0, src: 0, off: 0, imm: 1 }, EXIT],
+    license: "GPL",
+  });
+  assert.equal(prog.typeName, "cgroup_skb");
+  assert.throws(
+    () =>
+      Program.load({
+        type: "cgroup_skb",
+        expectedAttachType: "nope",
+        insns: RETURN_0,
+        license: "GPL",
+      }),
+    RangeError,
+  );
 });

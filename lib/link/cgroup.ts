@@ -17,8 +17,10 @@ import {
   closeQuietly,
   openReadOnly,
   programFd,
+  progTypesForAttach,
   resolveIfindex,
 } from "./os.ts";
+import { type AttachTypeInput, resolveAttachType } from "../program_types.ts";
 
 /** How many ids {@link queryAttached} makes room for. */
 const QUERY_CAPACITY = 64;
@@ -46,10 +48,11 @@ function attachLabel(attachType: number): string {
 export function attachCgroup(
   program: AttachableProgram,
   cgroupPath: string,
-  attachType: number,
+  attachTypeInput: AttachTypeInput,
 ): Link {
+  const attachType = resolveAttachType(attachTypeInput);
   const target = `attachCgroup(${cgroupPath}, ${attachLabel(attachType)})`;
-  const progFd = programFd(program, target);
+  const progFd = programFd(program, target, progTypesForAttach(attachType));
   const cgroupFd = openReadOnly(cgroupPath, target);
   try {
     const attr = new Attr(LINK_CREATE_CGROUP_ATTR)
@@ -90,8 +93,9 @@ export interface AttachedPrograms {
  */
 export function queryAttached(
   target: { cgroup: string } | { ifindex: number | string },
-  attachType: number,
+  attachTypeInput: AttachTypeInput,
 ): AttachedPrograms {
+  const attachType = resolveAttachType(attachTypeInput);
   const s = sys();
   const isCgroup = "cgroup" in target;
   const where = isCgroup ? target.cgroup : `ifindex ${target.ifindex}`;

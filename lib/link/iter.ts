@@ -13,6 +13,7 @@ import { BpfError } from "../errors.ts";
 import { FdHandle } from "../fd.ts";
 import { alloc } from "../sys/memory.ts";
 import { sys } from "../sys/mod.ts";
+import { ProgType } from "../../types/prog_type.ts";
 import { AttachError } from "./errors.ts";
 import { Link } from "./link.ts";
 import { type AttachableProgram, programFd } from "./os.ts";
@@ -205,7 +206,7 @@ export class IterLink extends Link {
 export function attachIter(program: AttachableProgram): IterLink {
   const target = `attachIter(program ${program.closed ? "closed" : program.id})`;
   const attr = new Attr(LINK_CREATE_ATTR)
-    .set("prog_fd", programFd(program, target))
+    .set("prog_fd", programFd(program, target, [ProgType.TRACING]))
     .set("attach_type", AttachType.TRACE_ITER);
   const fd = sys().bpf(BpfCmd.LINK_CREATE, attr.bytes, attr.size);
   if (fd < 0) throw new AttachError(target, BpfCmd.LINK_CREATE, -fd);

@@ -7,6 +7,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import { cString, retain } from "../sys/memory.ts";
 import { sys } from "../sys/mod.ts";
 import { AttachError } from "./errors.ts";
+import { progTypeName } from "../../types/prog_type.ts";
+import { progTypes } from "../progtype/registry.ts";
 
 /** `AT_FDCWD`. */
 const AT_FDCWD = -100n;
@@ -48,14 +50,42 @@ export interface AttachableProgram {
   readonly closed: boolean;
   /** The kernel's id of the program. */
   readonly id: number;
+  /** The program type number, when known (a `Program` has it): checked before attaching. */
+  readonly type?: number;
 }
 
-/** The fd of `program`, or an {@link AttachError} (`EBADF`) when it is closed. */
-export function programFd(program: AttachableProgram, target: string): number {
+/**
+ * The fd of `program`, or an {@link AttachError} (`EBADF`) when it is closed. With `accepted`
+ * program types, a program of another (known) type is refused before any system call with a
+ * `TypeError` that names both, where the kernel would only say `EINVAL`.
+ */
+export function programFd(
+  program: AttachableProgram,
+  target: string,
+  accepted?: readonly number[],
+): number {
   if (program.closed) {
     throw new AttachError(target, "attach", EBADF, "the program is closed");
   }
+  const type = program.type;
+  if (accepted !== undefined && accepted.length > 0 && type !== undefined) {
+    if (!accepted.includes(type)) {
+      const names = accepted.map((t) => progTypeName(t) ?? `type ${t}`).join(" or ");
+      throw new TypeError(
+        `${target}: needs a program of type ${names}, got ${progTypeName(type) ?? `type ${type}`}`,
+      );
+    }
+  }
   return program.fd;
+}
+
+/**
+ * Program types whose registry entry lists `attachType` among the attach types they accept
+ * (e.g. `cgroup_skb` for `CGROUP_INET_EGRESS`); empty when none does.
+ */
+export function progTypesForAttach(attachType: number): number[] {
+  return progTypes().filter((d) => d.expectedAttachTypes.some((a) => a.type === attachType))
+    .map((d) => d.type);
 }
 
 /**

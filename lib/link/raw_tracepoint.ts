@@ -12,6 +12,7 @@ import { cString } from "../sys/memory.ts";
 import { sys } from "../sys/mod.ts";
 import { AttachError } from "./errors.ts";
 import { Link } from "./link.ts";
+import { ProgType } from "../../types/prog_type.ts";
 import { type AttachableProgram, programFd } from "./os.ts";
 
 /** `ENOENT`. */
@@ -70,7 +71,14 @@ function rawTracepointOpen(
   target: string,
 ): Link {
   const s = sys();
-  const attr = new Attr(RAW_TRACEPOINT_OPEN_ATTR).set("prog_fd", programFd(program, target));
+  // By name: a raw tracepoint program; without (tp_btf): a tracing program with its BTF id.
+  const accepted = name === undefined
+    ? [ProgType.TRACING]
+    : [ProgType.RAW_TRACEPOINT, ProgType.RAW_TRACEPOINT_WRITABLE];
+  const attr = new Attr(RAW_TRACEPOINT_OPEN_ATTR).set(
+    "prog_fd",
+    programFd(program, target, accepted),
+  );
   const text = name === undefined ? undefined : cString(name);
   if (text !== undefined) attr.setU64("name", s.addressOf(text));
   const fd = s.bpf(BpfCmd.RAW_TRACEPOINT_OPEN, attr.bytes, attr.size, text);

@@ -6,6 +6,7 @@
 import { readlinkSync } from "node:fs";
 import { alloc, retain } from "../sys/memory.ts";
 import { sys } from "../sys/mod.ts";
+import { ProgType } from "../../types/prog_type.ts";
 import { AttachError } from "./errors.ts";
 import { type AttachableProgram, programFd } from "./os.ts";
 
@@ -133,7 +134,11 @@ export function attachSocketFilter(
   if (!Number.isInteger(socketFd) || socketFd < 0) {
     throw new RangeError(`${target}: not a file descriptor`);
   }
-  const r = setsockoptInt(socketFd, SO_ATTACH_BPF, programFd(program, target));
+  const r = setsockoptInt(
+    socketFd,
+    SO_ATTACH_BPF,
+    programFd(program, target, [ProgType.SOCKET_FILTER]),
+  );
   if (r < 0n) throw new AttachError(target, "setsockopt(SO_ATTACH_BPF)", Number(-r));
   return new SocketFilterAttachment(socketFd);
 }

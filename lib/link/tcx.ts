@@ -8,6 +8,7 @@ import { LINK_CREATE_TCX_ATTR } from "../../types/attr.ts";
 import { Attr } from "../attr.ts";
 import { createLink } from "./create.ts";
 import type { Link } from "./link.ts";
+import { ProgType } from "../../types/prog_type.ts";
 import { type AttachableProgram, explainIfindex, programFd, resolveIfindex } from "./os.ts";
 
 /** Which direction of traffic a tcx program sees. */
@@ -38,7 +39,7 @@ export function attachTcx(
     throw new RangeError(`${target}: direction must be "ingress" or "egress"`);
   }
   const attr = new Attr(LINK_CREATE_TCX_ATTR)
-    .set("prog_fd", programFd(program, target))
+    .set("prog_fd", programFd(program, target, [ProgType.SCHED_CLS]))
     .set("target_ifindex", ifindex)
     .set("attach_type", direction === "ingress" ? AttachType.TCX_INGRESS : AttachType.TCX_EGRESS);
   return createLink(target, attr, explainIfindex(ifindex));

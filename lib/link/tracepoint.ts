@@ -10,6 +10,7 @@ import { Attr } from "../attr.ts";
 import { alloc, retain } from "../sys/memory.ts";
 import { sys } from "../sys/mod.ts";
 import { createLink } from "./create.ts";
+import { ProgType } from "../../types/prog_type.ts";
 import { AttachError } from "./errors.ts";
 import type { Link } from "./link.ts";
 import { type AttachableProgram, closeQuietly, programFd } from "./os.ts";
@@ -101,7 +102,7 @@ function openTracepointEvent(id: number, target: string): number {
  */
 export function attachTracepoint(program: AttachableProgram, category: string, name: string): Link {
   const target = `attachTracepoint(${category}/${name})`;
-  const progFd = programFd(program, target);
+  const progFd = programFd(program, target, [ProgType.TRACEPOINT]);
   const id = tracepointId(category, name);
   const eventFd = openTracepointEvent(id, target);
   try {

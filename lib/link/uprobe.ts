@@ -12,6 +12,7 @@ import { parseNativeElf, resolveSymbol, SymbolError } from "../elf/native.ts";
 import { alloc, cString, retain } from "../sys/memory.ts";
 import { sys } from "../sys/mod.ts";
 import { createLink } from "./create.ts";
+import { ProgType } from "../../types/prog_type.ts";
 import { AttachError } from "./errors.ts";
 import type { Link } from "./link.ts";
 import { type AttachableProgram, closeQuietly, programFd } from "./os.ts";
@@ -241,7 +242,7 @@ export function attachUprobe(program: AttachableProgram, target: UprobeTarget): 
   if (cookie !== undefined && (cookie < 0n || cookie >= 1n << 64n)) {
     throw new RangeError(`${label}: cookie ${cookie} does not fit in a u64`);
   }
-  const progFd = programFd(program, label);
+  const progFd = programFd(program, label, [ProgType.KPROBE]);
   const path = resolveLibraryPath(target.path);
   const fileOffset = symbol === undefined
     ? offset!

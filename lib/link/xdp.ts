@@ -8,6 +8,7 @@ import { LINK_CREATE_ATTR } from "../../types/attr.ts";
 import { Attr } from "../attr.ts";
 import { createLink } from "./create.ts";
 import type { Link } from "./link.ts";
+import { ProgType } from "../../types/prog_type.ts";
 import { type AttachableProgram, explainIfindex, programFd, resolveIfindex } from "./os.ts";
 
 /** How an XDP program runs: in the driver, in the generic (skb) path, or offloaded to the NIC. */
@@ -53,7 +54,7 @@ export function attachXdp(
     flags = f;
   }
   const attr = new Attr(LINK_CREATE_ATTR)
-    .set("prog_fd", programFd(program, target))
+    .set("prog_fd", programFd(program, target, [ProgType.XDP]))
     .set("target_ifindex", ifindex)
     .set("attach_type", AttachType.XDP)
     .set("flags", flags);
