@@ -5,6 +5,7 @@
  */
 import { bpfCmdName } from "../types/cmd.ts";
 import { ERRNO_MESSAGES, errnoName } from "../types/errno.ts";
+import { effectiveCapabilities } from "./caps.ts";
 
 /** Hints for one command's errno, before the general ones. */
 const COMMAND_HINTS: Readonly<Record<string, string>> = {
@@ -15,11 +16,32 @@ const COMMAND_HINTS: Readonly<Record<string, string>> = {
   "BPF_LINK_CREATE:E2BIG": "the hook holds too many programs (a cgroup hook holds at most 64)",
   "BPF_PROG_ATTACH:E2BIG": "the hook holds too many programs (a cgroup hook holds at most 64)",
   "BPF_OBJ_GET:EPERM": "the path is not inside a bpf filesystem",
+  "BPF_MAP_UPDATE_ELEM:E2BIG": "no room for the element",
+  "BPF_OBJ_PIN:EEXIST": "something is already pinned at this path: unpin it or choose another",
+  "BPF_OBJ_PIN:ENOENT": "the directory of the path does not exist in the bpf filesystem",
+  "BPF_PROG_TEST_RUN:EINVAL":
+    "the input does not suit this program type (packets need at least a 14-byte Ethernet header; some types take only a context)",
 };
 
+/** The capabilities that decide what bpf() allows, by bit number (`linux/capability.h`). */
+const BPF_CAPS: readonly [number, string][] = [
+  [21, "CAP_SYS_ADMIN"],
+  [39, "CAP_BPF"],
+  [38, "CAP_PERFMON"],
+  [12, "CAP_NET_ADMIN"],
+];
+
+/** What the EPERM hint says, with which of the capabilities this process has. */
+function permissionHint(): string {
+  const base =
+    "the process needs CAP_BPF and CAP_SYS_ADMIN (or CAP_PERFMON/CAP_NET_ADMIN for some types)";
+  const caps = effectiveCapabilities();
+  if (caps === undefined) return `${base}, or root`;
+  const held = BPF_CAPS.filter(([bit]) => ((caps >> BigInt(bit)) & 1n) === 1n).map(([, n]) => n);
+  return `${base}; it has ${held.length === 0 ? "none of them" : "only " + held.join(", ")}`;
+}
+
 const HINTS: Readonly<Record<string, string>> = {
-  EPERM:
-    "the process needs CAP_BPF and CAP_SYS_ADMIN (or CAP_PERFMON/CAP_NET_ADMIN for some types), or root",
   EACCES: "the kernel denied access (privileges, or a verifier refusal)",
   E2BIG: "a size in the request is larger than this kernel accepts",
   EFAULT: "the kernel could not read or write a buffer it was given",
@@ -54,7 +76,8 @@ export class BpfError extends Error {
     const cmd = typeof command === "number" ? bpfCmdName(command) : command;
     const name = errnoName(errno);
     const text = ERRNO_MESSAGES[errno] ?? "unknown error";
-    const hint = COMMAND_HINTS[`${cmd}:${name}`] ?? HINTS[name];
+    const hint = COMMAND_HINTS[`${cmd}:${name}`] ??
+      (name === "EPERM" ? permissionHint() : HINTS[name]);
     super(
       `${cmd} failed: ${name} (${errno}, ${text})` + (detail ? `: ${detail}` : "") +
         (hint ? ` — ${hint}` : ""),

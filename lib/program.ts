@@ -304,6 +304,7 @@ export class Program {
   readonly #handle: FdHandle;
   readonly #type: number;
   #info: ProgramInfo | undefined;
+  #pinnedAt: string | undefined;
   /** The verifier log, when {@link ProgramLoadOptions.logLevel} was set. */
   readonly verifierLog: string | undefined;
 
@@ -638,6 +639,29 @@ export class Program {
    */
   pin(path: string): void {
     pinFd(this.fd, path);
+    this.#pinnedAt = path;
+  }
+
+  /** Where {@link Program.pin} last pinned this program, until unpinned. */
+  get pinnedPath(): string | undefined {
+    return this.#pinnedAt;
+  }
+
+  /**
+   * Removes a pin: by default the one this handle made with `pin()`. The program lives on while
+   * anything else holds it.
+   *
+   * @throws {Error} when no path is given and this handle pinned nothing.
+   * @example
+   * ```ts ignore
+   * p.pin("/sys/fs/bpf/x");
+   * p.unpin();
+   * ```
+   */
+  unpin(path: string | undefined = this.#pinnedAt): void {
+    if (path === undefined) throw new Error(`unpin(): this program was not pinned by this handle`);
+    unpinPath(path);
+    if (path === this.#pinnedAt) this.#pinnedAt = undefined;
   }
 
   /**

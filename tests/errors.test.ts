@@ -12,6 +12,9 @@ test("BpfError names the command and errno and gives a hint", () => {
   // Hints depend on the command where the same errno means different things.
   assert.match(new BpfError(BpfCmd.PROG_LOAD, 28).message, /log buffer was too small/);
   assert.match(new BpfError(BpfCmd.PROG_TEST_RUN, 28).message, /data_out or ctx_out/);
+  assert.match(new BpfError(BpfCmd.OBJ_PIN, 17).message, /already pinned at this path/);
+  // As root here, the EPERM hint lists what the process holds.
+  assert.match(new BpfError(BpfCmd.PROG_LOAD, 1).message, /it has (only CAP_|none of them)/);
   assert.equal(new BpfError("mount", 2, "/x").message.startsWith("mount failed: ENOENT"), true);
 });
 

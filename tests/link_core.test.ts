@@ -72,7 +72,9 @@ test("Link pin, fromPin, unpin; update refused on a raw tracepoint link", {
       assert.equal(pinned.id, link.id);
     }
     assert.throws(() => Program.fromPin(path), TypeError);
-    Link.unpin(path);
+    assert.equal(link.pinnedPath, path);
+    link.unpin();
+    assert.equal(link.pinnedPath, undefined);
     assert.ok(!existsSync(path));
 
     // Raw tracepoint links cannot swap their program.

@@ -52,3 +52,14 @@ test("a read-only handle refuses writes with a clear reason", { skip: kernelSkip
   });
   assert.throws(() => m.set(0, 1n), /read-only or write-only/);
 });
+
+test("an array index past the end says so", { skip: kernelSkip }, () => {
+  using m = BpfMap.create({ type: "array", key: u32, value: u64, maxEntries: 1 });
+  assert.throws(
+    () => m.set(5, 1n),
+    (e: unknown) =>
+      e instanceof BpfError && e.errnoName === "E2BIG" &&
+      /the index is past the end \(max_entries 1\)/.test(e.message) &&
+      !/larger than this kernel accepts/.test(e.message),
+  );
+});

@@ -182,6 +182,7 @@ test("without CAP_BPF and CAP_SYS_ADMIN the load fails with EPERM and says why",
   assert.equal(out.errnoName, "EPERM");
   assert.match(out.message, /BPF_PROG_LOAD failed: EPERM/);
   assert.match(out.message, /CAP_BPF and CAP_SYS_ADMIN/);
+  assert.match(out.message, /it has none of them/, "says what the process lacks");
 });
 
 test(
@@ -424,4 +425,21 @@ test("attach types are accepted by name, and unknown names are refused clearly",
       }),
     RangeError,
   );
+});
+
+test("a program unpins what it pinned; pinnedPath tracks it", { skip: kernelSkip }, () => {
+  const path = `/sys/fs/bpf/tsbpf_test_unpin_${process.pid}`;
+  using prog = Program.load({ type: "xdp", insns: RETURN_0, license: "GPL" });
+  assert.throws(() => prog.unpin(), /was not pinned by this handle/);
+  prog.pin(path);
+  try {
+    assert.equal(prog.pinnedPath, path);
+    prog.unpin();
+    assert.equal(prog.pinnedPath, undefined);
+    assert.throws(() => Program.fromPin(path), /ENOENT/);
+  } finally {
+    try {
+      Program.unpin(path);
+    } catch { /* already gone */ }
+  }
 });

@@ -135,6 +135,7 @@ function readLinkInfo(fd: number): LinkInfo {
  */
 export class Link {
   readonly #handle: FdHandle;
+  #pinnedAt: string | undefined;
   #id: number | undefined;
 
   /** Takes ownership of a link file descriptor. Prefer the attach functions. */
@@ -245,6 +246,29 @@ export class Link {
    */
   pin(path: string): void {
     pinFd(this.fd, path);
+    this.#pinnedAt = path;
+  }
+
+  /** Where {@link Link.pin} last pinned this link, until unpinned. */
+  get pinnedPath(): string | undefined {
+    return this.#pinnedAt;
+  }
+
+  /**
+   * Removes a pin: by default the one this handle made with `pin()`. The link lives on while
+   * anything else holds it.
+   *
+   * @throws {Error} when no path is given and this handle pinned nothing.
+   * @example
+   * ```ts ignore
+   * l.pin("/sys/fs/bpf/x");
+   * l.unpin();
+   * ```
+   */
+  unpin(path: string | undefined = this.#pinnedAt): void {
+    if (path === undefined) throw new Error(`unpin(): this link was not pinned by this handle`);
+    unpinPath(path);
+    if (path === this.#pinnedAt) this.#pinnedAt = undefined;
   }
 
   /**

@@ -805,7 +805,9 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
     const where = `${operation}() on ${this.#label()}`;
     switch (errno) {
       case 7: // E2BIG
-        return `${where}: the map is full (max_entries ${this.#shape.maxEntries})`;
+        return this.#spec.key === "index"
+          ? `${where}: the index is past the end (max_entries ${this.#shape.maxEntries})`
+          : `${where}: the map is full (max_entries ${this.#shape.maxEntries})`;
       case 17: // EEXIST
         return `${where}: the key already exists and flags are ${flagName(flags)}`;
       case 2: // ENOENT
