@@ -18,11 +18,17 @@
  * @module
  */
 
-export * from "./types/mod.ts";
+export * from "./types/cmd.ts";
+export * from "./types/prog_type.ts";
+export * from "./types/map_type.ts";
+export * from "./types/attach_type.ts";
+export * from "./types/link_type.ts";
+export * from "./types/helpers.ts";
+export * from "./types/flags.ts";
+export * from "./types/errno.ts";
 export * from "./lib/btf/mod.ts";
-export { Attr } from "./lib/attr.ts";
 export { BpfError, meaningfulTail, VerifierError } from "./lib/errors.ts";
-export { bpfObjectKind, FdHandle } from "./lib/fd.ts";
+export { bpfObjectKind } from "./lib/fd.ts";
 export {
   type FuncInfo,
   type LineInfo,
@@ -45,22 +51,8 @@ export {
   resolveAttachType,
   resolveProgType,
 } from "./lib/program_types.ts";
-export { BPFFS_PATH, ensureBpffs, openPinned, pinFd, unpinPath } from "./lib/pin.ts";
-export {
-  alloc,
-  type BackendChoice,
-  cString,
-  pinnedCopy,
-  readCString,
-  retain,
-  type RuntimeGlobals,
-  selectBackend,
-  type Sys,
-  sys,
-  SYSCALL_NUMBERS,
-  type SyscallNumbers,
-  UnsupportedPlatformError,
-} from "./lib/sys/mod.ts";
+export { BPFFS_PATH, ensureBpffs } from "./lib/pin.ts";
+export { UnsupportedPlatformError } from "./lib/sys/mod.ts";
 export {
   type AluOp,
   Asm,

@@ -4,7 +4,8 @@
  *
  *   deno run -A examples/attach.ts        bun examples/attach.ts        (as root)
  */
-import { asm, AttachType, MapFlag, Program, sys } from "../mod.ts";
+import { asm, AttachType, MapFlag, Program } from "../mod.ts";
+import { sys } from "../lib/sys/mod.ts";
 import { BpfMap } from "../lib/map/mod.ts";
 import { u32, u64 } from "../lib/codec/mod.ts";
 import {

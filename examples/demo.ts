@@ -15,11 +15,11 @@ import {
   loadObject,
   PreloadCheckError,
   Program,
-  sys,
   u32,
   u64,
   VerifierError,
 } from "../mod.ts";
+import { sys } from "../lib/sys/mod.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 

@@ -14,7 +14,8 @@ import { alloc } from "./sys/memory.ts";
  *
  * @example
  * ```ts
- * import { Attr, PROG_LOAD_ATTR } from "@tsbpf/core";
+ * import { Attr } from "./attr.ts";
+ * import { PROG_LOAD_ATTR } from "@tsbpf/core/types";
  * const attr = new Attr(PROG_LOAD_ATTR).set("prog_type", 1).set("insn_cnt", 2);
  * attr.get("insn_cnt"); // 2
  * ```

@@ -11,10 +11,10 @@ import {
   Program,
   registerProgType,
   resolveAttachType,
-  sys,
   unregisterProgType,
   VerifierError,
 } from "../mod.ts";
+import { sys } from "../lib/sys/mod.ts";
 import { bpfFdCounts, fdinfo, forceGc, kernelSkip, openFdCount, repoRoot } from "./util.ts";
 
 const MOV_R0_0: Insn = { code: 0xb7, dst: 0, src: 0, off: 0, imm: 0 };

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { BpfCmd, BpfError, selectBackend, sys, UnsupportedPlatformError } from "../mod.ts";
+import { BpfCmd, BpfError } from "../mod.ts";
+import { selectBackend, sys, UnsupportedPlatformError } from "../lib/sys/mod.ts";
 import { kernelSkip } from "./util.ts";
 
 test("the backend is chosen from the runtime, OS and architecture", () => {

@@ -17,7 +17,7 @@ export { alloc, cString, pinnedCopy, readCString, retain } from "./memory.ts";
  *
  * @example
  * ```ts
- * import { sys, UnsupportedPlatformError } from "@tsbpf/core";
+ * import { sys, UnsupportedPlatformError } from "@tsbpf/core/sys";
  * try { sys(); } catch (e) { if (e instanceof UnsupportedPlatformError) console.log(e.message); }
  * ```
  */
@@ -56,7 +56,7 @@ export interface BackendChoice {
  *   architecture.
  * @example
  * ```ts
- * import { selectBackend } from "@tsbpf/core";
+ * import { selectBackend } from "@tsbpf/core/sys";
  * selectBackend({ Deno: { build: { os: "linux", arch: "x86_64" } } }).nr.bpf; // 321
  * ```
  */
@@ -99,7 +99,7 @@ function detect(): Sys {
  * @throws {UnsupportedPlatformError} outside Deno and Bun, or off Linux.
  * @example
  * ```ts
- * import { sys } from "@tsbpf/core";
+ * import { sys } from "@tsbpf/core/sys";
  * console.log(sys().runtime); // "deno" or "bun"
  * ```
  */
