@@ -122,11 +122,12 @@ using iterProg = Program.load({
   line(`   this process: ${rows.find((r) => r.startsWith(`${s.syscall(s.nr.getpid)} `))}`);
 }
 
-// 4. A refusal, with what was being attached where.
+// 4. A refusal, with what was being attached where: tsbpf knows the program's type and says so
+//    before the kernel would answer EINVAL.
 line("4. A program of the wrong type");
 try {
   attachRawTracepoint(iterProg, "sys_enter");
 } catch (e) {
-  if (!(e instanceof AttachError)) throw e;
+  if (!(e instanceof TypeError || e instanceof AttachError)) throw e;
   line(`   ${e.message}`);
 }
