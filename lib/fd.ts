@@ -110,3 +110,36 @@ export function bpfObjectKind(fd: number): string | undefined {
       return name;
   }
 }
+
+/** The symbols that Node (and Bun) and Deno consult for a custom `console.log` rendering. */
+export const INSPECT_SYMBOLS: readonly symbol[] = [
+  Symbol.for("nodejs.util.inspect.custom"),
+  Symbol.for("Deno.customInspect"),
+];
+
+/**
+ * A one-line description of a kernel object handle for `console.log`:
+ * `Program { id: 12, type: "xdp", name: "pass" }`, or `Program { closed }`.
+ *
+ * @example
+ * ```ts
+ * import { describeHandle } from "./fd.ts";
+ * describeHandle("Program", () => ({ id: 12, type: "xdp" })); // 'Program { id: 12, type: "xdp" }'
+ * ```
+ */
+export function describeHandle(
+  kind: string,
+  fields: () => Record<string, string | number | undefined> | undefined,
+): string {
+  let f: Record<string, string | number | undefined> | undefined;
+  try {
+    f = fields();
+  } catch (e) {
+    return `${kind} { ${(e as Error).message} }`;
+  }
+  if (f === undefined) return `${kind} { closed }`;
+  const parts = Object.entries(f).filter(([, v]) => v !== undefined && v !== "").map((
+    [k, v],
+  ) => `${k}: ${typeof v === "string" ? JSON.stringify(v) : v}`);
+  return `${kind} { ${parts.join(", ")} }`;
+}

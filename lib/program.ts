@@ -13,7 +13,7 @@ import {
 } from "../types/attr.ts";
 import { Attr } from "./attr.ts";
 import { BpfError, VerifierError } from "./errors.ts";
-import { bpfObjectKind, FdHandle } from "./fd.ts";
+import { bpfObjectKind, describeHandle, FdHandle, INSPECT_SYMBOLS } from "./fd.ts";
 import { decodeInsns, encodeInsns, type Insn, INSN_SIZE } from "./insn/insn.ts";
 import { disassembleLines, type DisassembleOptions } from "./insn/disasm.ts";
 import { MAX_INSNS } from "./insn/opcodes.ts";
@@ -681,6 +681,17 @@ export class Program {
     this.#handle.close();
   }
 
+  /** `console.log` rendering: Program { id, type, name }. */
+  toString(): string {
+    return describeHandle(
+      "Program",
+      () =>
+        this.closed
+          ? undefined
+          : { id: this.id, type: this.typeName, name: this.name, fd: this.fd },
+    );
+  }
+
   /** Closes the program at the end of a `using` block. */
   [Symbol.dispose](): void {
     this.close();
@@ -744,3 +755,11 @@ function listIds(cmd: number): number[] {
 }
 
 export { listIds };
+
+for (const symbol of INSPECT_SYMBOLS) {
+  Object.defineProperty(Program.prototype, symbol, {
+    value(this: Program): string {
+      return this.toString();
+    },
+  });
+}

@@ -443,3 +443,27 @@ test("a program unpins what it pinned; pinnedPath tracks it", { skip: kernelSkip
     } catch { /* already gone */ }
   }
 });
+
+test("handles print their id, type and name", { skip: kernelSkip }, () => {
+  const prog = Program.load({ type: "xdp", insns: RETURN_0, license: "GPL", name: "shown" });
+  const map = BpfMap.create({ type: "array", keySize: 4, valueSize: 8, maxEntries: 2, name: "m" });
+  try {
+    assert.equal(
+      String(prog),
+      `Program { id: ${prog.id}, type: "xdp", name: "shown", fd: ${prog.fd} }`,
+    );
+    assert.match(
+      String(map),
+      /^BpfMap \{ id: \d+, type: "array", name: "m", keySize: 4, valueSize: 8/,
+    );
+    const inspect = (prog as unknown as Record<symbol, () => string>)[
+      Symbol.for("nodejs.util.inspect.custom")
+    ];
+    assert.equal(inspect.call(prog), String(prog));
+  } finally {
+    prog.close();
+    map.close();
+  }
+  assert.equal(String(prog), "Program { closed }");
+  assert.equal(String(map), "BpfMap { closed }");
+});

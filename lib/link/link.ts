@@ -14,7 +14,7 @@ import { BpfCmd } from "../../types/cmd.ts";
 import { LinkType, linkTypeName } from "../../types/link_type.ts";
 import { Attr } from "../attr.ts";
 import { BpfError } from "../errors.ts";
-import { bpfObjectKind, FdHandle } from "../fd.ts";
+import { bpfObjectKind, describeHandle, FdHandle, INSPECT_SYMBOLS } from "../fd.ts";
 import { openPinned, pinFd, unpinPath } from "../pin.ts";
 import { listIds } from "../program.ts";
 import type { AttachableProgram } from "./os.ts";
@@ -309,8 +309,24 @@ export class Link {
     this.#handle.close();
   }
 
+  /** `console.log` rendering: Link { id, type, name }. */
+  toString(): string {
+    return describeHandle(
+      "Link",
+      () => this.closed ? undefined : { id: this.id, type: this.info().typeName, fd: this.fd },
+    );
+  }
+
   /** Closes the link at the end of a `using` block. */
   [Symbol.dispose](): void {
     this.close();
   }
+}
+
+for (const symbol of INSPECT_SYMBOLS) {
+  Object.defineProperty(Link.prototype, symbol, {
+    value(this: Link): string {
+      return this.toString();
+    },
+  });
 }

@@ -19,7 +19,7 @@ import { type Codec, CodecError, describeValue } from "../codec/codec.ts";
 import { freshBytes } from "../codec/fresh.ts";
 import type { FdLike } from "../codec/special.ts";
 import { BpfError } from "../errors.ts";
-import { bpfObjectKind, FdHandle } from "../fd.ts";
+import { bpfObjectKind, describeHandle, FdHandle, INSPECT_SYMBOLS } from "../fd.ts";
 import { openPinned, pinFd, unpinPath } from "../pin.ts";
 import { listIds, validateObjectName } from "../program.ts";
 import { alloc } from "../sys/memory.ts";
@@ -1697,6 +1697,23 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
     this.#handle.close();
   }
 
+  /** `console.log` rendering: BpfMap { id, type, name }. */
+  toString(): string {
+    return describeHandle(
+      "BpfMap",
+      () =>
+        this.closed ? undefined : {
+          id: this.id,
+          type: this.typeName,
+          name: this.name,
+          keySize: this.keySize,
+          valueSize: this.valueSize,
+          maxEntries: this.maxEntries,
+          fd: this.fd,
+        },
+    );
+  }
+
   /** Closes the map at the end of a `using` block. */
   [Symbol.dispose](): void {
     this.close();
@@ -1840,4 +1857,12 @@ function createDetail(spec: MapTypeInfo, shape: Shape, errno: number): string {
     default:
       return what;
   }
+}
+
+for (const symbol of INSPECT_SYMBOLS) {
+  Object.defineProperty(BpfMap.prototype, symbol, {
+    value(this: BpfMap): string {
+      return this.toString();
+    },
+  });
 }
