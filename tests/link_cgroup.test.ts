@@ -1,7 +1,7 @@
 /** cgroup_skb egress links on a fresh cgroup: counting, PROG_QUERY, update, detach, errors. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, rmdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, rmdirSync, writeFileSync } from "node:fs";
 import { AttachType } from "../types/attach_type.ts";
 import { LinkType } from "../types/link_type.ts";
 import { asm } from "../lib/insn/mod.ts";
@@ -123,4 +123,29 @@ test("attachCgroup errors: nonexistent cgroup, wrong program type, closed progra
   }
   assert.throws(() => attachCgroup(skb, dir, EGRESS), /EBADF.*program is closed/);
   assertClean(before); // no cgroup fd left open on any path
+});
+
+test("attachCgroup on a cgroup v1 directory says it is not cgroup v2", { skip: kernelSkip }, () => {
+  const v1 = ["/sys/fs/cgroup/cpu", "/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids"].find((d) =>
+    existsSync(d)
+  );
+  const prog = Program.load({
+    type: "cgroup_skb",
+    expectedAttachType: "cgroup_inet_egress",
+    license: "GPL",
+    insns: asm`r0 = 1\nexit`,
+  });
+  try {
+    if (v1 === undefined) {
+      // A pure cgroup v2 machine: a regular directory stands in (the kernel says EBADF too).
+      assert.throws(() => attachCgroup(prog, "/tmp", "cgroup_inet_egress"), /not a cgroup v2/);
+    } else {
+      assert.throws(
+        () => attachCgroup(prog, v1, "cgroup_inet_egress"),
+        /not a cgroup v2 directory/,
+      );
+    }
+  } finally {
+    prog.close();
+  }
 });

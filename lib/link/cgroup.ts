@@ -59,7 +59,14 @@ export function attachCgroup(
       .set("prog_fd", progFd)
       .set("target_fd", cgroupFd)
       .set("attach_type", attachType);
-    return createLink(target, attr);
+    return createLink(
+      target,
+      attr,
+      (errno) =>
+        errno === 9 /* EBADF */
+          ? `${cgroupPath} is not a cgroup v2 directory (cgroup v1 hierarchies take no BPF programs)`
+          : undefined,
+    );
   } finally {
     // The link holds its own reference to the cgroup.
     closeQuietly(cgroupFd);
