@@ -109,14 +109,17 @@ line("     …");
 line();
 
 // 3. Attached for real: a program compiled by clang from examples/bpf/syscalls.bpf.c, loaded from
-//    its ELF object (BTF-defined map, .rodata set before load), counts this process's system calls
+//    its ELF object (BTF-defined map typed from BTF, .rodata set before load), counts this process's system calls
 //    on the sys_enter raw tracepoint while TypeScript makes some.
 line("3. A clang-compiled object attached to a tracepoint");
 {
   const pid = process.pid;
-  using obj = loadObject(join(here, "bpf", "syscalls.bpf.o"), { constants: { target_tgid: pid } });
+  using obj = loadObject(join(here, "bpf", "syscalls.bpf.o"), {
+    constants: { target_tgid: pid },
+    typed: true, // map keys and values decoded from the object's BTF: __u32 -> __u64
+  });
   const prog = obj.programs.count_syscalls;
-  const calls = BpfMap.fromId(obj.maps.calls.id, { key: u32, value: u64 });
+  const calls = obj.maps.calls as BpfMap<unknown, unknown> as BpfMap<number, bigint>;
   line(
     `   loaded ${prog.typeName} program "${prog.name}" (id ${prog.id}) and map "calls" from ELF`,
   );
@@ -131,7 +134,6 @@ line("3. A clang-compiled object attached to a tracepoint");
   line(
     `   while attached, pid ${pid} made ${total} system calls, ${getpid} of them getpid (100 asked)`,
   );
-  calls.close();
 }
 line();
 

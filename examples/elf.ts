@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { decodeInsns, disassemble } from "../lib/insn/mod.ts";
 import { VerifierError } from "../lib/errors.ts";
 import { loadObject, ObjectSpec } from "../lib/elf/mod.ts";
+import type { BpfMap } from "../lib/map/mod.ts";
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), "..", "tests", "fixtures", "elf");
 const line = (s = ""): void => console.log(s);
@@ -52,20 +53,32 @@ line("\n2. loadObject(globals.bpf.o, { constants: { scale: 3 } })");
   const zero = new Uint8Array(4);
   line(`   .bss bss_loop_sum = ${u64(obj.maps[".bss"].get(zero)!)}`);
   line(`   .data data_counter = ${u64(obj.maps[".data"].get(zero)!)}`);
-  for (const [k, v] of obj.maps.stats_by_key) {
-    line(`   stats_by_key[${k[0]}] = { packets: ${u64(v)}, bytes: ${u64(v, 8)} }`);
-  }
 }
 
-// 3. CO-RE: offsets of struct task_struct fields in the running kernel.
-line("\n3. loadObject(core.bpf.o): CO-RE relocations against /sys/kernel/btf/vmlinux");
+// 3. The same object with { typed: true }: map keys and values decoded with codecs built from the
+//    object's BTF (struct stats, __u64), no offsets by hand.
+line("\n3. loadObject(globals.bpf.o, { typed: true })");
+{
+  using obj = loadObject(spec, { typed: true });
+  obj.programs.count_packets.testRun({ data: new Uint8Array(64) });
+  type Stats = { packets: bigint; bytes: bigint; last_len: number; pad: number };
+  const stats = obj.maps.stats_by_key as BpfMap<unknown, unknown> as BpfMap<number, Stats>;
+  for (const [k, v] of stats) {
+    line(`   stats_by_key[${k}] = { packets: ${v.packets}, bytes: ${v.bytes} }`);
+  }
+  const counters = obj.maps.counters as BpfMap<unknown, unknown> as BpfMap<number, bigint>;
+  line(`   counters = [${[...counters.values()].join(", ")}]`);
+}
+
+// 4. CO-RE: offsets of struct task_struct fields in the running kernel.
+line("\n4. loadObject(core.bpf.o): CO-RE relocations against /sys/kernel/btf/vmlinux");
 {
   using obj = loadObject(join(fixtures, "core.bpf.o"));
   for (const r of obj.core.core_reads) line(`   ${r.description} = ${r.value}`);
 }
 
-// 4. A verifier refusal names the C line, thanks to BTF line_info.
-line("\n4. loadObject(unverifiable.bpf.o)");
+// 5. A verifier refusal names the C line, thanks to BTF line_info.
+line("\n5. loadObject(unverifiable.bpf.o)");
 try {
   loadObject(join(fixtures, "unverifiable.bpf.o")).close();
 } catch (e) {

@@ -33,4 +33,5 @@ export {
   type StructOptions,
   type StructValue,
 } from "./compound.ts";
+export { codecFromBtf } from "./from_btf.ts";
 export { fd32, fd64, type FdLike, type LpmKey, lpmKey, spinLock } from "./special.ts";

@@ -7,6 +7,8 @@
  */
 import { readFileSync } from "node:fs";
 import type { Btf } from "../btf/btf.ts";
+import type { Codec } from "../codec/codec.ts";
+import { codecFromBtf } from "../codec/from_btf.ts";
 import type { FdHandle } from "../fd.ts";
 import { loadBtf } from "../map/btf_min.ts";
 import { BpfMap } from "../map/map.ts";
@@ -27,7 +29,7 @@ const BPF_PSEUDO_MAP_VALUE = 2;
  * @example
  * ```ts
  * import type { LoadObjectOptions } from "@tsbpf/core/elf";
- * const o: LoadObjectOptions = { constants: { scale: 3 }, logLevel: 1 };
+ * const o: LoadObjectOptions = { constants: { scale: 3 }, logLevel: 1, typed: true };
  * ```
  */
 export interface LoadObjectOptions {
@@ -43,6 +45,19 @@ export interface LoadObjectOptions {
   logSize?: number;
   /** Target BTF for CO-RE. Default: the running kernel's (`/sys/kernel/btf/vmlinux`, cached). */
   targetBtf?: Btf;
+  /**
+   * Give each map whose definition names BTF types (`__type(key, …)`, `__type(value, …)`) key and
+   * value codecs built from those types by `codecFromBtf`, so that `get`, `set` and iteration take
+   * and return numbers, bigints, strings, arrays and objects instead of `Uint8Array`s (a per-CPU
+   * map's value is then an array of decoded values, one per CPU). A side without a BTF type, legacy
+   * maps and global data (`.rodata`, `.data`, `.bss`) stay raw bytes. A type with no codec (a
+   * struct with bitfields) is an `ObjectError` naming the map, before anything is created.
+   *
+   * `LoadedObject.maps` keeps its static type `Record<string, BpfMap>`; cast a typed map to its
+   * codecs' types, e.g. `obj.maps.calls as BpfMap<unknown, unknown> as BpfMap<number, bigint>`.
+   * Default `false`.
+   */
+  typed?: boolean;
 }
 
 /**
@@ -115,7 +130,8 @@ function constantBytes(
  * Loads a BPF object: parses it (`ObjectSpec.parse`), loads its BTF (DATASEC sizes and offsets
  * fixed up), creates its maps (with BTF key/value types when BTF loaded) and global-data maps
  * (filled; `.rodata` frozen), points map references at them, applies CO-RE relocations against the
- * kernel's BTF and loads every program with func_info/line_info.
+ * kernel's BTF and loads every program with func_info/line_info. With `typed: true`, BTF-defined
+ * maps get key and value codecs from their BTF types (see {@link LoadObjectOptions.typed}).
  *
  * CO-RE relocations that cannot be resolved are poisoned as libbpf does (the instruction becomes
  * `call 0xbad2310`); if the verifier then refuses the program, the `ObjectError` names the
@@ -131,6 +147,16 @@ function constantBytes(
  * using obj = loadObject("sockfilter_count.bpf.o");
  * const r = obj.programs.count_packets.testRun({ data: new Uint8Array(64) });
  * console.log(r.retval, [...obj.maps.counts.entries()]);
+ *
+ * ```
+ *
+ * With `{ typed: true }`, keys and values are decoded with codecs from the object's BTF:
+ *
+ * ```ts
+ * import { type BpfMap, loadObject } from "@tsbpf/core/elf";
+ * using obj = loadObject("sockfilter_count.bpf.o", { typed: true }); // counts: __u32 -> __u64
+ * const counts = obj.maps.counts as BpfMap<unknown, unknown> as BpfMap<number, bigint>;
+ * counts.get(0); // 0n
  * ```
  */
 export function loadObject(
@@ -141,6 +167,7 @@ export function loadObject(
     ? source
     : ObjectSpec.parse(typeof source === "string" ? readFileSync(source) : source);
   const constants = options.constants ? constantBytes(spec, options.constants) : undefined;
+  const codecs = options.typed ? typedCodecs(spec) : new Map<string, MapCodecPair>();
   const maps: Record<string, BpfMap> = {};
   const programs: Record<string, Program> = {};
   const core: Record<string, CoreResult[]> = {};
@@ -163,8 +190,9 @@ export function loadObject(
     for (const m of [...spec.maps, ...spec.globals]) {
       const name = m.name.slice(0, 15).replace(/[^A-Za-z0-9_.]/g, "_");
       const withBtf = btf !== undefined && ((m.keyTypeId ?? 0) !== 0 || (m.valueTypeId ?? 0) !== 0);
+      // Typed maps hold decoded values; `maps` stays `Record<string, BpfMap>` (see `typed`).
       const create = (useBtf: boolean): BpfMap =>
-        BpfMap.create({
+        BpfMap.create<unknown, unknown>({
           type: m.type,
           keySize: m.keySize,
           valueSize: m.valueSize,
@@ -176,7 +204,8 @@ export function loadObject(
           btf: useBtf
             ? { fd: btf!, keyTypeId: m.keyTypeId ?? 0, valueTypeId: m.valueTypeId ?? 0 }
             : false,
-        });
+          ...codecs.get(m.name),
+        }) as BpfMap;
       let map: BpfMap;
       try {
         map = create(withBtf);
@@ -264,6 +293,45 @@ export function loadObject(
     close: closeAll,
     [Symbol.dispose]: closeAll,
   };
+}
+
+interface MapCodecPair {
+  key?: Codec<unknown>;
+  value?: Codec<unknown>;
+}
+
+/** Key/value codecs from BTF for every BTF-defined map (global data and legacy maps stay raw). */
+function typedCodecs(spec: ObjectSpec): Map<string, MapCodecPair> {
+  const out = new Map<string, MapCodecPair>();
+  const types = spec.types;
+  if (types === undefined) return out;
+  for (const m of spec.maps) {
+    if (m.kind !== "btf") continue;
+    const pair: MapCodecPair = {};
+    for (const side of ["key", "value"] as const) {
+      const id = side === "key" ? m.keyTypeId ?? 0 : m.valueTypeId ?? 0;
+      if (id === 0) continue;
+      let codec: Codec<unknown>;
+      try {
+        codec = codecFromBtf(types, id);
+      } catch (e) {
+        throw new ObjectError(
+          `map ${m.name}: no ${side} codec for { typed: true }: ${(e as Error).message}`,
+          { cause: e },
+        );
+      }
+      const size = side === "key" ? m.keySize : m.valueSize;
+      if (codec.size !== size) {
+        throw new ObjectError(
+          `map ${m.name}: the ${side} codec from BTF (${codec.name}) is ${codec.size} bytes, ` +
+            `the map's ${side} ${size}`,
+        );
+      }
+      pair[side] = codec;
+    }
+    out.set(m.name, pair);
+  }
+  return out;
 }
 
 function relocateMaps(p: ProgramSpec, maps: Record<string, BpfMap>): Uint8Array {
