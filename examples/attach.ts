@@ -16,7 +16,7 @@ import {
   btfTracepointId,
   Link,
 } from "../lib/link/mod.ts";
-import { vmlinuxBtf } from "../lib/link/raw_tracepoint.ts";
+import { kernelBtf } from "../lib/elf/vmlinux.ts";
 
 const line = (s = "") => console.log(s);
 const s = sys();
@@ -76,7 +76,7 @@ using btfProg = counter("tracing", btfCounts, {
 
 // 3. A task iterator: one line per task, written by the program with bpf_seq_printf.
 line("3. Task iterator (iter/task)");
-const btf = vmlinuxBtf();
+const btf = kernelBtf();
 const fields = btf.fields(btf.get("struct", "task_struct").id);
 const off = (name: string) => fields.find((f) => f.name === name)!.bitOffset / 8;
 const fmtText = new TextEncoder().encode("%d %s\n\0");

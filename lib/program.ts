@@ -5,6 +5,7 @@
  * @module
  */
 import { BpfCmd } from "../types/cmd.ts";
+import { Errno } from "../types/errno.ts";
 import {
   GET_FD_BY_ID_ATTR,
   GET_NEXT_ID_ATTR,
@@ -29,6 +30,9 @@ import { requireRegisteredType, runPreloadCheck } from "./program_check.ts";
 import { alloc, cString } from "./sys/memory.ts";
 import { sys } from "./sys/mod.ts";
 import { openPinned, pinFd, unpinPath } from "./pin.ts";
+
+const textEncoder = new TextEncoder();
+const textDecoder = new TextDecoder();
 
 /** Kernel limit of a log buffer (`UINT_MAX >> 2`). */
 const MAX_LOG_SIZE = 0x3fffffff;
@@ -240,7 +244,9 @@ function validateLicense(license: string): void {
   if (license.includes("\0")) {
     throw new RangeError(`license contains a NUL byte at position ${license.indexOf("\0")}`);
   }
-  const bytes = new TextEncoder().encode(license).length;
+  // UTF-8 takes at most 3 bytes per UTF-16 unit: short licenses need no encoding to check.
+  if (license.length * 3 <= MAX_LICENSE_LENGTH) return;
+  const bytes = textEncoder.encode(license).length;
   if (bytes > MAX_LICENSE_LENGTH) {
     throw new RangeError(
       `license is ${bytes} bytes; the kernel reads at most ${MAX_LICENSE_LENGTH}`,
@@ -364,7 +370,7 @@ export class Program {
       .set("insn_cnt", count)
       .setU64("insns", s.insnsAddress)
       .setU64("license", license.address);
-    if (options.name) attr.setBytes("prog_name", new TextEncoder().encode(options.name));
+    if (options.name) attr.setBytes("prog_name", textEncoder.encode(options.name));
     if (expectedAttachType !== undefined) {
       attr.set("expected_attach_type", expectedAttachType);
     }
@@ -613,7 +619,7 @@ export class Program {
     if (options.batchSize !== undefined) attr.set("batch_size", options.batchSize);
     const r = s.bpf(BpfCmd.PROG_TEST_RUN, attr.bytes, attr.size, arena);
     if (r < 0) {
-      const needed = -r === 28 /* ENOSPC */
+      const needed = -r === Errno.ENOSPC
         ? ` (the program wrote ${attr.get("data_size_out")} bytes of data, ${
           attr.get("ctx_size_out")
         } of context; raise dataOutSize or ctxOutSize)`
@@ -715,16 +721,16 @@ function loadWithLog(
     attr.set("log_true_size", 0);
     const fd = s.bpf(BpfCmd.PROG_LOAD, attr.bytes, attr.size, log, info);
     const end = log.indexOf(0);
-    const text = new TextDecoder().decode(end < 0 ? log : log.subarray(0, end));
+    const text = textDecoder.decode(end < 0 ? log : log.subarray(0, end));
     if (fd >= 0) return new Program(fd, type, keepLogOnSuccess ? text : undefined);
     const errno = -fd;
     const trueSize = attr.get("log_true_size");
-    if (errno === 28 /* ENOSPC */ && size < MAX_LOG_SIZE) {
+    if (errno === Errno.ENOSPC && size < MAX_LOG_SIZE) {
       size = Math.min(Math.max(trueSize + 1, size * 4), MAX_LOG_SIZE);
       continue;
     }
     // ENOSPC at the largest size: the log was cut short; report what we have.
-    const truncated = errno === 28;
+    const truncated = errno === Errno.ENOSPC;
     const realErrno = truncated && firstErrno !== 0 ? firstErrno : errno;
     if (text.trim() === "") {
       throw new BpfError(
@@ -746,7 +752,7 @@ function listIds(cmd: number): number[] {
     attr.set("start_id", start);
     const r = s.bpf(cmd, attr.bytes, attr.size);
     if (r < 0) {
-      if (-r === 2 /* ENOENT */) return ids;
+      if (-r === Errno.ENOENT) return ids;
       throw new BpfError(cmd, -r);
     }
     start = attr.get("next_id");

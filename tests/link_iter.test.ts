@@ -17,13 +17,13 @@ import {
   Link,
   readIter,
 } from "../lib/link/mod.ts";
-import { vmlinuxBtf } from "../lib/link/raw_tracepoint.ts";
+import { kernelBtf } from "../lib/elf/vmlinux.ts";
 import { kernelSkip } from "./util.ts";
 import { assertClean, snapshot, untyped } from "./link_util.ts";
 
 /** Loads an iter/task program printing "<pid> <tgid>\n" per task; returns it with its fmt map. */
 function taskIterProgram(): { prog: Program; fmt: BpfMap<number, Uint8Array> } {
-  const btf = vmlinuxBtf();
+  const btf = kernelBtf();
   const fields = btf.fields(btf.get("struct", "task_struct").id);
   const offset = (name: string): number => fields.find((f) => f.name === name)!.bitOffset / 8;
   const text = new TextEncoder().encode("%d %d\n\0");

@@ -20,9 +20,9 @@ import { BTF_KIND, BTF_KIND_NAMES } from "./types.ts";
 /** `BTF_MAGIC`. */
 export const BTF_MAGIC = 0xeb9f;
 /** `BTF_VERSION`. */
-export const BTF_VERSION = 1;
+const BTF_VERSION = 1;
 /** Size of `struct btf_header` as of kernel 6.18. */
-export const BTF_HEADER_SIZE = 24;
+const BTF_HEADER_SIZE = 24;
 /** Size of `struct btf_type` (name_off, info, size/type). */
 const TYPE_SIZE = 12;
 

@@ -17,13 +17,14 @@ import { ProgType } from "../../types/prog_type.ts";
 import { AttachError } from "./errors.ts";
 import { Link } from "./link.ts";
 import { type AttachableProgram, programFd } from "./os.ts";
+import { Errno } from "../../types/errno.ts";
 
 /** Bytes read per `read(2)`. */
 const CHUNK = 64 * 1024;
 /** `EINTR`. */
-const EINTR = 4;
+const EINTR = Errno.EINTR;
 /** `EAGAIN`. */
-const EAGAIN = 11;
+const EAGAIN = Errno.EAGAIN;
 
 /**
  * One pass over an iterator: a file whose reads run the program over the kernel objects

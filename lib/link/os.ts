@@ -9,15 +9,16 @@ import { sys } from "../sys/mod.ts";
 import { AttachError } from "./errors.ts";
 import { progTypeName } from "../../types/prog_type.ts";
 import { progTypes } from "../progtype/registry.ts";
+import { Errno } from "../../types/errno.ts";
 
 /** `AT_FDCWD`. */
 const AT_FDCWD = -100n;
 /** `O_RDONLY | O_CLOEXEC` (the same on x86_64 and aarch64). */
 const O_RDONLY_CLOEXEC = 0x80000n;
 /** `ENODEV`. */
-const ENODEV = 19;
+const ENODEV = Errno.ENODEV;
 /** `EBADF`. */
-const EBADF = 9;
+const EBADF = Errno.EBADF;
 
 /** Opens `path` read-only with `openat(AT_FDCWD, …)`; throws {@link AttachError} on failure. */
 export function openReadOnly(path: string, target: string): number {

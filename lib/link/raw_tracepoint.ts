@@ -3,35 +3,20 @@
  *
  * @module
  */
-import { readFileSync } from "node:fs";
 import { RAW_TRACEPOINT_OPEN_ATTR } from "../../types/attr.ts";
 import { BpfCmd } from "../../types/cmd.ts";
 import { Attr } from "../attr.ts";
-import { type Btf, parseBtf } from "../btf/btf.ts";
+import { kernelBtf } from "../elf/vmlinux.ts";
 import { cString } from "../sys/memory.ts";
 import { sys } from "../sys/mod.ts";
 import { AttachError } from "./errors.ts";
 import { Link } from "./link.ts";
 import { ProgType } from "../../types/prog_type.ts";
 import { type AttachableProgram, programFd } from "./os.ts";
+import { Errno } from "../../types/errno.ts";
 
 /** `ENOENT`. */
-const ENOENT = 2;
-
-let vmlinux: Btf | undefined;
-
-/**
- * The kernel's own BTF, parsed once from `/sys/kernel/btf/vmlinux` and kept.
- *
- * @example
- * ```ts ignore
- * import { vmlinuxBtf } from "@tsbpf/core/link";
- * vmlinuxBtf().get("struct", "task_struct").size;
- * ```
- */
-export function vmlinuxBtf(): Btf {
-  return vmlinux ??= parseBtf(readFileSync("/sys/kernel/btf/vmlinux"));
-}
+const ENOENT = Errno.ENOENT;
 
 /**
  * The BTF id a `tp_btf` program loads against: that of the typedef `btf_trace_<name>` in vmlinux
@@ -53,7 +38,7 @@ export function vmlinuxBtf(): Btf {
  * ```
  */
 export function btfTracepointId(name: string): number {
-  const t = vmlinuxBtf().find("typedef", `btf_trace_${name}`);
+  const t = kernelBtf().find("typedef", `btf_trace_${name}`);
   if (t === undefined) {
     throw new AttachError(
       `btfTracepointId(${name})`,

@@ -9,6 +9,7 @@ import { sys } from "../sys/mod.ts";
 import { ProgType } from "../../types/prog_type.ts";
 import { AttachError } from "./errors.ts";
 import { type AttachableProgram, programFd } from "./os.ts";
+import { Errno } from "../../types/errno.ts";
 
 /** `SOL_SOCKET`. */
 const SOL_SOCKET = 1n;
@@ -17,7 +18,7 @@ const SO_ATTACH_BPF = 50n;
 /** `SO_DETACH_BPF` (= `SO_DETACH_FILTER`). */
 const SO_DETACH_BPF = 27n;
 /** `ENOENT`: no filter attached. */
-const ENOENT = 2;
+const ENOENT = Errno.ENOENT;
 
 function setsockoptInt(fd: number, option: bigint, value: number): bigint {
   const s = sys();

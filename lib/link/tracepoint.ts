@@ -14,6 +14,7 @@ import { ProgType } from "../../types/prog_type.ts";
 import { AttachError } from "./errors.ts";
 import type { Link } from "./link.ts";
 import { type AttachableProgram, closeQuietly, programFd } from "./os.ts";
+import { Errno } from "../../types/errno.ts";
 
 /** Where tracefs is mounted, in the order they are tried. */
 export const TRACEFS_PATHS: readonly string[] = [
@@ -28,7 +29,7 @@ const PERF_ATTR_SIZE = 128;
 /** `PERF_FLAG_FD_CLOEXEC`. */
 const PERF_FLAG_FD_CLOEXEC = 8n;
 /** `ENOENT`. */
-const ENOENT = 2;
+const ENOENT = Errno.ENOENT;
 
 const NAME = /^[A-Za-z0-9_.-]+$/;
 

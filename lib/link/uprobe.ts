@@ -16,6 +16,7 @@ import { ProgType } from "../../types/prog_type.ts";
 import { AttachError } from "./errors.ts";
 import type { Link } from "./link.ts";
 import { type AttachableProgram, closeQuietly, programFd } from "./os.ts";
+import { Errno } from "../../types/errno.ts";
 
 /** Where the uprobe PMU describes itself. */
 const UPROBE_PMU = "/sys/bus/event_source/devices/uprobe";
@@ -23,10 +24,10 @@ const UPROBE_PMU = "/sys/bus/event_source/devices/uprobe";
 const PERF_ATTR_SIZE = 128;
 /** `PERF_FLAG_FD_CLOEXEC`. */
 const PERF_FLAG_FD_CLOEXEC = 8n;
-const ENOENT = 2;
-const ENOEXEC = 8;
-const EINVAL = 22;
-const EOPNOTSUPP = 95;
+const ENOENT = Errno.ENOENT;
+const ENOEXEC = Errno.ENOEXEC;
+const EINVAL = Errno.EINVAL;
+const EOPNOTSUPP = Errno.EOPNOTSUPP;
 
 /**
  * What {@link attachUprobe} probes: a function (`symbol`, plus an optional byte `offset` into it)

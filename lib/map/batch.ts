@@ -11,9 +11,10 @@ import { BpfError } from "../errors.ts";
 import { alloc } from "../sys/memory.ts";
 import { sys } from "../sys/mod.ts";
 import type { Sys } from "../sys/types.ts";
+import { Errno } from "../../types/errno.ts";
 
-const ENOENT = 2;
-const ENOSPC = 28;
+const ENOENT = Errno.ENOENT;
+const ENOSPC = Errno.ENOSPC;
 
 const F = MAP_BATCH_ATTR.fields;
 const OFF_IN = F.in_batch.offset;

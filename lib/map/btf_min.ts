@@ -14,8 +14,8 @@ import { BpfError } from "../errors.ts";
 import { FdHandle } from "../fd.ts";
 import { alloc } from "../sys/memory.ts";
 import { sys } from "../sys/mod.ts";
+import { BTF_MAGIC } from "../btf/parse.ts";
 
-const BTF_MAGIC = 0xeb9f;
 const HEADER_LEN = 24;
 
 /**

@@ -38,9 +38,10 @@ import {
   resolveMapType,
 } from "./map_types.ts";
 import { readFileSync } from "node:fs";
+import { Errno } from "../../types/errno.ts";
 
-const ENOENT = 2;
-const ENOTSUPP = 524;
+const ENOENT = Errno.ENOENT;
+const ENOTSUPP = Errno.ENOTSUPP;
 
 const E = MAP_LOOKUP_ELEM_ATTR.fields;
 const OFF_FD = E.map_fd.offset;
