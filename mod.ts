@@ -36,8 +36,8 @@ export {
   type ProgramLoadOptions,
   type TestRunOptions,
   type TestRunResult,
-  validateObjectName,
 } from "./lib/program.ts";
+export { validateObjectName } from "./lib/ids.ts";
 export {
   type ProgramInfo,
   type ProgramInfoArrays,

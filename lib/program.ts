@@ -6,12 +6,7 @@
  */
 import { BpfCmd } from "../types/cmd.ts";
 import { Errno } from "../types/errno.ts";
-import {
-  GET_FD_BY_ID_ATTR,
-  GET_NEXT_ID_ATTR,
-  PROG_LOAD_ATTR,
-  PROG_TEST_RUN_ATTR,
-} from "../types/attr.ts";
+import { PROG_LOAD_ATTR, PROG_TEST_RUN_ATTR } from "../types/attr.ts";
 import { Attr } from "./attr.ts";
 import { BpfError, VerifierError } from "./errors.ts";
 import { bpfObjectKind, describeHandle, FdHandle, INSPECT_SYMBOLS } from "./fd.ts";
@@ -27,6 +22,7 @@ import {
   resolveProgType,
 } from "./program_types.ts";
 import { requireRegisteredType, runPreloadCheck } from "./program_check.ts";
+import { listIds, openById, validateObjectName } from "./ids.ts";
 import { alloc, cString } from "./sys/memory.ts";
 import { sys } from "./sys/mod.ts";
 import { openPinned, pinFd, unpinPath } from "./pin.ts";
@@ -42,8 +38,6 @@ const MIN_LOG_SIZE = 128;
 const LOG_LEVEL_MASK = 0xf;
 /** First log buffer tried when a load fails without one. */
 const DEFAULT_LOG_SIZE = 64 * 1024;
-/** `BPF_OBJ_NAME_LEN` − 1. */
-const MAX_NAME_LENGTH = 15;
 /** The kernel copies at most 127 license bytes (`char license[128]`). */
 const MAX_LICENSE_LENGTH = 127;
 
@@ -210,34 +204,6 @@ class LoadScratch {
 }
 
 let scratch: LoadScratch | undefined;
-
-/**
- * Checks a program name the way the kernel's `bpf_obj_name_cpy()` does.
- *
- * @throws {RangeError} when it is too long or has a character the kernel refuses.
- * @example
- * ```ts
- * import { validateObjectName } from "@tsbpf/core";
- * validateObjectName("my_prog"); // ok
- * ```
- */
-export function validateObjectName(name: string): void {
-  if (name.length > MAX_NAME_LENGTH) {
-    throw new RangeError(
-      `name "${name}" is ${name.length} characters; the kernel keeps at most ${MAX_NAME_LENGTH}`,
-    );
-  }
-  for (let i = 0; i < name.length; i++) {
-    const c = name[i];
-    if (!/[A-Za-z0-9_.]/.test(c)) {
-      throw new RangeError(
-        `name "${name}" has ${
-          JSON.stringify(c)
-        } at position ${i}; the kernel accepts only letters, digits, "_" and "."`,
-      );
-    }
-  }
-}
 
 function validateLicense(license: string): void {
   if (typeof license !== "string") throw new TypeError('license must be a string such as "GPL"');
@@ -424,10 +390,7 @@ export class Program {
    * ```
    */
   static fromId(id: number): Program {
-    const attr = new Attr(GET_FD_BY_ID_ATTR).set("prog_id", id);
-    const fd = sys().bpf(BpfCmd.PROG_GET_FD_BY_ID, attr.bytes, attr.size);
-    if (fd < 0) throw new BpfError(BpfCmd.PROG_GET_FD_BY_ID, -fd, `program id ${id}`);
-    return Program.#adopt(fd, `program id ${id}`);
+    return Program.#adopt(openById(BpfCmd.PROG_GET_FD_BY_ID, id, "program"), `program id ${id}`);
   }
 
   /** Wraps an fd just opened (by id or pin), closing it if it is not a usable program. */
@@ -742,25 +705,6 @@ function loadWithLog(
     throw new VerifierError(realErrno, text, truncated);
   }
 }
-
-function listIds(cmd: number): number[] {
-  const attr = new Attr(GET_NEXT_ID_ATTR);
-  const s = sys();
-  const ids: number[] = [];
-  let start = 0;
-  for (;;) {
-    attr.set("start_id", start);
-    const r = s.bpf(cmd, attr.bytes, attr.size);
-    if (r < 0) {
-      if (-r === Errno.ENOENT) return ids;
-      throw new BpfError(cmd, -r);
-    }
-    start = attr.get("next_id");
-    ids.push(start);
-  }
-}
-
-export { listIds };
 
 for (const symbol of INSPECT_SYMBOLS) {
   Object.defineProperty(Program.prototype, symbol, {

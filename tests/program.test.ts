@@ -8,6 +8,7 @@ import {
   BpfMap,
   getProgType,
   type Insn,
+  Link,
   Program,
   registerProgType,
   resolveAttachType,
@@ -466,4 +467,12 @@ test("handles print their id, type and name", { skip: kernelSkip }, () => {
   }
   assert.equal(String(prog), "Program { closed }");
   assert.equal(String(map), "BpfMap { closed }");
+});
+
+test("fromId refuses ids that cannot exist the same way for every kind", () => {
+  for (const open of [Program.fromId, BpfMap.fromId, Link.fromId]) {
+    for (const bad of [0, -1, 1.5, 2 ** 32]) {
+      assert.throws(() => open(bad), /id must be a positive 32-bit integer/);
+    }
+  }
 });

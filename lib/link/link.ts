@@ -4,19 +4,14 @@
  *
  * @module
  */
-import {
-  GET_FD_BY_ID_ATTR,
-  LINK_DETACH_ATTR,
-  LINK_UPDATE_ATTR,
-  OBJ_GET_INFO_BY_FD_ATTR,
-} from "../../types/attr.ts";
+import { LINK_DETACH_ATTR, LINK_UPDATE_ATTR, OBJ_GET_INFO_BY_FD_ATTR } from "../../types/attr.ts";
 import { BpfCmd } from "../../types/cmd.ts";
 import { LinkType, linkTypeName } from "../../types/link_type.ts";
 import { Attr } from "../attr.ts";
 import { BpfError } from "../errors.ts";
 import { bpfObjectKind, describeHandle, FdHandle, INSPECT_SYMBOLS } from "../fd.ts";
 import { openPinned, pinFd, unpinPath } from "../pin.ts";
-import { listIds } from "../program.ts";
+import { listIds, openById } from "../ids.ts";
 import type { AttachableProgram } from "./os.ts";
 import { alloc, readCString } from "../sys/memory.ts";
 import { sys } from "../sys/mod.ts";
@@ -154,10 +149,7 @@ export class Link {
    * ```
    */
   static fromId(id: number): Link {
-    const attr = new Attr(GET_FD_BY_ID_ATTR).set("link_id", id);
-    const fd = sys().bpf(BpfCmd.LINK_GET_FD_BY_ID, attr.bytes, attr.size);
-    if (fd < 0) throw new BpfError(BpfCmd.LINK_GET_FD_BY_ID, -fd, `link id ${id}`);
-    return new this(fd);
+    return new this(openById(BpfCmd.LINK_GET_FD_BY_ID, id, "link"));
   }
 
   /**

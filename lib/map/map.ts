@@ -5,7 +5,6 @@
  * @module
  */
 import {
-  GET_FD_BY_ID_ATTR,
   MAP_BATCH_ATTR,
   MAP_CREATE_ATTR,
   MAP_FREEZE_ATTR,
@@ -21,7 +20,7 @@ import type { FdLike } from "../codec/special.ts";
 import { BpfError } from "../errors.ts";
 import { bpfObjectKind, describeHandle, FdHandle, INSPECT_SYMBOLS } from "../fd.ts";
 import { openPinned, pinFd, unpinPath } from "../pin.ts";
-import { listIds, validateObjectName } from "../program.ts";
+import { listIds, openById, validateObjectName } from "../ids.ts";
 import { alloc } from "../sys/memory.ts";
 import { sys } from "../sys/mod.ts";
 import type { Sys } from "../sys/types.ts";
@@ -489,12 +488,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
     id: number,
     codecs: MapCodecs<K, V> = {},
   ): BpfMap<K, V> {
-    if (!Number.isInteger(id) || id <= 0 || id > 0xffffffff) {
-      throw new RangeError(`map id must be a positive 32-bit integer, got ${id}`);
-    }
-    const attr = new Attr(GET_FD_BY_ID_ATTR).set("map_id", id);
-    const fd = sys().bpf(BpfCmd.MAP_GET_FD_BY_ID, attr.bytes, attr.size);
-    if (fd < 0) throw new BpfError(BpfCmd.MAP_GET_FD_BY_ID, -fd, `map id ${id}`);
+    const fd = openById(BpfCmd.MAP_GET_FD_BY_ID, id, "map");
     return BpfMap.fromFd<K, V>(fd, codecs);
   }
 
