@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { readCString, readElfHeader, u64 } from "./ehdr.ts";
 import { ElfError } from "./error.ts";
 
 /**
@@ -203,16 +204,9 @@ export interface ElfFile {
   section(name: string): ElfSection | undefined;
 }
 
-const EHDR_SIZE = 64;
 const SHDR_SIZE = 64;
 const SYM_SIZE = 24;
 const REL_SIZE = 16;
-
-function u64(v: DataView, at: number): number {
-  const n = v.getBigUint64(at, true);
-  if (n > BigInt(Number.MAX_SAFE_INTEGER)) throw new ElfError(`value ${n} is too large`, at);
-  return Number(n);
-}
 
 function cstr(bytes: Uint8Array, table: ElfSection, off: number, where: number): string {
   if (off >= table.size) {
@@ -221,21 +215,13 @@ function cstr(bytes: Uint8Array, table: ElfSection, off: number, where: number):
       where,
     );
   }
-  const start = table.offset + off;
-  let end = start;
-  const limit = table.offset + table.size;
-  while (end < limit && bytes[end] !== 0) end++;
-  if (end >= limit) throw new ElfError(`string at offset ${off} is not NUL-terminated`, start);
-  let ascii = "";
-  for (let i = start; i < end; i++) {
-    const c = bytes[i];
-    if (c >= 0x80) return decoder.decode(bytes.subarray(start, end));
-    ascii += String.fromCharCode(c);
-  }
-  return ascii;
+  return readCString(
+    bytes,
+    table.offset + off,
+    table.offset + table.size,
+    `string at offset ${off} is not NUL-terminated`,
+  );
 }
-
-const decoder = new TextDecoder();
 
 /**
  * Parses a 64-bit little-endian ELF file for BPF. Throws `ElfError` with the file offset on
@@ -250,23 +236,7 @@ const decoder = new TextDecoder();
  * ```
  */
 export function parseElf(bytes: Uint8Array): ElfFile {
-  if (bytes.length < EHDR_SIZE) {
-    throw new ElfError(
-      `file is ${bytes.length} bytes, shorter than the ${EHDR_SIZE}-byte ELF header`,
-      bytes.length,
-    );
-  }
-  if (bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46) {
-    throw new ElfError("not an ELF file (bad magic)", 0);
-  }
-  if (bytes[4] !== 2) throw new ElfError(`ELF class ${bytes[4]} is not ELFCLASS64 (2)`, 4);
-  if (bytes[5] !== 1) {
-    throw new ElfError(`byte order ${bytes[5]} is not little-endian (ELFDATA2LSB, 1)`, 5);
-  }
-  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const type = v.getUint16(16, true);
-  const machine = v.getUint16(18, true);
-  if (machine !== EM_BPF) throw new ElfError(`e_machine ${machine} is not EM_BPF (247)`, 18);
+  const { view: v, type } = readElfHeader(bytes, { EM_BPF });
   const shoff = u64(v, 40);
   const shentsize = v.getUint16(58, true);
   let shnum = v.getUint16(60, true);

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { readCString, readElfHeader, u64 } from "./ehdr.ts";
 import { ElfError } from "./error.ts";
 
 /**
@@ -65,7 +66,6 @@ const STT_GNU_IFUNC = 10;
 const VERSYM_HIDDEN = 0x8000;
 /** The version index bits of a `.gnu.version` entry. */
 const VERSYM_INDEX = 0x7fff;
-const EHDR_SIZE = 64;
 const PHDR_SIZE = 56;
 const SHDR_SIZE = 64;
 const SYM_SIZE = 24;
@@ -181,20 +181,9 @@ export class SymbolError extends ElfError {
   }
 }
 
-function u64(v: DataView, at: number): number {
-  const n = v.getBigUint64(at, true);
-  if (n > BigInt(Number.MAX_SAFE_INTEGER)) throw new ElfError(`value ${n} is too large`, at);
-  return Number(n);
-}
-
-const decoder = new TextDecoder();
-
 function cstr(bytes: Uint8Array, start: number, limit: number, where: number): string {
   if (start >= limit) throw new ElfError(`string offset is outside its string table`, where);
-  let end = start;
-  while (end < limit && bytes[end] !== 0) end++;
-  if (end >= limit) throw new ElfError("string is not NUL-terminated", start);
-  return decoder.decode(bytes.subarray(start, end));
+  return readCString(bytes, start, limit, "string is not NUL-terminated");
 }
 
 /**
@@ -210,28 +199,7 @@ function cstr(bytes: Uint8Array, start: number, limit: number, where: number): s
  * ```
  */
 export function parseNativeElf(bytes: Uint8Array): NativeElf {
-  if (bytes.length < EHDR_SIZE) {
-    throw new ElfError(
-      `file is ${bytes.length} bytes, shorter than the ${EHDR_SIZE}-byte ELF header`,
-      bytes.length,
-    );
-  }
-  if (bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46) {
-    throw new ElfError("not an ELF file (bad magic)", 0);
-  }
-  if (bytes[4] !== 2) throw new ElfError(`ELF class ${bytes[4]} is not ELFCLASS64 (2)`, 4);
-  if (bytes[5] !== 1) {
-    throw new ElfError(`byte order ${bytes[5]} is not little-endian (ELFDATA2LSB, 1)`, 5);
-  }
-  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const type = v.getUint16(16, true);
-  const machine = v.getUint16(18, true);
-  if (machine !== EM_X86_64 && machine !== EM_AARCH64) {
-    throw new ElfError(
-      `e_machine ${machine} is neither EM_X86_64 (62) nor EM_AARCH64 (183)`,
-      18,
-    );
-  }
+  const { view: v, type, machine } = readElfHeader(bytes, { EM_X86_64, EM_AARCH64 });
 
   const phoff = u64(v, 32);
   const phentsize = v.getUint16(54, true);

@@ -18,6 +18,7 @@
 import { helperIdByName } from "../../types/helpers.ts";
 import { AsmError } from "./asm_error.ts";
 import type { Insn } from "./insn.ts";
+import * as opc from "./opcodes.ts";
 
 /**
  * Options of {@link assemble}.
@@ -71,67 +72,47 @@ interface Reg {
 
 type Target = { rel: number } | { label: string; tok: Tok };
 
-const ALU_OPS: Record<string, number> = {
-  add: 0x00,
-  sub: 0x10,
-  mul: 0x20,
-  div: 0x30,
-  or: 0x40,
-  and: 0x50,
-  lsh: 0x60,
-  rsh: 0x70,
-  mod: 0x90,
-  xor: 0xa0,
-  mov: 0xb0,
-  arsh: 0xc0,
-};
+const ALU_OPS: Record<string, number> = { ...opc.ALU_BY_NAME };
 const ALU_ASSIGN: Record<string, [number, number]> = {
-  "+=": [0x00, 0],
-  "-=": [0x10, 0],
-  "*=": [0x20, 0],
-  "/=": [0x30, 0],
-  "s/=": [0x30, 1],
-  "|=": [0x40, 0],
-  "&=": [0x50, 0],
-  "<<=": [0x60, 0],
-  ">>=": [0x70, 0],
-  "%=": [0x90, 0],
-  "s%=": [0x90, 1],
-  "^=": [0xa0, 0],
-  "s>>=": [0xc0, 0],
+  "+=": [opc.ADD, 0],
+  "-=": [opc.SUB, 0],
+  "*=": [opc.MUL, 0],
+  "/=": [opc.DIV, 0],
+  "s/=": [opc.DIV, 1],
+  "|=": [opc.OR, 0],
+  "&=": [opc.AND, 0],
+  "<<=": [opc.LSH, 0],
+  ">>=": [opc.RSH, 0],
+  "%=": [opc.MOD, 0],
+  "s%=": [opc.MOD, 1],
+  "^=": [opc.XOR, 0],
+  "s>>=": [opc.ARSH, 0],
 };
-const JMP_OPS: Record<string, number> = {
-  jeq: 0x10,
-  jgt: 0x20,
-  jge: 0x30,
-  jset: 0x40,
-  jne: 0x50,
-  jsgt: 0x60,
-  jsge: 0x70,
-  jlt: 0xa0,
-  jle: 0xb0,
-  jslt: 0xc0,
-  jsle: 0xd0,
-};
+const JMP_OPS: Record<string, number> = { ...opc.JMP_BY_NAME };
 const JMP_SYMS: Record<string, number> = {
-  "==": 0x10,
-  ">": 0x20,
-  ">=": 0x30,
-  "&": 0x40,
-  "!=": 0x50,
-  "s>": 0x60,
-  "s>=": 0x70,
-  "<": 0xa0,
-  "<=": 0xb0,
-  "s<": 0xc0,
-  "s<=": 0xd0,
+  "==": opc.JEQ,
+  ">": opc.JGT,
+  ">=": opc.JGE,
+  "&": opc.JSET,
+  "!=": opc.JNE,
+  "s>": opc.JSGT,
+  "s>=": opc.JSGE,
+  "<": opc.JLT,
+  "<=": opc.JLE,
+  "s<": opc.JSLT,
+  "s<=": opc.JSLE,
 };
-const ATOMIC_OPS: Record<string, number> = { add: 0x00, or: 0x40, and: 0x50, xor: 0xa0 };
-const LOCK_SYMS: Record<string, number> = { "+=": 0x00, "|=": 0x40, "&=": 0x50, "^=": 0xa0 };
+const ATOMIC_OPS: Record<string, number> = { add: opc.ADD, or: opc.OR, and: opc.AND, xor: opc.XOR };
+const LOCK_SYMS: Record<string, number> = {
+  "+=": opc.ADD,
+  "|=": opc.OR,
+  "&=": opc.AND,
+  "^=": opc.XOR,
+};
 /** Size field by suffix or type. */
-const SIZES: Record<string, number> = { w: 0x00, h: 0x08, b: 0x10, dw: 0x18 };
-const TYPE_SIZES: Record<string, number> = { u32: 0x00, u16: 0x08, u8: 0x10, u64: 0x18 };
-const SX_SIZES: Record<string, number> = { s32: 0x00, s16: 0x08, s8: 0x10 };
+const SIZES: Record<string, number> = { w: opc.W, h: opc.H, b: opc.B, dw: opc.DW };
+const TYPE_SIZES: Record<string, number> = { u32: opc.W, u16: opc.H, u8: opc.B, u64: opc.DW };
+const SX_SIZES: Record<string, number> = { s32: opc.W, s16: opc.H, s8: opc.B };
 
 /**
  * Assembles text into instructions (an `ld_imm64` becomes two slots).

@@ -10,6 +10,7 @@
  */
 import { helperIdByName } from "../../types/helpers.ts";
 import type { Insn } from "./insn.ts";
+import * as opc from "./opcodes.ts";
 import { describeValue, type Reg, regIndex } from "./regs.ts";
 
 /**
@@ -120,46 +121,23 @@ export type MapRef = number | { readonly fd: number };
 export type Target = string | number;
 
 const ALU_CODES: Record<AluOp, [number, number]> = {
-  add: [0x00, 0],
-  sub: [0x10, 0],
-  mul: [0x20, 0],
-  div: [0x30, 0],
-  sdiv: [0x30, 1],
-  or: [0x40, 0],
-  and: [0x50, 0],
-  lsh: [0x60, 0],
-  rsh: [0x70, 0],
-  mod: [0x90, 0],
-  smod: [0x90, 1],
-  xor: [0xa0, 0],
-  mov: [0xb0, 0],
-  arsh: [0xc0, 0],
-};
-const JMP_CODES: Record<JmpOp, number> = {
-  jeq: 0x10,
-  jgt: 0x20,
-  jge: 0x30,
-  jset: 0x40,
-  jne: 0x50,
-  jsgt: 0x60,
-  jsge: 0x70,
-  jlt: 0xa0,
-  jle: 0xb0,
-  jslt: 0xc0,
-  jsle: 0xd0,
-};
-const SIZE_CODES: Record<Size, number> = { w: 0x00, h: 0x08, b: 0x10, dw: 0x18 };
+  ...Object.fromEntries(Object.entries(opc.ALU_BY_NAME).map(([name, c]) => [name, [c, 0]])),
+  sdiv: [opc.DIV, 1],
+  smod: [opc.MOD, 1],
+} as Record<AluOp, [number, number]>;
+const JMP_CODES: Record<JmpOp, number> = { ...opc.JMP_BY_NAME };
+const SIZE_CODES: Record<Size, number> = { w: opc.W, h: opc.H, b: opc.B, dw: opc.DW };
 const ATOMIC_CODES: Record<AtomicOp, number> = {
-  add: 0x00,
-  or: 0x40,
-  and: 0x50,
-  xor: 0xa0,
-  fetch_add: 0x01,
-  fetch_or: 0x41,
-  fetch_and: 0x51,
-  fetch_xor: 0xa1,
-  xchg: 0xe1,
-  cmpxchg: 0xf1,
+  add: opc.ADD,
+  or: opc.OR,
+  and: opc.AND,
+  xor: opc.XOR,
+  fetch_add: opc.ADD | opc.FETCH,
+  fetch_or: opc.OR | opc.FETCH,
+  fetch_and: opc.AND | opc.FETCH,
+  fetch_xor: opc.XOR | opc.FETCH,
+  xchg: opc.XCHG,
+  cmpxchg: opc.CMPXCHG,
 };
 
 function insn(code: number, dst: number, src: number, off: number, imm: number): Insn {

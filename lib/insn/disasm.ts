@@ -24,6 +24,7 @@
  */
 import { helperName as tableHelperName } from "../../types/helpers.ts";
 import { decodeInsns, type Insn } from "./insn.ts";
+import * as opc from "./opcodes.ts";
 import { insnError } from "./validate.ts";
 
 /**
@@ -240,43 +241,62 @@ function printRaw(insn: Insn, fmt: Fmt): string {
   return `.raw ${rawWord(insn)}`;
 }
 
-const ALU_LLVM = ["+=", "-=", "*=", "/=", "|=", "&=", "<<=", ">>=", "", "%=", "^=", "=", "s>>="];
-const ALU_CLASSIC = [
-  "add",
-  "sub",
-  "mul",
-  "div",
-  "or",
-  "and",
-  "lsh",
-  "rsh",
-  "neg",
-  "mod",
-  "xor",
-  "mov",
-  "arsh",
-];
-const JMP_LLVM = ["", "==", ">", ">=", "&", "!=", "s>", "s>=", "", "", "<", "<=", "s<", "s<="];
-const JMP_CLASSIC = [
-  "",
-  "jeq",
-  "jgt",
-  "jge",
-  "jset",
-  "jne",
-  "jsgt",
-  "jsge",
-  "",
-  "",
-  "jlt",
-  "jle",
-  "jslt",
-  "jsle",
-];
+/** A table indexed by `op >> 4`, `""` where no name is given. */
+function byOp(names: [number, string][]): string[] {
+  const t: string[] = [];
+  for (const [op, name] of names) t[op >> 4] = name;
+  return Array.from(t, (v) => v ?? "");
+}
+
+const ALU_LLVM = byOp([
+  [opc.ADD, "+="],
+  [opc.SUB, "-="],
+  [opc.MUL, "*="],
+  [opc.DIV, "/="],
+  [opc.OR, "|="],
+  [opc.AND, "&="],
+  [opc.LSH, "<<="],
+  [opc.RSH, ">>="],
+  [opc.MOD, "%="],
+  [opc.XOR, "^="],
+  [opc.MOV, "="],
+  [opc.ARSH, "s>>="],
+]);
+const ALU_CLASSIC = byOp([
+  ...Object.entries(opc.ALU_BY_NAME).map(([name, c]): [number, string] => [c, name]),
+  [opc.NEG, "neg"],
+]);
+const JMP_LLVM = byOp([
+  [opc.JEQ, "=="],
+  [opc.JGT, ">"],
+  [opc.JGE, ">="],
+  [opc.JSET, "&"],
+  [opc.JNE, "!="],
+  [opc.JSGT, "s>"],
+  [opc.JSGE, "s>="],
+  [opc.JLT, "<"],
+  [opc.JLE, "<="],
+  [opc.JSLT, "s<"],
+  [opc.JSLE, "s<="],
+]);
+const JMP_CLASSIC = byOp(
+  Object.entries(opc.JMP_BY_NAME).map(([name, c]): [number, string] => [c, name]),
+);
+/** Bits and suffix by size field (`(code >> 3) & 3`). */
 const SIZE_BITS = [32, 16, 8, 64];
 const SIZE_SUFFIX = ["w", "h", "b", "dw"];
-const ATOMIC_NAME: Record<number, string> = { 0x00: "add", 0x40: "or", 0x50: "and", 0xa0: "xor" };
-const ATOMIC_LLVM_OP: Record<number, string> = { 0x00: "+=", 0x40: "|=", 0x50: "&=", 0xa0: "^=" };
+const ATOMIC_NAME: Record<number, string> = {
+  [opc.ADD]: "add",
+  [opc.OR]: "or",
+  [opc.AND]: "and",
+  [opc.XOR]: "xor",
+};
+const ATOMIC_LLVM_OP: Record<number, string> = {
+  [opc.ADD]: "+=",
+  [opc.OR]: "|=",
+  [opc.AND]: "&=",
+  [opc.XOR]: "^=",
+};
 
 /** A signed number as llvm prints it: `5`, `-5`, or `0x5`, `-0x5`. */
 function num(n: number, hex: boolean): string {

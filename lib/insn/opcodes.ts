@@ -181,3 +181,77 @@ export const MAX_INSNS = 1_000_000;
 export function opClass(code: number): number {
   return code & 0x07;
 }
+
+/**
+ * The two-operand ALU operations by their classic mnemonic (`neg`, `end` and the signed forms are
+ * not here), the one table behind the assembler, the builder and the disassembler.
+ *
+ * @example
+ * ```ts ignore
+ * import { ALU_BY_NAME, MOV } from "./opcodes.ts";
+ * ALU_BY_NAME.mov === MOV; // true
+ * ```
+ */
+export const ALU_BY_NAME: {
+  readonly add: number;
+  readonly sub: number;
+  readonly mul: number;
+  readonly div: number;
+  readonly or: number;
+  readonly and: number;
+  readonly lsh: number;
+  readonly rsh: number;
+  readonly mod: number;
+  readonly xor: number;
+  readonly mov: number;
+  readonly arsh: number;
+} = {
+  add: ADD,
+  sub: SUB,
+  mul: MUL,
+  div: DIV,
+  or: OR,
+  and: AND,
+  lsh: LSH,
+  rsh: RSH,
+  mod: MOD,
+  xor: XOR,
+  mov: MOV,
+  arsh: ARSH,
+};
+
+/**
+ * The conditional jumps by their classic mnemonic, the one table behind the assembler, the builder
+ * and the disassembler.
+ *
+ * @example
+ * ```ts ignore
+ * import { JMP_BY_NAME, JSGT } from "./opcodes.ts";
+ * JMP_BY_NAME.jsgt === JSGT; // true
+ * ```
+ */
+export const JMP_BY_NAME: {
+  readonly jeq: number;
+  readonly jgt: number;
+  readonly jge: number;
+  readonly jset: number;
+  readonly jne: number;
+  readonly jsgt: number;
+  readonly jsge: number;
+  readonly jlt: number;
+  readonly jle: number;
+  readonly jslt: number;
+  readonly jsle: number;
+} = {
+  jeq: JEQ,
+  jgt: JGT,
+  jge: JGE,
+  jset: JSET,
+  jne: JNE,
+  jsgt: JSGT,
+  jsge: JSGE,
+  jlt: JLT,
+  jle: JLE,
+  jslt: JSLT,
+  jsle: JSLE,
+};

@@ -144,3 +144,113 @@ export function detachAll(buffers: readonly ArrayBuffer[]): boolean {
   }
   return ok;
 }
+
+/**
+ * The two mappings of a ring buffer, as the close path and the finalizer need them (never the
+ * ring buffer object itself). {@link releaseRing} unmaps them.
+ *
+ * @example
+ * ```ts ignore
+ * import { type HeldRing, mapRing } from "./mmap.ts";
+ * const held: HeldRing = mapRing(map.fd, 4096, true).held;
+ * ```
+ */
+export interface HeldRing {
+  /** Address of the consumer page, 0n once unmapped. */
+  consumerAddress: bigint;
+  /** Length of the consumer mapping (one page). */
+  consumerLength: number;
+  /** Address of the producer page and the data area mapped twice, 0n once unmapped. */
+  producerAddress: bigint;
+  /** Length of the producer mapping (one page plus twice the data area). */
+  producerLength: number;
+  /** Every ArrayBuffer over the mappings: detached before munmap, so no view can reach them. */
+  buffers: ArrayBuffer[];
+}
+
+/**
+ * A mapped ring buffer: what to release, and the buffers over the mappings.
+ *
+ * @example
+ * ```ts ignore
+ * import { type MappedRing, mapRing } from "./mmap.ts";
+ * const ring: MappedRing = mapRing(map.fd, 4096, true);
+ * ```
+ */
+export interface MappedRing {
+  /** The mappings, for {@link releaseRing}. */
+  readonly held: HeldRing;
+  /** The first 8 bytes of the consumer page (the consumer position). */
+  readonly consumer: ArrayBuffer;
+  /** The whole producer mapping: the producer page, then the data area twice. */
+  readonly producer: ArrayBuffer;
+  /** The page size: where the data area starts in `producer`. */
+  readonly page: number;
+}
+
+/**
+ * Maps the ring buffer map `fd` with a data area of `size` bytes: the consumer page at offset 0
+ * (writable when `consumerWritable`: a `RINGBUF` reader advances it, the kernel advances a
+ * `USER_RINGBUF`'s) and the producer page plus the data area twice over at offset one page
+ * (writable when the consumer page is not). When the second mapping fails the first is released
+ * before the error is thrown.
+ *
+ * @throws {BpfError} when `mmap(2)` fails.
+ * @example
+ * ```ts ignore
+ * import { mapRing, releaseRing } from "./mmap.ts";
+ * const ring = mapRing(map.fd, 4096, true);
+ * releaseRing(ring.held);
+ * ```
+ */
+export function mapRing(fd: number, size: number, consumerWritable: boolean): MappedRing {
+  const page = pageSize();
+  const held: HeldRing = {
+    consumerAddress: 0n,
+    consumerLength: page,
+    producerAddress: 0n,
+    producerLength: page + 2 * size,
+    buffers: [],
+  };
+  const s = sys();
+  let consumer: ArrayBuffer;
+  let producer: ArrayBuffer;
+  try {
+    held.consumerAddress = mmapMap(fd, held.consumerLength, 0, consumerWritable);
+    consumer = s.view(held.consumerAddress, 8);
+    held.buffers.push(consumer);
+    held.producerAddress = mmapMap(fd, held.producerLength, page, !consumerWritable);
+    producer = s.view(held.producerAddress, held.producerLength);
+    held.buffers.push(producer);
+  } catch (e) {
+    releaseRing(held);
+    throw e;
+  }
+  return { held, consumer, producer, page };
+}
+
+/**
+ * Releases the mappings of {@link mapRing}: detaches every buffer first, so that views handed out
+ * (records or reservations kept by the caller) become empty instead of pointing at unmapped
+ * memory, then unmaps the producer and the consumer mapping. When a buffer cannot be detached the
+ * memory stays mapped. Safe to call again.
+ *
+ * @example
+ * ```ts ignore
+ * import { mapRing, releaseRing } from "./mmap.ts";
+ * releaseRing(mapRing(map.fd, 4096, false).held);
+ * ```
+ */
+export function releaseRing(held: HeldRing): void {
+  const detached = detachAll(held.buffers);
+  held.buffers = [];
+  if (!detached) return;
+  if (held.producerAddress !== 0n) {
+    munmap(held.producerAddress, held.producerLength);
+    held.producerAddress = 0n;
+  }
+  if (held.consumerAddress !== 0n) {
+    munmap(held.consumerAddress, held.consumerLength);
+    held.consumerAddress = 0n;
+  }
+}

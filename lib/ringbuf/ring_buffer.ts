@@ -8,7 +8,7 @@ import { BpfMap } from "../map/mod.ts";
 import { readMapInfo } from "../map/info.ts";
 import { MapType } from "../../types/map_type.ts";
 import { sys } from "../sys/mod.ts";
-import { detachAll, epollWatch, mmapMap, munmap, pageSize } from "./mmap.ts";
+import { epollWatch, type HeldRing, mapRing, releaseRing } from "./mmap.ts";
 import { newSlot, releaseSlot, type WaitSlot, waitSlot } from "./waiter.ts";
 
 /** `BPF_RINGBUF_BUSY_BIT`: the record is reserved but not yet committed (sign bit of the i32). */
@@ -118,29 +118,11 @@ export class RingBufferClosedError extends Error {
 }
 
 /** What the finalizer needs to release: never the RingBuffer itself. */
-interface Held {
-  consumerAddress: bigint;
-  consumerLength: number;
-  producerAddress: bigint;
-  producerLength: number;
-  /** Every ArrayBuffer over the mappings: detached before munmap, so no view can reach them. */
-  buffers: ArrayBuffer[];
-  slot: WaitSlot | undefined;
-}
+type Held = HeldRing & { slot: WaitSlot | undefined };
 
 function release(held: Held): void {
-  // Detach first: views handed out (records kept past their callback) become empty instead of
-  // pointing at unmapped memory. When a buffer cannot be detached the memory stays mapped.
-  const detached = detachAll(held.buffers);
-  held.buffers = [];
-  if (detached && held.producerAddress !== 0n) {
-    munmap(held.producerAddress, held.producerLength);
-    held.producerAddress = 0n;
-  }
-  if (detached && held.consumerAddress !== 0n) {
-    munmap(held.consumerAddress, held.consumerLength);
-    held.consumerAddress = 0n;
-  }
+  // Views handed out (records kept past their callback) become empty before the unmap.
+  releaseRing(held);
   if (held.slot !== undefined) {
     releaseSlot(held.slot);
     held.slot = undefined;
@@ -275,30 +257,15 @@ export class RingBuffer implements Disposable, AsyncIterable<Uint8Array> {
     this.#plainLoads = sys().runtime === "bun";
     this.#size = size;
     this.#mask = size - 1;
-    const page = pageSize();
-    const held: Held = {
-      consumerAddress: 0n,
-      consumerLength: page,
-      producerAddress: 0n,
-      producerLength: page + 2 * size,
-      buffers: [],
-      slot: undefined,
-    };
-    const s = sys();
-    let consumerBuffer: ArrayBuffer;
-    let producer: ArrayBuffer;
+    const ring = mapRing(fd, size, true);
+    const held: Held = Object.assign(ring.held, { slot: undefined as WaitSlot | undefined });
     try {
-      held.consumerAddress = mmapMap(fd, held.consumerLength, 0, true);
-      consumerBuffer = s.view(held.consumerAddress, 8);
-      held.buffers.push(consumerBuffer);
-      held.producerAddress = mmapMap(fd, held.producerLength, page, false);
-      producer = s.view(held.producerAddress, held.producerLength);
-      held.buffers.push(producer);
       held.slot = newSlot(epollWatch(fd));
     } catch (e) {
       release(held);
       throw e;
     }
+    const { consumer: consumerBuffer, producer, page } = ring;
     this.#held = held;
     this.#consumer = new BigInt64Array(consumerBuffer);
     this.#producer = new BigInt64Array(producer, 0, 1);

@@ -8,41 +8,17 @@ import { BpfMap } from "../map/mod.ts";
 import { readMapInfo } from "../map/info.ts";
 import { MapType } from "../../types/map_type.ts";
 import { sys } from "../sys/mod.ts";
-import { detachAll, mmapMap, munmap, pageSize } from "./mmap.ts";
+import { type HeldRing, mapRing, releaseRing } from "./mmap.ts";
 import { RingBufferClosedError, type RingBufferSource } from "./ring_buffer.ts";
 
 const BUSY_BIT = 1 << 31;
 const DISCARD_BIT = 1 << 30;
 const HDR_SZ = 8;
 
-interface Held {
-  consumerAddress: bigint;
-  consumerLength: number;
-  producerAddress: bigint;
-  producerLength: number;
-  /** Every ArrayBuffer over the mappings: detached before munmap, so no view can reach them. */
-  buffers: ArrayBuffer[];
-}
-
-function release(held: Held): void {
-  // Detach first: reserved views kept by the caller become empty instead of pointing at
-  // unmapped memory. When a buffer cannot be detached the memory stays mapped.
-  const detached = detachAll(held.buffers);
-  held.buffers = [];
-  if (!detached) return;
-  if (held.producerAddress !== 0n) {
-    munmap(held.producerAddress, held.producerLength);
-    held.producerAddress = 0n;
-  }
-  if (held.consumerAddress !== 0n) {
-    munmap(held.consumerAddress, held.consumerLength);
-    held.consumerAddress = 0n;
-  }
-}
-
-const finalizer = new FinalizationRegistry<Held>((held) => {
+const finalizer = new FinalizationRegistry<HeldRing>((held) => {
   try {
-    release(held);
+    // Reserved views kept by the caller become empty before the unmap.
+    releaseRing(held);
   } catch {
     // Nothing can be reported from a finalizer.
   }
@@ -81,7 +57,7 @@ const EMPTY_BUFFER = new ArrayBuffer(0);
  * ```
  */
 export class UserRingBuffer implements Disposable {
-  readonly #held: Held;
+  readonly #held: HeldRing;
   readonly #size: number;
   readonly #mask: number;
   readonly #plainLoads: boolean;
@@ -138,28 +114,7 @@ export class UserRingBuffer implements Disposable {
     // See RingBuffer: Bun's JIT turns Atomics.load into a read-modify-write, which faults on the
     // read-only consumer page.
     this.#plainLoads = sys().runtime === "bun";
-    const page = pageSize();
-    const held: Held = {
-      consumerAddress: 0n,
-      consumerLength: page,
-      producerAddress: 0n,
-      producerLength: page + 2 * size,
-      buffers: [],
-    };
-    const s = sys();
-    let consumerBuffer: ArrayBuffer;
-    let mapping: ArrayBuffer;
-    try {
-      held.consumerAddress = mmapMap(fd, held.consumerLength, 0, false);
-      consumerBuffer = s.view(held.consumerAddress, 8);
-      held.buffers.push(consumerBuffer);
-      held.producerAddress = mmapMap(fd, held.producerLength, page, true);
-      mapping = s.view(held.producerAddress, held.producerLength);
-      held.buffers.push(mapping);
-    } catch (e) {
-      release(held);
-      throw e;
-    }
+    const { held, consumer: consumerBuffer, producer: mapping, page } = mapRing(fd, size, false);
     this.#held = held;
     this.#consumer = new BigInt64Array(consumerBuffer);
     this.#mapping = mapping;
@@ -292,7 +247,7 @@ export class UserRingBuffer implements Disposable {
     this.#producer = EMPTY_I64;
     this.#mapping = EMPTY_BUFFER;
     this.#words = EMPTY_I32;
-    release(this.#held);
+    releaseRing(this.#held);
   }
 
   /** Closes at the end of a `using` block. */
