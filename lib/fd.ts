@@ -4,6 +4,7 @@
  * @module
  */
 import { readlinkSync } from "node:fs";
+import { pinFd, unpinPath } from "./pin.ts";
 import { sys } from "./sys/mod.ts";
 
 interface Held {
@@ -35,6 +36,7 @@ const finalizer = new FinalizationRegistry<Held>((held) => {
  */
 export class FdHandle {
   #held: Held;
+  #pinnedAt: string | undefined;
   /** What the descriptor refers to, for error messages: `"program"`, `"map"`, `"link"`… */
   readonly kind: string;
 
@@ -60,6 +62,30 @@ export class FdHandle {
   /** Whether `close()` has run. */
   get closed(): boolean {
     return this.#held.fd < 0;
+  }
+
+  /** Pins the object at `path` in bpffs (`BPF_OBJ_PIN`) and remembers where. */
+  pin(path: string): void {
+    pinFd(this.fd, path);
+    this.#pinnedAt = path;
+  }
+
+  /** Where {@link FdHandle.pin} last pinned the object, until unpinned. */
+  get pinnedPath(): string | undefined {
+    return this.#pinnedAt;
+  }
+
+  /**
+   * Removes a pin: by default the one made through this handle.
+   *
+   * @throws {Error} when no path is given and this handle pinned nothing.
+   */
+  unpin(path: string | undefined = this.#pinnedAt): void {
+    if (path === undefined) {
+      throw new Error(`unpin(): this ${this.kind} was not pinned by this handle`);
+    }
+    unpinPath(path);
+    if (path === this.#pinnedAt) this.#pinnedAt = undefined;
   }
 
   /** Closes the descriptor; later calls do nothing. */

@@ -25,7 +25,7 @@ import { requireRegisteredType, runPreloadCheck } from "./program_check.ts";
 import { listIds, openById, validateObjectName } from "./ids.ts";
 import { alloc, cString } from "./sys/memory.ts";
 import { sys } from "./sys/mod.ts";
-import { openPinned, pinFd, unpinPath } from "./pin.ts";
+import { openPinned, unpinPath } from "./pin.ts";
 
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder();
@@ -276,7 +276,6 @@ export class Program {
   readonly #handle: FdHandle;
   readonly #type: number;
   #info: ProgramInfo | undefined;
-  #pinnedAt: string | undefined;
   /** The verifier log, when {@link ProgramLoadOptions.logLevel} was set. */
   readonly verifierLog: string | undefined;
 
@@ -607,13 +606,12 @@ export class Program {
    * ```
    */
   pin(path: string): void {
-    pinFd(this.fd, path);
-    this.#pinnedAt = path;
+    this.#handle.pin(path);
   }
 
   /** Where {@link Program.pin} last pinned this program, until unpinned. */
   get pinnedPath(): string | undefined {
-    return this.#pinnedAt;
+    return this.#handle.pinnedPath;
   }
 
   /**
@@ -627,10 +625,8 @@ export class Program {
    * p.unpin();
    * ```
    */
-  unpin(path: string | undefined = this.#pinnedAt): void {
-    if (path === undefined) throw new Error(`unpin(): this program was not pinned by this handle`);
-    unpinPath(path);
-    if (path === this.#pinnedAt) this.#pinnedAt = undefined;
+  unpin(path?: string): void {
+    this.#handle.unpin(path);
   }
 
   /**

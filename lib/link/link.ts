@@ -10,7 +10,7 @@ import { LinkType, linkTypeName } from "../../types/link_type.ts";
 import { Attr } from "../attr.ts";
 import { BpfError } from "../errors.ts";
 import { bpfObjectKind, describeHandle, FdHandle, INSPECT_SYMBOLS } from "../fd.ts";
-import { openPinned, pinFd, unpinPath } from "../pin.ts";
+import { openPinned, unpinPath } from "../pin.ts";
 import { listIds, openById } from "../ids.ts";
 import type { AttachableProgram } from "./os.ts";
 import { alloc, readCString } from "../sys/memory.ts";
@@ -130,7 +130,6 @@ function readLinkInfo(fd: number): LinkInfo {
  */
 export class Link {
   readonly #handle: FdHandle;
-  #pinnedAt: string | undefined;
   #id: number | undefined;
 
   /** Takes ownership of a link file descriptor. Prefer the attach functions. */
@@ -237,13 +236,12 @@ export class Link {
    * ```
    */
   pin(path: string): void {
-    pinFd(this.fd, path);
-    this.#pinnedAt = path;
+    this.#handle.pin(path);
   }
 
   /** Where {@link Link.pin} last pinned this link, until unpinned. */
   get pinnedPath(): string | undefined {
-    return this.#pinnedAt;
+    return this.#handle.pinnedPath;
   }
 
   /**
@@ -257,10 +255,8 @@ export class Link {
    * l.unpin();
    * ```
    */
-  unpin(path: string | undefined = this.#pinnedAt): void {
-    if (path === undefined) throw new Error(`unpin(): this link was not pinned by this handle`);
-    unpinPath(path);
-    if (path === this.#pinnedAt) this.#pinnedAt = undefined;
+  unpin(path?: string): void {
+    this.#handle.unpin(path);
   }
 
   /**
