@@ -10,7 +10,7 @@ import { BpfCmd } from "../../types/cmd.ts";
 import { Attr } from "../attr.ts";
 import { BTF_INT_SIGNED, BTF_KIND } from "../btf/types.ts";
 import type { Codec } from "../codec/codec.ts";
-import { BpfError } from "../errors.ts";
+import { BpfError, meaningfulTail } from "../errors.ts";
 import { FdHandle } from "../fd.ts";
 import { alloc } from "../sys/memory.ts";
 import { sys } from "../sys/mod.ts";
@@ -215,9 +215,15 @@ export function loadBtf(blob: Uint8Array): FdHandle {
   );
   const again = s.bpf(BpfCmd.BTF_LOAD, attr.bytes, attr.size, data, log);
   if (again >= 0) return new FdHandle(again, "BTF object");
+  // The kernel keeps the end of a log that overflows (its default rotating mode): where the
+  // refusal is. The errno of the first attempt is the real one (a full log would say ENOSPC).
   const end = log.indexOf(0);
-  const text = new TextDecoder().decode(log.subarray(0, end < 0 ? log.length : end)).trim();
-  throw new BpfError(BpfCmd.BTF_LOAD, -fd, text === "" ? "BTF refused" : `BTF log: ${text}`);
+  const tail = meaningfulTail(new TextDecoder().decode(end < 0 ? log : log.subarray(0, end)));
+  throw new BpfError(
+    BpfCmd.BTF_LOAD,
+    -fd,
+    tail.length === 0 ? "BTF refused" : `BTF log:\n  ${tail.join("\n  ")}`,
+  );
 }
 
 /**
