@@ -27,7 +27,7 @@ export * from "./types/helpers.ts";
 export * from "./types/flags.ts";
 export * from "./types/errno.ts";
 export * from "./lib/btf/mod.ts";
-export { BpfError, meaningfulTail, VerifierError } from "./lib/errors.ts";
+export { BpfError, ClosedError, meaningfulTail, VerifierError } from "./lib/errors.ts";
 export { bpfObjectKind } from "./lib/fd.ts";
 export {
   type FuncInfo,

@@ -146,3 +146,29 @@ export function meaningfulTail(log: string, maxLines = TAIL_LINES): string[] {
 /** Lines of `BPF_LOG_STATS` output at the end of a verifier log. */
 const STATS_LINE =
   /^(processed \d+ insns|verification time \d+ usec|stack depth |insn \d+ cannot be patched)/;
+
+/**
+ * An operation on a handle (program, map, link, ring buffer…) that was already closed. Every
+ * handle type throws this class or a subclass of it.
+ *
+ * @example
+ * ```ts
+ * import { ClosedError } from "@tsbpf/core";
+ * const e = new ClosedError("program", "fd");
+ * e.message; // "fd: this program is closed"
+ * ```
+ */
+export class ClosedError extends Error {
+  /** What kind of handle: `"program"`, `"map"`, `"link"`, `"ring buffer"`… */
+  readonly kind: string;
+  /** The operation that was refused. */
+  readonly operation: string;
+
+  /** Creates the error; `message` replaces the default wording. */
+  constructor(kind: string, operation: string, message?: string) {
+    super(message ?? `${operation}: this ${kind} is closed`);
+    this.name = "ClosedError";
+    this.kind = kind;
+    this.operation = operation;
+  }
+}

@@ -4,6 +4,7 @@
  * @module
  */
 import { readlinkSync } from "node:fs";
+import { ClosedError } from "./errors.ts";
 import { pinFd, unpinPath } from "./pin.ts";
 import { sys } from "./sys/mod.ts";
 
@@ -55,7 +56,7 @@ export class FdHandle {
    */
   get fd(): number {
     const fd = this.#held.fd;
-    if (fd < 0) throw new Error(`this ${this.kind} is closed`);
+    if (fd < 0) throw new ClosedError(this.kind, "fd");
     return fd;
   }
 

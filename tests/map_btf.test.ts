@@ -59,7 +59,7 @@ test("loadBtf: the kernel accepts the encoder's blobs; a bad blob reports the ke
   assert.throws(() => loadBtf(bad.encode()), (e: unknown) => {
     assert.ok(e instanceof BpfError);
     assert.equal(e.command, "BPF_BTF_LOAD");
-    assert.match(e.message, /BTF log:\n  .+/s);
+    assert.match(e.message, /BTF log:\n {2}.+/s);
     return true;
   });
   assert.equal(openFdCount(), fds);

@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { BpfMap, MapClosedError, MapOpNotSupportedError } from "../lib/map/mod.ts";
 import { CodecError, struct, u16, u32, u64 } from "../lib/codec/mod.ts";
-import { BpfError } from "../lib/errors.ts";
+import { BpfError, ClosedError } from "../lib/errors.ts";
 import { forceGc, kernelSkip, openFdCount } from "./util.ts";
 
 test(
@@ -164,6 +164,7 @@ test("operations on a closed map throw MapClosedError; close is idempotent; no f
   ) {
     assert.throws(op, (e: unknown) => {
       assert.ok(e instanceof MapClosedError, String(e));
+      assert.ok(e instanceof ClosedError && e.kind === "map");
       assert.match(e.message, /on hash map "closing" \(key 4 B, value 4 B\), which is closed/);
       return true;
     });

@@ -6,6 +6,7 @@ import process from "node:process";
 import {
   BpfError,
   BpfMap,
+  ClosedError,
   getProgType,
   type Insn,
   Link,
@@ -79,7 +80,12 @@ test("close() is idempotent and the handle refuses use afterwards", { skip: kern
   prog.close();
   prog.close();
   assert.equal(prog.closed, true);
-  assert.throws(() => prog.fd, /program is closed/);
+  assert.throws(() => prog.fd, (e: unknown) => {
+    assert.ok(e instanceof ClosedError, "every closed handle throws ClosedError");
+    assert.equal(e.kind, "program");
+    assert.match(e.message, /program is closed/);
+    return true;
+  });
   // The fd number is free again: a new program may get it, and the old handle must not close it.
   const again = Program.load({ type: "socket_filter", insns: RETURN_0, license: "GPL" });
   try {

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { BpfMap } from "../lib/map/mod.ts";
 import { RingBuffer, RingBufferClosedError } from "../lib/ringbuf/mod.ts";
-import { BpfError } from "../lib/errors.ts";
+import { BpfError, ClosedError } from "../lib/errors.ts";
 import { bpfFdCounts, forceGc, kernelSkip, openFdCount } from "./util.ts";
 import { UserRingBuffer } from "../lib/ringbuf/mod.ts";
 import { bpfMapMappings, emit, epollFdCount, loadProducer } from "./ringbuf_helpers.ts";
@@ -46,6 +46,7 @@ test("use after close throws RingBufferClosedError", { skip: kernelSkip }, async
   rb.close();
   assert.throws(() => rb.consume(() => {}), RingBufferClosedError);
   assert.throws(() => rb.available, /available on a RingBuffer that is closed/);
+  assert.throws(() => rb.available, ClosedError);
   await assert.rejects(rb.poll(10, () => {}), RingBufferClosedError);
   await assert.rejects(rb.wait(10), RingBufferClosedError);
   assert.equal(rb.size, 4096);

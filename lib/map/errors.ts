@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { ClosedError } from "../errors.ts";
 import type { MapOp, Refusal } from "./map_types.ts";
 
 /**
@@ -52,10 +53,10 @@ export class MapOpNotSupportedError extends TypeError {
  * try { map.get(1); } catch (e) { e instanceof MapClosedError; } // true
  * ```
  */
-export class MapClosedError extends Error {
+export class MapClosedError extends ClosedError {
   /** Creates the error for the named operation. */
   constructor(operation: string, mapLabel: string) {
-    super(`${operation}() on ${mapLabel}, which is closed`);
+    super("map", operation, `${operation}() on ${mapLabel}, which is closed`);
     this.name = "MapClosedError";
   }
 }

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { ClosedError } from "../errors.ts";
 import { BpfMap } from "../map/mod.ts";
 import { readMapInfo } from "../map/info.ts";
 import { MapType } from "../../types/map_type.ts";
@@ -109,10 +110,10 @@ export interface ConsumeOptions {
  * try { rb.consume(() => {}); } catch (e) { e instanceof RingBufferClosedError; } // true
  * ```
  */
-export class RingBufferClosedError extends Error {
-  /** Creates the error for the named operation. */
-  constructor(operation: string) {
-    super(`${operation} on a RingBuffer that is closed`);
+export class RingBufferClosedError extends ClosedError {
+  /** Creates the error for the named operation (`what` names the ring, e.g. `"UserRingBuffer"`). */
+  constructor(operation: string, what: string = "RingBuffer") {
+    super("ring buffer", operation, `${operation} on a ${what} that is closed`);
     this.name = "RingBufferClosedError";
   }
 }

@@ -141,7 +141,7 @@ export class UserRingBuffer implements Disposable {
    * @throws {RingBufferClosedError} once closed.
    */
   get free(): number {
-    if (this.#closed) throw new RingBufferClosedError("free");
+    if (this.#closed) throw new RingBufferClosedError("free", "UserRingBuffer");
     return this.#size - Number(this.#producer[0] - this.#consumed());
   }
 
@@ -161,7 +161,7 @@ export class UserRingBuffer implements Disposable {
    * ```
    */
   reserve(size: number): Uint8Array | undefined {
-    if (this.#closed) throw new RingBufferClosedError("reserve()");
+    if (this.#closed) throw new RingBufferClosedError("reserve()", "UserRingBuffer");
     const total = (size + HDR_SZ + 7) & ~7;
     if (!Number.isInteger(size) || size < 0 || total > this.#size || size > 0x3fffffff) {
       throw new RangeError(
@@ -260,7 +260,7 @@ export class UserRingBuffer implements Disposable {
   }
 
   #commit(record: Uint8Array, bit: number, what: string): void {
-    if (this.#closed) throw new RingBufferClosedError(what);
+    if (this.#closed) throw new RingBufferClosedError(what, "UserRingBuffer");
     const at = record.byteOffset - HDR_SZ;
     const offset = at - this.#dataStart;
     if (
