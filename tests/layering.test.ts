@@ -1,0 +1,136 @@
+/**
+ * The layers are one-way (CONTRIBUTING.md): pure modules (`types/`, instructions, BTF, codecs, the
+ * program-type registry, the checker, ELF parsing) never reach `lib/sys/`, the objects that own
+ * file descriptors, or the host (files, `/proc`), neither directly nor through another file.
+ *
+ * `ALLOWED` lists today's violations, edge by edge. It only shrinks: fix a violation and delete its
+ * line (the test prints stale lines); a new violation fails the test.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { type ImportEdge, importGraph, tsFiles } from "./import_graph.ts";
+import { repoRoot } from "./util.ts";
+
+/** Modules that must stay pure: they run in any JS runtime, with no kernel and no host. */
+const PURE = [
+  "types/",
+  "lib/insn/",
+  "lib/btf/",
+  "lib/codec/",
+  "lib/progtype/",
+  "lib/check/",
+  "lib/elf/",
+  "lib/attr.ts",
+  "lib/errors.ts",
+];
+
+/** What a pure module may not reach: the FFI, the fd-owning object layer, and host I/O. */
+const FORBIDDEN = [
+  "lib/sys/",
+  "lib/program.ts",
+  "lib/program_check.ts",
+  "lib/program_info.ts",
+  "lib/program/",
+  "lib/object/",
+  "lib/map/",
+  "lib/link/",
+  "lib/perf/",
+  "lib/ringbuf/",
+  "lib/fd.ts",
+  "lib/pin.ts",
+  "lib/ids.ts",
+  "lib/caps.ts",
+  "node:fs",
+  "node:child_process",
+  "node:net",
+];
+
+/** Today's violations, `from -> to`, each with why it is still here. Only ever delete lines. */
+const ALLOWED: Record<string, string> = {
+  "lib/attr.ts -> lib/sys/memory.ts": "Attr allocates its buffer with alloc()",
+  "lib/errors.ts -> lib/caps.ts": "BpfError's EPERM hint reads /proc/self/status",
+  "lib/elf/load.ts -> lib/fd.ts": "loading an object belongs to the object layer",
+  "lib/elf/load.ts -> lib/map/btf_min.ts": "loading an object belongs to the object layer",
+  "lib/elf/load.ts -> lib/map/map.ts": "loading an object belongs to the object layer",
+  "lib/elf/load.ts -> lib/program.ts": "loading an object belongs to the object layer",
+  "lib/elf/load.ts -> node:fs": "loadObject(path) reads the file",
+  "lib/elf/mod.ts -> lib/map/mod.ts": "the ./elf entry point re-exports the object model",
+  "lib/elf/mod.ts -> lib/program.ts": "the ./elf entry point re-exports the object model",
+  "lib/elf/mod.ts -> lib/program_info.ts": "the ./elf entry point re-exports the object model",
+  "lib/elf/vmlinux.ts -> node:fs": "kernel BTF is read from /sys/kernel/btf",
+};
+
+const isIn = (f: string, list: string[]) =>
+  list.some((p) => p.endsWith("/") ? f.startsWith(p) : f === p);
+
+interface Violation {
+  edge: ImportEdge;
+  /** A pure module that reaches the edge, and the files between. */
+  path: string[];
+}
+
+function findViolations(): Violation[] {
+  const files = [...tsFiles(repoRoot, "types"), ...tsFiles(repoRoot, "lib"), "mod.ts"];
+  const graph = importGraph(repoRoot, files);
+  const found = new Map<string, Violation>();
+  for (const root of files.filter((f) => isIn(f, PURE))) {
+    // Breadth-first from one pure module, not walking through forbidden modules or allowed edges.
+    const prev = new Map<string, string>([[root, ""]]);
+    const queue = [root];
+    while (queue.length > 0) {
+      const f = queue.shift()!;
+      for (const e of graph.get(f) ?? []) {
+        const key = `${e.from} -> ${e.to}`;
+        if (isIn(e.to, FORBIDDEN)) {
+          if (!found.has(key)) {
+            const path = [f];
+            for (let p = prev.get(f)!; p !== ""; p = prev.get(p)!) path.unshift(p);
+            found.set(key, { edge: e, path });
+          }
+          continue;
+        }
+        if (key in ALLOWED || prev.has(e.to) || !graph.has(e.to)) continue;
+        prev.set(e.to, f);
+        queue.push(e.to);
+      }
+    }
+  }
+  return [...found.values()];
+}
+
+test("layering: no pure module reaches lib/sys, the object layer or the host", () => {
+  const violations = findViolations();
+  const keys = new Set(violations.map((v) => `${v.edge.from} -> ${v.edge.to}`));
+  const allowed = violations.filter((v) => `${v.edge.from} -> ${v.edge.to}` in ALLOWED);
+  const fresh = violations.filter((v) => !(`${v.edge.from} -> ${v.edge.to}` in ALLOWED));
+  const stale = Object.keys(ALLOWED).filter((k) => !keys.has(k));
+  console.log(`layering: ${allowed.length} allowed violation(s) left to fix:`);
+  for (const v of allowed) {
+    const why = ALLOWED[`${v.edge.from} -> ${v.edge.to}`];
+    console.log(`  ${v.edge.from} -> ${v.edge.to}${why ? ` (${why})` : ""}`);
+  }
+  for (const k of stale) {
+    console.log(`layering: "${k}" is fixed: delete it from ALLOWED in tests/layering.test.ts`);
+  }
+  assert.deepEqual(
+    fresh.map((v) =>
+      `${[...v.path, v.edge.to].join(" -> ")}${v.edge.typeOnly ? " (import type)" : ""}`
+    ),
+    [],
+    "pure modules reach lib/sys, the object layer or the host (see CONTRIBUTING.md, Layers)",
+  );
+});
+
+test("layering: types/ imports nothing outside types/", () => {
+  const graph = importGraph(repoRoot, tsFiles(repoRoot, "types"));
+  const out = [...graph.values()].flat().filter((e) => !e.to.startsWith("types/"));
+  assert.deepEqual(out.map((e) => `${e.from} -> ${e.to}`), []);
+});
+
+test("layering: the import reader sees imports and exports, not JSDoc examples", () => {
+  const graph = importGraph(repoRoot, ["lib/attr.ts", "mod.ts"]);
+  const attr = graph.get("lib/attr.ts")!.map((e) => e.to);
+  assert.deepEqual(attr.sort(), ["lib/sys/memory.ts", "types/attr.ts"].sort());
+  assert.ok(graph.get("mod.ts")!.some((e) => e.to === "types/cmd.ts" && !e.typeOnly));
+  assert.ok(!attr.some((t) => t.startsWith("@tsbpf")), "JSDoc imports are comments");
+});
