@@ -7,14 +7,19 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** `../shared/bench` beside the repository. */
-export const sharedBench: string = join(
-  dirname(fileURLToPath(import.meta.url)),
-  "..",
-  "..",
-  "shared",
-  "bench",
-);
+/**
+ * `shared/bench` beside the repository: `BENCH_SHARED`, else `../shared/bench` from the
+ * checkout, else one level further up (a worktree under `wt/`).
+ */
+export const sharedBench: string = (() => {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [
+    process.env.BENCH_SHARED,
+    join(here, "..", "..", "shared", "bench"),
+    join(here, "..", "..", "..", "shared", "bench"),
+  ].filter((p): p is string => p !== undefined);
+  return candidates.find((p) => existsSync(join(p, "Makefile"))) ?? candidates[0];
+})();
 /** Where the C baselines are built (the shared folder is read-only). */
 export const cBuild: string = process.env.BENCH_C_BUILD ?? "/tmp/bench-c";
 

@@ -38,7 +38,11 @@ type Row =
   | "lookup hit (typed)"
   | "delete (typed)"
   | "lookup_batch chunk=10000 /elem"
-  | "lookup_batch chunk=256 /elem";
+  | "lookup_batch chunk=256 /elem"
+  | "entries({batch:false}) /entry"
+  | "entries() /entry"
+  | "typed entries() /entry"
+  | "typed batchLookup() /elem";
 
 /** Which C row each figure is compared with, and the target ratio. */
 const COMPARE: Record<Row, [string, number]> = {
@@ -55,6 +59,10 @@ const COMPARE: Record<Row, [string, number]> = {
   "delete (typed)": ["hash delete", 1.20],
   "lookup_batch chunk=10000 /elem": ["hash lookup_batch chunk=10000 /elem", 1.05],
   "lookup_batch chunk=256 /elem": ["hash lookup_batch chunk=256 /elem", 1.05],
+  "entries({batch:false}) /entry": ["hash next_key+lookup (per entry)", 1.15],
+  "entries() /entry": ["hash lookup_batch chunk=256 /elem", 1.10],
+  "typed entries() /entry": ["hash lookup_batch chunk=256 /elem", 1.10],
+  "typed batchLookup() /elem": ["hash lookup_batch chunk=256 /elem", 1.10],
 };
 
 function fail(what: string): never {
@@ -134,6 +142,22 @@ function round(): Record<Row, number> {
       res[row] = (nowNs() - t0) / (N_KEYS * PASSES);
     }
 
+    // Whole-map iteration: raw Uint8Array keys and values.
+    {
+      let n = 0;
+      t0 = nowNs();
+      for (const [k, v] of m.entries({ batch: false })) n += k.length + v.length;
+      res["entries({batch:false}) /entry"] = (nowNs() - t0) / N_KEYS;
+      if (n !== N_KEYS * 12) fail(`entries({batch:false}) saw ${n / 12}`);
+      n = 0;
+      t0 = nowNs();
+      for (let p = 0; p < PASSES; p++) {
+        for (const [k, v] of m.entries()) n += k.length + v.length;
+      }
+      res["entries() /entry"] = (nowNs() - t0) / (N_KEYS * PASSES);
+      if (n !== N_KEYS * 12 * PASSES) fail(`entries() saw ${n / 12}`);
+    }
+
     // The runtime's FFI floor: bpf(2) through sys() with a prepared attr, no library code.
     const s = sys();
     const attr = alloc(32);
@@ -184,6 +208,20 @@ function round(): Record<Row, number> {
     }
     res["lookup hit (typed)"] = (nowNs() - t0) / (N_KEYS * PASSES);
     if (sum === 0n) fail("typed sum");
+    let keys = 0;
+    t0 = nowNs();
+    for (let p = 0; p < PASSES; p++) {
+      for (const [k] of m.entries()) keys += k;
+    }
+    res["typed entries() /entry"] = (nowNs() - t0) / (N_KEYS * PASSES);
+    t0 = nowNs();
+    for (let p = 0; p < PASSES; p++) {
+      const all = m.batchLookup();
+      if (all.length !== N_KEYS) fail(`typed batchLookup got ${all.length}`);
+      keys += all[0][0];
+    }
+    res["typed batchLookup() /elem"] = (nowNs() - t0) / (N_KEYS * PASSES);
+    if (keys === 0) fail("typed keys");
     t0 = nowNs();
     for (let i = 0; i < N_KEYS; i++) if (!m.delete(i)) fail("typed delete");
     res["delete (typed)"] = (nowNs() - t0) / N_KEYS;

@@ -8,7 +8,9 @@
  * number and the size of every record as the C callback does. Rows:
  * - `consume, commit batch`: consumer_pos stored once per consume() (the default);
  * - `consume, commit record`: stored after every record, as libbpf does;
- * - `consume, empty callback`: the floor, no checks.
+ * - `consume, empty callback`: the floor, no checks;
+ * - `consume, raw, …`: the same through `consumeRaw()` (one reused view, offset and length; no
+ *   allocation per record).
  * The C concurrent (two-thread) figures have no TypeScript counterpart here.
  *
  *   deno run -A bench/ringbuf_bench.ts        bun bench/ringbuf_bench.ts
@@ -51,7 +53,21 @@ function emitBatch(prog: Program, seq: number, count: number): void {
   if (retval !== 0) throw new Error(`producer returned ${retval}`);
 }
 
-type Mode = "commit batch" | "commit record" | "empty callback";
+type Mode =
+  | "commit batch"
+  | "commit record"
+  | "empty callback"
+  | "raw, commit batch"
+  | "raw, commit record"
+  | "raw, empty callback";
+const MODES: Mode[] = [
+  "commit batch",
+  "commit record",
+  "empty callback",
+  "raw, commit batch",
+  "raw, commit record",
+  "raw, empty callback",
+];
 
 interface Sample {
   produceNs: number;
@@ -68,15 +84,21 @@ function measure(prog: Program, rb: RingBuffer, size: number, mode: Mode): Sampl
     if (s !== next || r.length !== size) errors++;
     next = s + 1;
   };
+  const checkRaw = (d: Uint8Array, o: number, length: number): void => {
+    const s = (d[o] | (d[o + 1] << 8) | (d[o + 2] << 16) | (d[o + 3] << 24)) >>> 0;
+    if (s !== next || length !== size) errors++;
+    next = s + 1;
+  };
   const empty = (): void => {};
-  const cb = mode === "empty callback" ? empty : check;
+  const raw = mode.startsWith("raw");
+  const cb = mode.endsWith("empty callback") ? empty : raw ? checkRaw : check;
   const samples: Sample[] = [];
   for (let round = -2; round < ROUNDS; round++) { // two warm-up rounds (JIT)
     next = seq;
     const t0 = nowNs();
     emitBatch(prog, seq, BATCH);
     const t1 = nowNs();
-    const n = rb.consume(cb);
+    const n = raw ? rb.consumeRaw(cb) : rb.consume(cb as (r: Uint8Array) => void);
     const t2 = nowNs();
     seq += BATCH;
     if (n !== BATCH || errors !== 0) {
@@ -117,8 +139,10 @@ try {
         "ratio".padStart(7)
       }`,
     );
-    for (const mode of ["commit batch", "commit record", "empty callback"] as Mode[]) {
-      const rb = new RingBuffer(map, { commit: mode === "commit record" ? "record" : "batch" });
+    for (const mode of MODES) {
+      const rb = new RingBuffer(map, {
+        commit: mode.endsWith("commit record") ? "record" : "batch",
+      });
       try {
         const samples = measure(prog, rb, size, mode);
         const cons = median(samples.map((s) => s.consumeNs));

@@ -17,6 +17,7 @@
  */
 export {
   type ConsumeOptions,
+  type RawRecordCallback,
   type RecordCallback,
   RingBuffer,
   RingBufferClosedError,

@@ -8,7 +8,7 @@ import { ClosedError } from "../errors.ts";
 import { BpfMap } from "../map/mod.ts";
 import { readMapInfo } from "../map/info.ts";
 import { MapType } from "../../types/map_type.ts";
-import { sys } from "../sys/mod.ts";
+import { sys, SYSCALL_NUMBERS } from "../sys/mod.ts";
 import { epollWatch, type HeldRing, mapRing, releaseRing } from "./mmap.ts";
 import { newSlot, releaseSlot, type WaitSlot, waitSlot } from "./waiter.ts";
 
@@ -42,6 +42,35 @@ const LEN_MASK = ~(BUSY_BIT | DISCARD_BIT);
 export type RecordCallback = (record: Uint8Array) => void | boolean;
 
 /**
+ * Receives one record of {@link RingBuffer.consumeRaw}, with no allocation: the record is
+ * `data[offset]` … `data[offset + length - 1]`. `data` (and `view`, a DataView over the same
+ * bytes, for multi-byte fields) is one reusable read-only view over the ring's whole data area,
+ * the same object for every record of the ring; a record that wraps around the end of the ring
+ * is still contiguous there (the data area is mapped twice in a row). Returning `false` stops the
+ * drain after this record.
+ *
+ * **The record's bytes are valid only until the callback returns** (the producer may overwrite
+ * them once the consumer position moves on): read what you need, or copy it
+ * (`data.slice(offset, offset + length)`). Writing through `data` or `view` crashes the process
+ * (SIGSEGV: the mapping is read-only). After `close()` both are empty (length 0).
+ *
+ * @example
+ * ```ts
+ * import type { RawRecordCallback } from "@tsbpf/core/ringbuf";
+ * let sum = 0;
+ * const onRecord: RawRecordCallback = (data, offset, length, view) => {
+ *   if (length >= 4) sum += view.getUint32(offset, true);
+ * };
+ * ```
+ */
+export type RawRecordCallback = (
+  data: Uint8Array,
+  offset: number,
+  length: number,
+  view: DataView,
+) => void | boolean;
+
+/**
  * What a {@link RingBuffer} reads: a ring buffer `BpfMap` (or any object with the `fd` of a ring
  * buffer map), or the fd itself. For anything but a `BpfMap` the map type and size are read from
  * the kernel (`BPF_OBJ_GET_INFO_BY_FD`).
@@ -70,7 +99,7 @@ export interface RingBufferOptions {
    * When the consumer position is published to the kernel (which frees the space for the
    * producer): `"batch"` (default) once per `consume()` call, when it returns, stops or throws;
    * `"record"` after every record's callback as well, as libbpf does. `"batch"` is faster from
-   * JavaScript (one BigInt store per call); `"record"` frees space sooner for a producer that runs
+   * JavaScript (one store per call); `"record"` frees space sooner for a producer that runs
    * concurrently on another CPU.
    */
   commit?: "batch" | "record";
@@ -139,8 +168,14 @@ const finalizer = new FinalizationRegistry<Held>((held) => {
 });
 
 const EMPTY_I64 = new BigInt64Array(0);
+const EMPTY_U32 = new Uint32Array(0);
 const EMPTY_I32 = new Int32Array(0);
+const EMPTY_U8 = new Uint8Array(0);
+const EMPTY_VIEW = new DataView(new ArrayBuffer(0));
 const EMPTY_BUFFER = new ArrayBuffer(0);
+/** Index of the low 32-bit half of a u64 position in a Uint32Array (0 on little-endian). */
+const LO = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1 ? 0 : 1;
+const TWO_32 = 4294967296;
 
 function sourceFd(source: RingBufferSource): { fd: number; type: number; size: number } {
   if (source instanceof BpfMap) {
@@ -206,24 +241,41 @@ export class RingBuffer implements Disposable, AsyncIterable<Uint8Array> {
   readonly #perRecord: boolean;
   readonly #copy: boolean;
   /**
-   * Read the read-only producer mapping with plain loads instead of `Atomics.load`: Bun's JIT
+   * Read the read-only producer mapping with plain loads instead of `Atomics.load`: on x86-64
+   * loads are not reordered with each other, so plain loads keep the acquire order the kernel's
+   * release stores pair with, at about half the cost per record in V8; the JIT keeps typed-array
+   * loads in program order around the callback (a call). On Bun they are used everywhere: its JIT
    * (JavaScriptCore) compiles a hot `Atomics.load` into an atomic read-modify-write, which faults
-   * (SIGSEGV, not an exception) on a read-only page. On x86-64 plain loads are not reordered with
-   * each other, so they keep the acquire order the kernel's release stores pair with.
+   * (SIGSEGV, not an exception) on a read-only page.
    */
   readonly #plainLoads: boolean;
   #closed = false;
   #busy = false;
-  /** consumer_pos, in the read-write consumer page. */
-  #consumer: BigInt64Array = EMPTY_I64;
-  /** producer_pos, in the read-only producer page. */
-  #producer: BigInt64Array = EMPTY_I64;
+  /**
+   * consumer_pos as two u32 halves, in the read-write consumer page. Positions are handled as
+   * 32-bit numbers: the data area is at most 2^31 bytes, so `producer - consumer` fits in the
+   * low halves' difference; a store of the low half alone is a whole, atomic position update
+   * while the high half does not change (the 64-bit store runs only when it does, every 4 GiB).
+   */
+  #consumer: Uint32Array = EMPTY_U32;
+  /** The same 8 bytes as one u64, for the store that carries into the high half. */
+  #consumer64: BigInt64Array = EMPTY_I64;
+  /** producer_pos as two u32 halves, in the read-only producer page. */
+  #producer: Uint32Array = EMPTY_U32;
   /** The producer mapping: the producer page, then the data area twice in a row. */
   #mapping: ArrayBuffer = EMPTY_BUFFER;
   /** Where the data area starts in {@link RingBuffer.#mapping}: one page in. */
   #dataStart = 0;
-  /** The same bytes as 32-bit words, for record headers. */
+  /** The data area (twice), as 32-bit words, for record headers. */
   #headers: Int32Array = EMPTY_I32;
+  /** The data area (twice), bytes: the reusable view of {@link RingBuffer.consumeRaw}. */
+  #data: Uint8Array = EMPTY_U8;
+  /** The data area (twice), as a DataView over the same bytes. */
+  #view: DataView = EMPTY_VIEW;
+  /** The adapter from raw records to {@link RecordCallback}s, made once per consume() call. */
+  #wrapped: RecordCallback | undefined;
+  #wrappedCopy = false;
+  #wrapper: RawRecordCallback | undefined;
 
   /**
    * Opens a reader on a ring buffer map.
@@ -255,7 +307,8 @@ export class RingBuffer implements Disposable, AsyncIterable<Uint8Array> {
     this.#onRecord = options.onRecord;
     this.#perRecord = commit === "record";
     this.#copy = options.copy === true;
-    this.#plainLoads = sys().runtime === "bun";
+    const s = sys();
+    this.#plainLoads = s.runtime === "bun" || s.nr.bpf === SYSCALL_NUMBERS.x86_64.bpf;
     this.#size = size;
     this.#mask = size - 1;
     const ring = mapRing(fd, size, true);
@@ -268,11 +321,14 @@ export class RingBuffer implements Disposable, AsyncIterable<Uint8Array> {
     }
     const { consumer: consumerBuffer, producer, page } = ring;
     this.#held = held;
-    this.#consumer = new BigInt64Array(consumerBuffer);
-    this.#producer = new BigInt64Array(producer, 0, 1);
+    this.#consumer = new Uint32Array(consumerBuffer, 0, 2);
+    this.#consumer64 = new BigInt64Array(consumerBuffer, 0, 1);
+    this.#producer = new Uint32Array(producer, 0, 2);
     this.#mapping = producer;
     this.#dataStart = page;
     this.#headers = new Int32Array(producer, page, (2 * size) >>> 2);
+    this.#data = new Uint8Array(producer, page, 2 * size);
+    this.#view = new DataView(producer, page, 2 * size);
     finalizer.register(this, held, this);
   }
 
@@ -328,23 +384,65 @@ export class RingBuffer implements Disposable, AsyncIterable<Uint8Array> {
       throw new TypeError("consume() needs a callback, or the onRecord option");
     }
     if (this.#busy) throw new TypeError("consume() cannot be called from its own callback");
+    const copy = options?.copy ?? this.#copy;
+    let raw = this.#wrapper;
+    if (raw === undefined || this.#wrapped !== cb || this.#wrappedCopy !== copy) {
+      const mapping = this.#mapping;
+      const dataStart = this.#dataStart;
+      raw = copy
+        ? (data, offset, length) => cb(data.slice(offset, offset + length))
+        // A view made with the constructor costs less than subarray() in V8.
+        : (_data, offset, length) => cb(new Uint8Array(mapping, dataStart + offset, length));
+      this.#wrapper = raw;
+      this.#wrapped = cb;
+      this.#wrappedCopy = copy;
+    }
+    return this.#drain(raw);
+  }
+
+  /**
+   * Reads every committed record that is there now, as {@link RingBuffer.consume} does, but with
+   * no allocation per record: `callback` gets one reusable read-only view over the ring's data
+   * area, the record's offset and its length ({@link RawRecordCallback}). The fastest way to
+   * read a ring; **the bytes are valid only until the callback returns**.
+   *
+   * @returns the number of records passed to the callback.
+   * @throws {RingBufferClosedError} once closed.
+   * @throws {TypeError} without a callback, or when called from its own callback.
+   * @example
+   * ```ts ignore
+   * let bytes = 0;
+   * rb.consumeRaw((data, offset, length, view) => {
+   *   bytes += length;
+   *   const pid = view.getUint32(offset, true); // a field at the record's start
+   * });
+   * ```
+   */
+  consumeRaw(callback: RawRecordCallback): number {
+    if (this.#closed) throw new RingBufferClosedError("consumeRaw()");
+    if (typeof callback !== "function") throw new TypeError("consumeRaw() needs a callback");
+    if (this.#busy) throw new TypeError("consumeRaw() cannot be called from its own callback");
+    return this.#drain(callback);
+  }
+
+  #drain(cb: RawRecordCallback): number {
     this.#busy = true;
     const consumer = this.#consumer;
     const producer = this.#producer;
     const headers = this.#headers;
-    const mapping = this.#mapping;
-    const dataStart = this.#dataStart;
+    const data = this.#data;
+    const view = this.#view;
     const mask = this.#mask;
     const perRecord = this.#perRecord;
     const plain = this.#plainLoads;
-    const copy = options?.copy ?? this.#copy;
     // Only this reader writes consumer_pos: a plain load sees its own last store.
-    const base = consumer[0];
-    let offset = Number(base & BigInt(mask));
+    const base = consumer[LO];
+    const high = consumer[1 - LO];
+    let offset = base & mask;
     // Bytes consumed since `base`, and bytes available since `base`, as plain numbers.
     let done = 0;
     let count = 0;
-    let avail = Number((plain ? producer[0] : Atomics.load(producer, 0)) - base);
+    let avail = ((plain ? producer[LO] : Atomics.load(producer, LO)) - base) >>> 0;
     try {
       while (done < avail) {
         do {
@@ -352,23 +450,17 @@ export class RingBuffer implements Disposable, AsyncIterable<Uint8Array> {
           const len = plain ? headers[offset >>> 2] : Atomics.load(headers, offset >>> 2);
           if (len < 0) return count; // BUSY: not committed yet; records after it wait too.
           const size = len & LEN_MASK;
-          // A view made with the constructor costs less than subarray() in V8.
-          const start = dataStart + offset + HDR_SZ;
+          const start = offset + HDR_SZ;
           const total = (size + HDR_SZ + 7) & ~7;
           done += total;
           offset = (offset + total) & mask;
           if ((len & DISCARD_BIT) === 0) {
             count++;
-            const more = cb(
-              copy
-                ? new Uint8Array(mapping.slice(start, start + size))
-                : new Uint8Array(mapping, start, size),
-            );
-            if (this.#closed || more === false) return count;
+            if (cb(data, start, size, view) === false || this.#closed) return count;
           }
-          if (perRecord) Atomics.store(consumer, 0, base + BigInt(done));
+          if (perRecord) this.#commit(high, base, done);
         } while (done < avail);
-        avail = Number((plain ? producer[0] : Atomics.load(producer, 0)) - base);
+        avail = ((plain ? producer[LO] : Atomics.load(producer, LO)) - base) >>> 0;
       }
       return count;
     } finally {
@@ -377,8 +469,18 @@ export class RingBuffer implements Disposable, AsyncIterable<Uint8Array> {
         // close() ran inside the callback: it left the memory mapped for this loop.
         this.#release();
       } else if (done !== 0) {
-        Atomics.store(consumer, 0, base + BigInt(done));
+        this.#commit(high, base, done);
       }
+    }
+  }
+
+  /** Publishes consumer_pos = `high` · 2^32 + `base` + `done` (the halves read at the start). */
+  #commit(high: number, base: number, done: number): void {
+    const next = base + done;
+    if (next < TWO_32) Atomics.store(this.#consumer, LO, next);
+    else {
+      // The low half carries into the high half: one 64-bit store (every 4 GiB consumed).
+      Atomics.store(this.#consumer64, 0, (BigInt(high + 1) << 32n) + BigInt(next - TWO_32));
     }
   }
 
@@ -503,17 +605,23 @@ export class RingBuffer implements Disposable, AsyncIterable<Uint8Array> {
   }
 
   #hasData(): boolean {
-    const produced = this.#plainLoads ? this.#producer[0] : Atomics.load(this.#producer, 0);
-    return produced !== this.#consumer[0];
+    // producer - consumer < 2^32: the low halves differ exactly when the positions do.
+    const produced = this.#plainLoads ? this.#producer[LO] : Atomics.load(this.#producer, LO);
+    return produced !== this.#consumer[LO];
   }
 
   #release(): void {
     // Drop the views first: any later access reads an empty array instead of unmapped memory
     // (and release() detaches the buffers, for views held elsewhere).
-    this.#consumer = EMPTY_I64;
-    this.#producer = EMPTY_I64;
+    this.#consumer = EMPTY_U32;
+    this.#consumer64 = EMPTY_I64;
+    this.#producer = EMPTY_U32;
     this.#mapping = EMPTY_BUFFER;
     this.#headers = EMPTY_I32;
+    this.#data = EMPTY_U8;
+    this.#view = EMPTY_VIEW;
+    this.#wrapper = undefined;
+    this.#wrapped = undefined;
     release(this.#held);
   }
 }
