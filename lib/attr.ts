@@ -5,10 +5,10 @@
  * @module
  */
 import type { AttrLayout } from "../types/attr.ts";
-import { alloc } from "./sys/memory.ts";
 
 /**
- * A zeroed buffer shaped by an {@link AttrLayout}, with field access by uapi member name.
+ * A zeroed buffer shaped by an {@link AttrLayout}, with field access by uapi member name (typed:
+ * `F` is the layout's field names, so a misspelt field does not compile).
  * Addresses of other buffers are written with {@link Attr.setU64} from `sys().addressOf(buf)`;
  * the caller keeps those buffers referenced until the system call returns.
  *
@@ -20,18 +20,21 @@ import { alloc } from "./sys/memory.ts";
  * attr.get("insn_cnt"); // 2
  * ```
  */
-export class Attr {
+export class Attr<F extends string = string> {
   /** The layout this buffer follows. */
-  readonly layout: AttrLayout;
+  readonly layout: AttrLayout<F>;
   /** The bytes handed to the kernel. */
   readonly bytes: Uint8Array<ArrayBuffer>;
   /** A view over {@link Attr.bytes}. */
   readonly view: DataView;
 
-  /** Allocates a zeroed buffer of `layout.size` bytes (or `size`, when larger). */
-  constructor(layout: AttrLayout, size: number = layout.size) {
+  /**
+   * Allocates a zeroed buffer of `layout.size` bytes (or `size`, when larger), backed by its own
+   * `ArrayBuffer` (as `alloc()` of `lib/sys/memory.ts` does) so that the runtime never moves it.
+   */
+  constructor(layout: AttrLayout<F>, size: number = layout.size) {
     this.layout = layout;
-    this.bytes = alloc(Math.max(size, layout.size));
+    this.bytes = new Uint8Array(new ArrayBuffer(Math.max(size, layout.size)));
     this.view = new DataView(this.bytes.buffer);
   }
 
@@ -40,8 +43,10 @@ export class Attr {
     return this.layout.size;
   }
 
-  #field(name: string): { offset: number; size: number; kind: string } {
-    const f = this.layout.fields[name];
+  #field(name: F): { offset: number; size: number; kind: string } {
+    const f = this.layout.fields[name] as
+      | { offset: number; size: number; kind: string }
+      | undefined;
     if (f === undefined) throw new RangeError(`${this.layout.name} has no field ${name}`);
     return f;
   }
@@ -51,7 +56,7 @@ export class Attr {
    *
    * @throws {RangeError} when the value is not an integer that fits the field.
    */
-  set(name: string, value: number | bigint): this {
+  set(name: F, value: number | bigint): this {
     const f = this.#field(name);
     const o = f.offset;
     if (f.size === 8) {
@@ -87,12 +92,12 @@ export class Attr {
   }
 
   /** Writes a 64-bit field (an address, or a u64). */
-  setU64(name: string, value: bigint): this {
+  setU64(name: F, value: bigint): this {
     return this.set(name, value);
   }
 
   /** Copies `data` into a byte-array field (zero-filling the rest). */
-  setBytes(name: string, data: Uint8Array): this {
+  setBytes(name: F, data: Uint8Array): this {
     const f = this.#field(name);
     if (data.length > f.size) {
       throw new RangeError(`${this.layout.name}.${name} holds ${f.size} bytes, got ${data.length}`);
@@ -108,7 +113,7 @@ export class Attr {
    *
    * @throws {RangeError} for a 64-bit value above `Number.MAX_SAFE_INTEGER`.
    */
-  get(name: string): number {
+  get(name: F): number {
     const f = this.#field(name);
     switch (f.size) {
       case 1:
@@ -132,14 +137,14 @@ export class Attr {
   }
 
   /** Reads a 64-bit field as bigint. */
-  getU64(name: string): bigint {
+  getU64(name: F): bigint {
     const f = this.#field(name);
     if (f.size !== 8) throw new RangeError(`${this.layout.name}.${name} is not 64-bit`);
     return this.view.getBigUint64(f.offset, true);
   }
 
   /** A view of a byte-array field's bytes. */
-  getBytes(name: string): Uint8Array {
+  getBytes(name: F): Uint8Array {
     const f = this.#field(name);
     return this.bytes.subarray(f.offset, f.offset + f.size);
   }

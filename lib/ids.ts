@@ -8,7 +8,7 @@ import { GET_FD_BY_ID_ATTR, GET_NEXT_ID_ATTR } from "../types/attr.ts";
 import { Errno } from "../types/errno.ts";
 import { Attr } from "./attr.ts";
 import { BpfError } from "./errors.ts";
-import { sys } from "./sys/mod.ts";
+import { getFdById, type GetFdByIdCmd, getNextId, type GetNextIdCmd } from "./sys/bpf_cmds.ts";
 
 /** `BPF_OBJ_NAME_LEN` − 1. */
 const MAX_NAME_LENGTH = 15;
@@ -50,14 +50,13 @@ export function validateObjectName(name: string): void {
  * listIds(BpfCmd.PROG_GET_NEXT_ID);
  * ```
  */
-export function listIds(cmd: number): number[] {
+export function listIds(cmd: GetNextIdCmd): number[] {
   const attr = new Attr(GET_NEXT_ID_ATTR);
-  const s = sys();
   const ids: number[] = [];
   let start = 0;
   for (;;) {
     attr.set("start_id", start);
-    const r = s.bpf(cmd, attr.bytes, attr.size);
+    const r = getNextId(cmd, attr);
     if (r < 0) {
       if (-r === Errno.ENOENT) return ids;
       throw new BpfError(cmd, -r);
@@ -78,13 +77,13 @@ export function listIds(cmd: number): number[] {
  * const fd = openById(BpfCmd.PROG_GET_FD_BY_ID, 42, "program");
  * ```
  */
-export function openById(cmd: number, id: number, kind: string): number {
+export function openById(cmd: GetFdByIdCmd, id: number, kind: string): number {
   if (!Number.isInteger(id) || id <= 0 || id > 0xffff_ffff) {
     throw new RangeError(`${kind} id must be a positive 32-bit integer, got ${id}`);
   }
   // The id fields of the four commands share offset 0.
   const attr = new Attr(GET_FD_BY_ID_ATTR).set("prog_id", id);
-  const fd = sys().bpf(cmd, attr.bytes, attr.size);
+  const fd = getFdById(cmd, attr);
   if (fd < 0) throw new BpfError(cmd, -fd, `${kind} id ${id}`);
   return fd;
 }

@@ -10,6 +10,7 @@ import { Attr } from "./attr.ts";
 import { BpfError } from "./errors.ts";
 import { cString, retain } from "./sys/memory.ts";
 import { sys } from "./sys/mod.ts";
+import { objGet, objPin } from "./sys/bpf_cmds.ts";
 
 /** Where bpffs is conventionally mounted. */
 export const BPFFS_PATH = "/sys/fs/bpf";
@@ -71,7 +72,7 @@ export function pinFd(fd: number, path: string): void {
   const s = sys();
   const name = cString(path);
   const attr = new Attr(OBJ_PIN_ATTR).setU64("pathname", s.addressOf(name)).set("bpf_fd", fd);
-  const r = s.bpf(BpfCmd.OBJ_PIN, attr.bytes, attr.size, name);
+  const r = objPin(attr, name);
   if (r < 0) throw new BpfError(BpfCmd.OBJ_PIN, -r, path);
 }
 
@@ -91,7 +92,7 @@ export function openPinned(path: string, fileFlags = 0): number {
     "file_flags",
     fileFlags,
   );
-  const fd = s.bpf(BpfCmd.OBJ_GET, attr.bytes, attr.size, name);
+  const fd = objGet(attr, name);
   if (fd < 0) throw new BpfError(BpfCmd.OBJ_GET, -fd, path);
   return fd;
 }

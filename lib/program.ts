@@ -26,6 +26,7 @@ import { listIds, openById, validateObjectName } from "./ids.ts";
 import { alloc, cString } from "./sys/memory.ts";
 import { sys } from "./sys/mod.ts";
 import { openPinned, unpinPath } from "./pin.ts";
+import { progLoad, progTestRun } from "./sys/bpf_cmds.ts";
 
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder();
@@ -365,12 +366,9 @@ export class Program {
       }
     }
 
-    const s2 = sys();
     if (logLevel === 0) {
       // insns and license live in the module-level scratch, which is always reachable.
-      const fd = info === undefined
-        ? s2.bpf(BpfCmd.PROG_LOAD, attr.bytes, attr.size)
-        : s2.bpf(BpfCmd.PROG_LOAD, attr.bytes, attr.size, info);
+      const fd = info === undefined ? progLoad(attr) : progLoad(attr, info);
       if (fd >= 0) return new Program(fd, type);
       // Rejected: load again with a log to say why.
       return loadWithLog(attr, type, 1, options.logSize ?? DEFAULT_LOG_SIZE, -fd, false, info);
@@ -579,7 +577,7 @@ export class Program {
     if (options.flags !== undefined) attr.set("flags", options.flags);
     if (options.cpu !== undefined) attr.set("cpu", options.cpu);
     if (options.batchSize !== undefined) attr.set("batch_size", options.batchSize);
-    const r = s.bpf(BpfCmd.PROG_TEST_RUN, attr.bytes, attr.size, arena);
+    const r = progTestRun(attr, arena);
     if (r < 0) {
       const needed = -r === Errno.ENOSPC
         ? ` (the program wrote ${attr.get("data_size_out")} bytes of data, ${
@@ -678,7 +676,7 @@ function loadWithLog(
     const log = alloc(size);
     attr.set("log_level", logLevel).set("log_size", size).setU64("log_buf", s.addressOf(log));
     attr.set("log_true_size", 0);
-    const fd = s.bpf(BpfCmd.PROG_LOAD, attr.bytes, attr.size, log, info);
+    const fd = progLoad(attr, log, info);
     const end = log.indexOf(0);
     const text = textDecoder.decode(end < 0 ? log : log.subarray(0, end));
     if (fd >= 0) return new Program(fd, type, keepLogOnSuccess ? text : undefined);

@@ -11,6 +11,7 @@ import { BpfError } from "./errors.ts";
 import { progTypeLabel } from "./program_types.ts";
 import { alloc, readCString, retain } from "./sys/memory.ts";
 import { sys } from "./sys/mod.ts";
+import { objGetInfoByFd } from "./sys/bpf_cmds.ts";
 
 /** What the kernel reports about a loaded program. */
 export interface ProgramInfo {
@@ -65,7 +66,7 @@ function fetchInfo(fd: number, info: Attr, array?: Uint8Array, array2?: Uint8Arr
     .set("bpf_fd", fd)
     .set("info_len", info.bytes.byteLength)
     .setU64("info", sys().addressOf(info.bytes));
-  const r = sys().bpf(BpfCmd.OBJ_GET_INFO_BY_FD, attr.bytes, attr.size, info.bytes, array);
+  const r = objGetInfoByFd(attr, info.bytes, array);
   retain(array2);
   if (r < 0) throw new BpfError(BpfCmd.OBJ_GET_INFO_BY_FD, -r, `program fd ${fd}`);
 }

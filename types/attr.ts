@@ -52,13 +52,13 @@ export interface AttrField {
  * PROG_LOAD_ATTR.size; // 152
  * ```
  */
-export interface AttrLayout {
+export interface AttrLayout<F extends string = string> {
   /** The bpf(2) command (`BPF_PROG_LOAD`) or struct (`bpf_prog_info`) the layout describes. */
   readonly name: string;
   /** End of the last field, in bytes. */
   readonly size: number;
   /** Fields by uapi member name. */
-  readonly fields: Readonly<Record<string, AttrField>>;
+  readonly fields: Readonly<Record<F, AttrField>>;
 }
 
 const u32 = (offset: number): AttrField => ({ offset, size: 4, kind: "u32" });
@@ -78,9 +78,12 @@ const bytes = (offset: number, size: number): AttrField => ({ offset, size, kind
  * L.size; // 4
  * ```
  */
-export function defineLayout(name: string, fields: Record<string, AttrField>): AttrLayout {
+export function defineLayout<F extends string>(
+  name: string,
+  fields: Record<F, AttrField>,
+): AttrLayout<F> {
   let size = 0;
-  for (const f of Object.values(fields)) {
+  for (const f of Object.values<AttrField>(fields)) {
     Object.freeze(f);
     size = Math.max(size, f.offset + f.size);
   }
@@ -96,7 +99,24 @@ export function defineLayout(name: string, fields: Record<string, AttrField>): A
  * MAP_CREATE_ATTR.fields.max_entries.offset; // 12
  * ```
  */
-export const MAP_CREATE_ATTR: AttrLayout = defineLayout("BPF_MAP_CREATE", {
+export const MAP_CREATE_ATTR: AttrLayout<
+  | "map_type"
+  | "key_size"
+  | "value_size"
+  | "max_entries"
+  | "map_flags"
+  | "inner_map_fd"
+  | "numa_node"
+  | "map_name"
+  | "map_ifindex"
+  | "btf_fd"
+  | "btf_key_type_id"
+  | "btf_value_type_id"
+  | "btf_vmlinux_value_type_id"
+  | "map_extra"
+  | "value_type_btf_obj_fd"
+  | "map_token_fd"
+> = defineLayout("BPF_MAP_CREATE", {
   map_type: u32(0),
   key_size: u32(4),
   value_size: u32(8),
@@ -124,12 +144,15 @@ export const MAP_CREATE_ATTR: AttrLayout = defineLayout("BPF_MAP_CREATE", {
  * MAP_LOOKUP_ELEM_ATTR.size; // 32
  * ```
  */
-export const MAP_LOOKUP_ELEM_ATTR: AttrLayout = defineLayout("BPF_MAP_LOOKUP_ELEM", {
-  map_fd: u32(0),
-  key: ptr(8),
-  value: ptr(16),
-  flags: u64(24),
-});
+export const MAP_LOOKUP_ELEM_ATTR: AttrLayout<"map_fd" | "key" | "value" | "flags"> = defineLayout(
+  "BPF_MAP_LOOKUP_ELEM",
+  {
+    map_fd: u32(0),
+    key: ptr(8),
+    value: ptr(16),
+    flags: u64(24),
+  },
+);
 
 /**
  * BPF_MAP_UPDATE_ELEM (`flags`: `ElemFlag.ANY`/`NOEXIST`/`EXIST`, `LOCK`).
@@ -140,12 +163,15 @@ export const MAP_LOOKUP_ELEM_ATTR: AttrLayout = defineLayout("BPF_MAP_LOOKUP_ELE
  * MAP_UPDATE_ELEM_ATTR.fields.flags.offset; // 24
  * ```
  */
-export const MAP_UPDATE_ELEM_ATTR: AttrLayout = defineLayout("BPF_MAP_UPDATE_ELEM", {
-  map_fd: u32(0),
-  key: ptr(8),
-  value: ptr(16),
-  flags: u64(24),
-});
+export const MAP_UPDATE_ELEM_ATTR: AttrLayout<"map_fd" | "key" | "value" | "flags"> = defineLayout(
+  "BPF_MAP_UPDATE_ELEM",
+  {
+    map_fd: u32(0),
+    key: ptr(8),
+    value: ptr(16),
+    flags: u64(24),
+  },
+);
 
 /**
  * BPF_MAP_DELETE_ELEM (the kernel reads through `key`).
@@ -156,10 +182,13 @@ export const MAP_UPDATE_ELEM_ATTR: AttrLayout = defineLayout("BPF_MAP_UPDATE_ELE
  * MAP_DELETE_ELEM_ATTR.size; // 16
  * ```
  */
-export const MAP_DELETE_ELEM_ATTR: AttrLayout = defineLayout("BPF_MAP_DELETE_ELEM", {
-  map_fd: u32(0),
-  key: ptr(8),
-});
+export const MAP_DELETE_ELEM_ATTR: AttrLayout<"map_fd" | "key"> = defineLayout(
+  "BPF_MAP_DELETE_ELEM",
+  {
+    map_fd: u32(0),
+    key: ptr(8),
+  },
+);
 
 /**
  * BPF_MAP_GET_NEXT_KEY (`key` null for the first key).
@@ -170,11 +199,14 @@ export const MAP_DELETE_ELEM_ATTR: AttrLayout = defineLayout("BPF_MAP_DELETE_ELE
  * MAP_GET_NEXT_KEY_ATTR.fields.next_key.offset; // 16
  * ```
  */
-export const MAP_GET_NEXT_KEY_ATTR: AttrLayout = defineLayout("BPF_MAP_GET_NEXT_KEY", {
-  map_fd: u32(0),
-  key: ptr(8),
-  next_key: ptr(16),
-});
+export const MAP_GET_NEXT_KEY_ATTR: AttrLayout<"map_fd" | "key" | "next_key"> = defineLayout(
+  "BPF_MAP_GET_NEXT_KEY",
+  {
+    map_fd: u32(0),
+    key: ptr(8),
+    next_key: ptr(16),
+  },
+);
 
 /**
  * BPF_MAP_LOOKUP_AND_DELETE_ELEM.
@@ -185,10 +217,11 @@ export const MAP_GET_NEXT_KEY_ATTR: AttrLayout = defineLayout("BPF_MAP_GET_NEXT_
  * MAP_LOOKUP_AND_DELETE_ELEM_ATTR.size; // 32
  * ```
  */
-export const MAP_LOOKUP_AND_DELETE_ELEM_ATTR: AttrLayout = defineLayout(
-  "BPF_MAP_LOOKUP_AND_DELETE_ELEM",
-  { map_fd: u32(0), key: ptr(8), value: ptr(16), flags: u64(24) },
-);
+export const MAP_LOOKUP_AND_DELETE_ELEM_ATTR: AttrLayout<"map_fd" | "key" | "value" | "flags"> =
+  defineLayout(
+    "BPF_MAP_LOOKUP_AND_DELETE_ELEM",
+    { map_fd: u32(0), key: ptr(8), value: ptr(16), flags: u64(24) },
+  );
 
 /**
  * BPF_MAP_FREEZE.
@@ -199,7 +232,9 @@ export const MAP_LOOKUP_AND_DELETE_ELEM_ATTR: AttrLayout = defineLayout(
  * MAP_FREEZE_ATTR.size; // 4
  * ```
  */
-export const MAP_FREEZE_ATTR: AttrLayout = defineLayout("BPF_MAP_FREEZE", { map_fd: u32(0) });
+export const MAP_FREEZE_ATTR: AttrLayout<"map_fd"> = defineLayout("BPF_MAP_FREEZE", {
+  map_fd: u32(0),
+});
 
 /**
  * BPF_MAP_LOOKUP_BATCH, BPF_MAP_LOOKUP_AND_DELETE_BATCH, BPF_MAP_UPDATE_BATCH and
@@ -211,7 +246,9 @@ export const MAP_FREEZE_ATTR: AttrLayout = defineLayout("BPF_MAP_FREEZE", { map_
  * MAP_BATCH_ATTR.size; // 56
  * ```
  */
-export const MAP_BATCH_ATTR: AttrLayout = defineLayout("BPF_MAP_*_BATCH", {
+export const MAP_BATCH_ATTR: AttrLayout<
+  "in_batch" | "out_batch" | "keys" | "values" | "count" | "map_fd" | "elem_flags" | "flags"
+> = defineLayout("BPF_MAP_*_BATCH", {
   in_batch: ptr(0),
   out_batch: ptr(8),
   keys: ptr(16),
@@ -232,7 +269,37 @@ export const MAP_BATCH_ATTR: AttrLayout = defineLayout("BPF_MAP_*_BATCH", {
  * PROG_LOAD_ATTR.fields.log_buf.offset; // 32
  * ```
  */
-export const PROG_LOAD_ATTR: AttrLayout = defineLayout("BPF_PROG_LOAD", {
+export const PROG_LOAD_ATTR: AttrLayout<
+  | "prog_type"
+  | "insn_cnt"
+  | "insns"
+  | "license"
+  | "log_level"
+  | "log_size"
+  | "log_buf"
+  | "kern_version"
+  | "prog_flags"
+  | "prog_name"
+  | "prog_ifindex"
+  | "expected_attach_type"
+  | "prog_btf_fd"
+  | "func_info_rec_size"
+  | "func_info"
+  | "func_info_cnt"
+  | "line_info_rec_size"
+  | "line_info"
+  | "line_info_cnt"
+  | "attach_btf_id"
+  | "attach_prog_fd"
+  | "attach_btf_obj_fd"
+  | "core_relo_cnt"
+  | "fd_array"
+  | "core_relos"
+  | "core_relo_rec_size"
+  | "log_true_size"
+  | "prog_token_fd"
+  | "fd_array_cnt"
+> = defineLayout("BPF_PROG_LOAD", {
   prog_type: u32(0),
   insn_cnt: u32(4),
   insns: ptr(8),
@@ -273,12 +340,13 @@ export const PROG_LOAD_ATTR: AttrLayout = defineLayout("BPF_PROG_LOAD", {
  * OBJ_PIN_ATTR.fields.bpf_fd.offset; // 8
  * ```
  */
-export const OBJ_PIN_ATTR: AttrLayout = defineLayout("BPF_OBJ_PIN", {
-  pathname: ptr(0),
-  bpf_fd: u32(8),
-  file_flags: u32(12),
-  path_fd: s32(16),
-});
+export const OBJ_PIN_ATTR: AttrLayout<"pathname" | "bpf_fd" | "file_flags" | "path_fd"> =
+  defineLayout("BPF_OBJ_PIN", {
+    pathname: ptr(0),
+    bpf_fd: u32(8),
+    file_flags: u32(12),
+    path_fd: s32(16),
+  });
 
 /**
  * BPF_OBJ_GET: same struct as BPF_OBJ_PIN.
@@ -289,7 +357,8 @@ export const OBJ_PIN_ATTR: AttrLayout = defineLayout("BPF_OBJ_PIN", {
  * OBJ_GET_ATTR.size; // 20
  * ```
  */
-export const OBJ_GET_ATTR: AttrLayout = defineLayout("BPF_OBJ_GET", { ...OBJ_PIN_ATTR.fields });
+export const OBJ_GET_ATTR: AttrLayout<"pathname" | "bpf_fd" | "file_flags" | "path_fd"> =
+  defineLayout("BPF_OBJ_GET", { ...OBJ_PIN_ATTR.fields });
 
 /**
  * BPF_PROG_ATTACH (`attach_flags`: `AttachFlag`).
@@ -300,7 +369,17 @@ export const OBJ_GET_ATTR: AttrLayout = defineLayout("BPF_OBJ_GET", { ...OBJ_PIN
  * PROG_ATTACH_ATTR.fields.attach_type.offset; // 8
  * ```
  */
-export const PROG_ATTACH_ATTR: AttrLayout = defineLayout("BPF_PROG_ATTACH", {
+export const PROG_ATTACH_ATTR: AttrLayout<
+  | "target_fd"
+  | "target_ifindex"
+  | "attach_bpf_fd"
+  | "attach_type"
+  | "attach_flags"
+  | "replace_bpf_fd"
+  | "relative_fd"
+  | "relative_id"
+  | "expected_revision"
+> = defineLayout("BPF_PROG_ATTACH", {
   target_fd: u32(0),
   target_ifindex: u32(0),
   attach_bpf_fd: u32(4),
@@ -321,7 +400,17 @@ export const PROG_ATTACH_ATTR: AttrLayout = defineLayout("BPF_PROG_ATTACH", {
  * PROG_DETACH_ATTR.size; // 32
  * ```
  */
-export const PROG_DETACH_ATTR: AttrLayout = defineLayout("BPF_PROG_DETACH", {
+export const PROG_DETACH_ATTR: AttrLayout<
+  | "target_fd"
+  | "target_ifindex"
+  | "attach_bpf_fd"
+  | "attach_type"
+  | "attach_flags"
+  | "replace_bpf_fd"
+  | "relative_fd"
+  | "relative_id"
+  | "expected_revision"
+> = defineLayout("BPF_PROG_DETACH", {
   ...PROG_ATTACH_ATTR.fields,
 });
 
@@ -334,7 +423,23 @@ export const PROG_DETACH_ATTR: AttrLayout = defineLayout("BPF_PROG_DETACH", {
  * PROG_TEST_RUN_ATTR.fields.retval.offset; // 4
  * ```
  */
-export const PROG_TEST_RUN_ATTR: AttrLayout = defineLayout("BPF_PROG_TEST_RUN", {
+export const PROG_TEST_RUN_ATTR: AttrLayout<
+  | "prog_fd"
+  | "retval"
+  | "data_size_in"
+  | "data_size_out"
+  | "data_in"
+  | "data_out"
+  | "repeat"
+  | "duration"
+  | "ctx_size_in"
+  | "ctx_size_out"
+  | "ctx_in"
+  | "ctx_out"
+  | "flags"
+  | "cpu"
+  | "batch_size"
+> = defineLayout("BPF_PROG_TEST_RUN", {
   prog_fd: u32(0),
   retval: u32(4),
   data_size_in: u32(8),
@@ -361,10 +466,13 @@ export const PROG_TEST_RUN_ATTR: AttrLayout = defineLayout("BPF_PROG_TEST_RUN", 
  * GET_NEXT_ID_ATTR.fields.next_id.offset; // 4
  * ```
  */
-export const GET_NEXT_ID_ATTR: AttrLayout = defineLayout("BPF_*_GET_NEXT_ID", {
-  start_id: u32(0),
-  next_id: u32(4),
-});
+export const GET_NEXT_ID_ATTR: AttrLayout<"start_id" | "next_id"> = defineLayout(
+  "BPF_*_GET_NEXT_ID",
+  {
+    start_id: u32(0),
+    next_id: u32(4),
+  },
+);
 
 /**
  * BPF_PROG_GET_FD_BY_ID, BPF_MAP_GET_FD_BY_ID, BPF_BTF_GET_FD_BY_ID and BPF_LINK_GET_FD_BY_ID
@@ -376,7 +484,9 @@ export const GET_NEXT_ID_ATTR: AttrLayout = defineLayout("BPF_*_GET_NEXT_ID", {
  * GET_FD_BY_ID_ATTR.fields.open_flags.offset; // 8
  * ```
  */
-export const GET_FD_BY_ID_ATTR: AttrLayout = defineLayout("BPF_*_GET_FD_BY_ID", {
+export const GET_FD_BY_ID_ATTR: AttrLayout<
+  "prog_id" | "map_id" | "btf_id" | "link_id" | "open_flags" | "fd_by_id_token_fd"
+> = defineLayout("BPF_*_GET_FD_BY_ID", {
   prog_id: u32(0),
   map_id: u32(0),
   btf_id: u32(0),
@@ -394,11 +504,14 @@ export const GET_FD_BY_ID_ATTR: AttrLayout = defineLayout("BPF_*_GET_FD_BY_ID", 
  * OBJ_GET_INFO_BY_FD_ATTR.size; // 16
  * ```
  */
-export const OBJ_GET_INFO_BY_FD_ATTR: AttrLayout = defineLayout("BPF_OBJ_GET_INFO_BY_FD", {
-  bpf_fd: u32(0),
-  info_len: u32(4),
-  info: ptr(8),
-});
+export const OBJ_GET_INFO_BY_FD_ATTR: AttrLayout<"bpf_fd" | "info_len" | "info"> = defineLayout(
+  "BPF_OBJ_GET_INFO_BY_FD",
+  {
+    bpf_fd: u32(0),
+    info_len: u32(4),
+    info: ptr(8),
+  },
+);
 
 /**
  * BPF_PROG_QUERY (`attr.query`; `query_flags`: `QueryFlag`).
@@ -409,7 +522,20 @@ export const OBJ_GET_INFO_BY_FD_ATTR: AttrLayout = defineLayout("BPF_OBJ_GET_INF
  * PROG_QUERY_ATTR.fields.prog_ids.offset; // 16
  * ```
  */
-export const PROG_QUERY_ATTR: AttrLayout = defineLayout("BPF_PROG_QUERY", {
+export const PROG_QUERY_ATTR: AttrLayout<
+  | "target_fd"
+  | "target_ifindex"
+  | "attach_type"
+  | "query_flags"
+  | "attach_flags"
+  | "prog_ids"
+  | "prog_cnt"
+  | "count"
+  | "prog_attach_flags"
+  | "link_ids"
+  | "link_attach_flags"
+  | "revision"
+> = defineLayout("BPF_PROG_QUERY", {
   target_fd: u32(0),
   target_ifindex: u32(0),
   attach_type: u32(4),
@@ -433,11 +559,14 @@ export const PROG_QUERY_ATTR: AttrLayout = defineLayout("BPF_PROG_QUERY", {
  * RAW_TRACEPOINT_OPEN_ATTR.fields.prog_fd.offset; // 8
  * ```
  */
-export const RAW_TRACEPOINT_OPEN_ATTR: AttrLayout = defineLayout("BPF_RAW_TRACEPOINT_OPEN", {
-  name: ptr(0),
-  prog_fd: u32(8),
-  cookie: u64(16),
-});
+export const RAW_TRACEPOINT_OPEN_ATTR: AttrLayout<"name" | "prog_fd" | "cookie"> = defineLayout(
+  "BPF_RAW_TRACEPOINT_OPEN",
+  {
+    name: ptr(0),
+    prog_fd: u32(8),
+    cookie: u64(16),
+  },
+);
 
 /**
  * BPF_BTF_LOAD.
@@ -448,7 +577,16 @@ export const RAW_TRACEPOINT_OPEN_ATTR: AttrLayout = defineLayout("BPF_RAW_TRACEP
  * BTF_LOAD_ATTR.fields.btf_size.offset; // 16
  * ```
  */
-export const BTF_LOAD_ATTR: AttrLayout = defineLayout("BPF_BTF_LOAD", {
+export const BTF_LOAD_ATTR: AttrLayout<
+  | "btf"
+  | "btf_log_buf"
+  | "btf_size"
+  | "btf_log_size"
+  | "btf_log_level"
+  | "btf_log_true_size"
+  | "btf_flags"
+  | "btf_token_fd"
+> = defineLayout("BPF_BTF_LOAD", {
   btf: ptr(0),
   btf_log_buf: ptr(8),
   btf_size: u32(16),
@@ -468,7 +606,9 @@ export const BTF_LOAD_ATTR: AttrLayout = defineLayout("BPF_BTF_LOAD", {
  * TASK_FD_QUERY_ATTR.size; // 48
  * ```
  */
-export const TASK_FD_QUERY_ATTR: AttrLayout = defineLayout("BPF_TASK_FD_QUERY", {
+export const TASK_FD_QUERY_ATTR: AttrLayout<
+  "pid" | "fd" | "flags" | "buf_len" | "buf" | "prog_id" | "fd_type" | "probe_offset" | "probe_addr"
+> = defineLayout("BPF_TASK_FD_QUERY", {
   pid: u32(0),
   fd: u32(4),
   flags: u32(8),
@@ -480,7 +620,10 @@ export const TASK_FD_QUERY_ATTR: AttrLayout = defineLayout("BPF_TASK_FD_QUERY", 
   probe_addr: u64(40),
 });
 
-const LINK_CREATE_COMMON: Record<string, AttrField> = {
+const LINK_CREATE_COMMON: Record<
+  "prog_fd" | "map_fd" | "target_fd" | "target_ifindex" | "attach_type" | "flags",
+  AttrField
+> = {
   prog_fd: u32(0),
   map_fd: u32(0),
   target_fd: u32(4),
@@ -498,7 +641,17 @@ const LINK_CREATE_COMMON: Record<string, AttrField> = {
  * LINK_CREATE_ATTR.fields.attach_type.offset; // 8
  * ```
  */
-export const LINK_CREATE_ATTR: AttrLayout = defineLayout("BPF_LINK_CREATE", {
+export const LINK_CREATE_ATTR: AttrLayout<
+  | "prog_fd"
+  | "map_fd"
+  | "target_fd"
+  | "target_ifindex"
+  | "attach_type"
+  | "flags"
+  | "target_btf_id"
+  | "iter_info"
+  | "iter_info_len"
+> = defineLayout("BPF_LINK_CREATE", {
   ...LINK_CREATE_COMMON,
   target_btf_id: u32(16),
   iter_info: ptr(16),
@@ -514,7 +667,15 @@ export const LINK_CREATE_ATTR: AttrLayout = defineLayout("BPF_LINK_CREATE", {
  * LINK_CREATE_PERF_EVENT_ATTR.fields["perf_event.bpf_cookie"].offset; // 16
  * ```
  */
-export const LINK_CREATE_PERF_EVENT_ATTR: AttrLayout = defineLayout(
+export const LINK_CREATE_PERF_EVENT_ATTR: AttrLayout<
+  | "prog_fd"
+  | "map_fd"
+  | "target_fd"
+  | "target_ifindex"
+  | "attach_type"
+  | "flags"
+  | "perf_event.bpf_cookie"
+> = defineLayout(
   "BPF_LINK_CREATE (perf_event)",
   { ...LINK_CREATE_COMMON, "perf_event.bpf_cookie": u64(16) },
 );
@@ -528,7 +689,19 @@ export const LINK_CREATE_PERF_EVENT_ATTR: AttrLayout = defineLayout(
  * LINK_CREATE_KPROBE_MULTI_ATTR.size; // 48
  * ```
  */
-export const LINK_CREATE_KPROBE_MULTI_ATTR: AttrLayout = defineLayout(
+export const LINK_CREATE_KPROBE_MULTI_ATTR: AttrLayout<
+  | "prog_fd"
+  | "map_fd"
+  | "target_fd"
+  | "target_ifindex"
+  | "attach_type"
+  | "flags"
+  | "kprobe_multi.flags"
+  | "kprobe_multi.cnt"
+  | "kprobe_multi.syms"
+  | "kprobe_multi.addrs"
+  | "kprobe_multi.cookies"
+> = defineLayout(
   "BPF_LINK_CREATE (kprobe_multi)",
   {
     ...LINK_CREATE_COMMON,
@@ -549,7 +722,16 @@ export const LINK_CREATE_KPROBE_MULTI_ATTR: AttrLayout = defineLayout(
  * LINK_CREATE_TRACING_ATTR.fields["tracing.cookie"].offset; // 24
  * ```
  */
-export const LINK_CREATE_TRACING_ATTR: AttrLayout = defineLayout("BPF_LINK_CREATE (tracing)", {
+export const LINK_CREATE_TRACING_ATTR: AttrLayout<
+  | "prog_fd"
+  | "map_fd"
+  | "target_fd"
+  | "target_ifindex"
+  | "attach_type"
+  | "flags"
+  | "tracing.target_btf_id"
+  | "tracing.cookie"
+> = defineLayout("BPF_LINK_CREATE (tracing)", {
   ...LINK_CREATE_COMMON,
   "tracing.target_btf_id": u32(16),
   "tracing.cookie": u64(24),
@@ -564,7 +746,18 @@ export const LINK_CREATE_TRACING_ATTR: AttrLayout = defineLayout("BPF_LINK_CREAT
  * LINK_CREATE_NETFILTER_ATTR.fields["netfilter.priority"].kind; // "s32"
  * ```
  */
-export const LINK_CREATE_NETFILTER_ATTR: AttrLayout = defineLayout(
+export const LINK_CREATE_NETFILTER_ATTR: AttrLayout<
+  | "prog_fd"
+  | "map_fd"
+  | "target_fd"
+  | "target_ifindex"
+  | "attach_type"
+  | "flags"
+  | "netfilter.pf"
+  | "netfilter.hooknum"
+  | "netfilter.priority"
+  | "netfilter.flags"
+> = defineLayout(
   "BPF_LINK_CREATE (netfilter)",
   {
     ...LINK_CREATE_COMMON,
@@ -584,7 +777,17 @@ export const LINK_CREATE_NETFILTER_ATTR: AttrLayout = defineLayout(
  * LINK_CREATE_TCX_ATTR.fields["tcx.expected_revision"].offset; // 24
  * ```
  */
-export const LINK_CREATE_TCX_ATTR: AttrLayout = defineLayout("BPF_LINK_CREATE (tcx)", {
+export const LINK_CREATE_TCX_ATTR: AttrLayout<
+  | "prog_fd"
+  | "map_fd"
+  | "target_fd"
+  | "target_ifindex"
+  | "attach_type"
+  | "flags"
+  | "tcx.relative_fd"
+  | "tcx.relative_id"
+  | "tcx.expected_revision"
+> = defineLayout("BPF_LINK_CREATE (tcx)", {
   ...LINK_CREATE_COMMON,
   "tcx.relative_fd": u32(16),
   "tcx.relative_id": u32(16),
@@ -600,7 +803,21 @@ export const LINK_CREATE_TCX_ATTR: AttrLayout = defineLayout("BPF_LINK_CREATE (t
  * LINK_CREATE_UPROBE_MULTI_ATTR.size; // 60
  * ```
  */
-export const LINK_CREATE_UPROBE_MULTI_ATTR: AttrLayout = defineLayout(
+export const LINK_CREATE_UPROBE_MULTI_ATTR: AttrLayout<
+  | "prog_fd"
+  | "map_fd"
+  | "target_fd"
+  | "target_ifindex"
+  | "attach_type"
+  | "flags"
+  | "uprobe_multi.path"
+  | "uprobe_multi.offsets"
+  | "uprobe_multi.ref_ctr_offsets"
+  | "uprobe_multi.cookies"
+  | "uprobe_multi.cnt"
+  | "uprobe_multi.flags"
+  | "uprobe_multi.pid"
+> = defineLayout(
   "BPF_LINK_CREATE (uprobe_multi)",
   {
     ...LINK_CREATE_COMMON,
@@ -623,7 +840,17 @@ export const LINK_CREATE_UPROBE_MULTI_ATTR: AttrLayout = defineLayout(
  * LINK_CREATE_NETKIT_ATTR.size; // 32
  * ```
  */
-export const LINK_CREATE_NETKIT_ATTR: AttrLayout = defineLayout("BPF_LINK_CREATE (netkit)", {
+export const LINK_CREATE_NETKIT_ATTR: AttrLayout<
+  | "prog_fd"
+  | "map_fd"
+  | "target_fd"
+  | "target_ifindex"
+  | "attach_type"
+  | "flags"
+  | "netkit.relative_fd"
+  | "netkit.relative_id"
+  | "netkit.expected_revision"
+> = defineLayout("BPF_LINK_CREATE (netkit)", {
   ...LINK_CREATE_COMMON,
   "netkit.relative_fd": u32(16),
   "netkit.relative_id": u32(16),
@@ -639,7 +866,17 @@ export const LINK_CREATE_NETKIT_ATTR: AttrLayout = defineLayout("BPF_LINK_CREATE
  * LINK_CREATE_CGROUP_ATTR.size; // 32
  * ```
  */
-export const LINK_CREATE_CGROUP_ATTR: AttrLayout = defineLayout("BPF_LINK_CREATE (cgroup)", {
+export const LINK_CREATE_CGROUP_ATTR: AttrLayout<
+  | "prog_fd"
+  | "map_fd"
+  | "target_fd"
+  | "target_ifindex"
+  | "attach_type"
+  | "flags"
+  | "cgroup.relative_fd"
+  | "cgroup.relative_id"
+  | "cgroup.expected_revision"
+> = defineLayout("BPF_LINK_CREATE (cgroup)", {
   ...LINK_CREATE_COMMON,
   "cgroup.relative_fd": u32(16),
   "cgroup.relative_id": u32(16),
@@ -655,7 +892,9 @@ export const LINK_CREATE_CGROUP_ATTR: AttrLayout = defineLayout("BPF_LINK_CREATE
  * LINK_UPDATE_ATTR.size; // 16
  * ```
  */
-export const LINK_UPDATE_ATTR: AttrLayout = defineLayout("BPF_LINK_UPDATE", {
+export const LINK_UPDATE_ATTR: AttrLayout<
+  "link_fd" | "new_prog_fd" | "new_map_fd" | "flags" | "old_prog_fd" | "old_map_fd"
+> = defineLayout("BPF_LINK_UPDATE", {
   link_fd: u32(0),
   new_prog_fd: u32(4),
   new_map_fd: u32(4),
@@ -673,7 +912,9 @@ export const LINK_UPDATE_ATTR: AttrLayout = defineLayout("BPF_LINK_UPDATE", {
  * LINK_DETACH_ATTR.size; // 4
  * ```
  */
-export const LINK_DETACH_ATTR: AttrLayout = defineLayout("BPF_LINK_DETACH", { link_fd: u32(0) });
+export const LINK_DETACH_ATTR: AttrLayout<"link_fd"> = defineLayout("BPF_LINK_DETACH", {
+  link_fd: u32(0),
+});
 
 /**
  * BPF_ENABLE_STATS (`type`: `StatsType`).
@@ -684,7 +925,9 @@ export const LINK_DETACH_ATTR: AttrLayout = defineLayout("BPF_LINK_DETACH", { li
  * ENABLE_STATS_ATTR.size; // 4
  * ```
  */
-export const ENABLE_STATS_ATTR: AttrLayout = defineLayout("BPF_ENABLE_STATS", { type: u32(0) });
+export const ENABLE_STATS_ATTR: AttrLayout<"type"> = defineLayout("BPF_ENABLE_STATS", {
+  type: u32(0),
+});
 
 /**
  * BPF_ITER_CREATE.
@@ -695,7 +938,7 @@ export const ENABLE_STATS_ATTR: AttrLayout = defineLayout("BPF_ENABLE_STATS", { 
  * ITER_CREATE_ATTR.size; // 8
  * ```
  */
-export const ITER_CREATE_ATTR: AttrLayout = defineLayout("BPF_ITER_CREATE", {
+export const ITER_CREATE_ATTR: AttrLayout<"link_fd" | "flags"> = defineLayout("BPF_ITER_CREATE", {
   link_fd: u32(0),
   flags: u32(4),
 });
@@ -709,11 +952,14 @@ export const ITER_CREATE_ATTR: AttrLayout = defineLayout("BPF_ITER_CREATE", {
  * PROG_BIND_MAP_ATTR.size; // 12
  * ```
  */
-export const PROG_BIND_MAP_ATTR: AttrLayout = defineLayout("BPF_PROG_BIND_MAP", {
-  prog_fd: u32(0),
-  map_fd: u32(4),
-  flags: u32(8),
-});
+export const PROG_BIND_MAP_ATTR: AttrLayout<"prog_fd" | "map_fd" | "flags"> = defineLayout(
+  "BPF_PROG_BIND_MAP",
+  {
+    prog_fd: u32(0),
+    map_fd: u32(4),
+    flags: u32(8),
+  },
+);
 
 /**
  * Every command layout above, in declaration order (for tests and tooling).

@@ -26,7 +26,46 @@ const bytes = (offset: number, size: number): AttrField => ({ offset, size, kind
  * PROG_INFO_LAYOUT.fields.name.offset; // 64
  * ```
  */
-export const PROG_INFO_LAYOUT: AttrLayout = defineLayout("bpf_prog_info", {
+export const PROG_INFO_LAYOUT: AttrLayout<
+  | "type"
+  | "id"
+  | "tag"
+  | "jited_prog_len"
+  | "xlated_prog_len"
+  | "jited_prog_insns"
+  | "xlated_prog_insns"
+  | "load_time"
+  | "created_by_uid"
+  | "nr_map_ids"
+  | "map_ids"
+  | "name"
+  | "ifindex"
+  | "gpl_compatible"
+  | "netns_dev"
+  | "netns_ino"
+  | "nr_jited_ksyms"
+  | "nr_jited_func_lens"
+  | "jited_ksyms"
+  | "jited_func_lens"
+  | "btf_id"
+  | "func_info_rec_size"
+  | "func_info"
+  | "nr_func_info"
+  | "nr_line_info"
+  | "line_info"
+  | "jited_line_info"
+  | "nr_jited_line_info"
+  | "line_info_rec_size"
+  | "jited_line_info_rec_size"
+  | "nr_prog_tags"
+  | "prog_tags"
+  | "run_time_ns"
+  | "run_cnt"
+  | "recursion_misses"
+  | "verified_insns"
+  | "attach_btf_obj_id"
+  | "attach_btf_id"
+> = defineLayout("bpf_prog_info", {
   type: u32(0),
   id: u32(4),
   tag: bytes(8, 8),
@@ -76,7 +115,26 @@ export const PROG_INFO_LAYOUT: AttrLayout = defineLayout("bpf_prog_info", {
  * MAP_INFO_LAYOUT.fields.max_entries.offset; // 16
  * ```
  */
-export const MAP_INFO_LAYOUT: AttrLayout = defineLayout("bpf_map_info", {
+export const MAP_INFO_LAYOUT: AttrLayout<
+  | "type"
+  | "id"
+  | "key_size"
+  | "value_size"
+  | "max_entries"
+  | "map_flags"
+  | "name"
+  | "ifindex"
+  | "btf_vmlinux_value_type_id"
+  | "netns_dev"
+  | "netns_ino"
+  | "btf_id"
+  | "btf_key_type_id"
+  | "btf_value_type_id"
+  | "btf_vmlinux_id"
+  | "map_extra"
+  | "hash"
+  | "hash_size"
+> = defineLayout("bpf_map_info", {
   type: u32(0),
   id: u32(4),
   key_size: u32(8),
@@ -106,11 +164,14 @@ export const MAP_INFO_LAYOUT: AttrLayout = defineLayout("bpf_map_info", {
  * LINK_INFO_LAYOUT.fields.prog_id.offset; // 8
  * ```
  */
-export const LINK_INFO_LAYOUT: AttrLayout = defineLayout("bpf_link_info", {
-  type: u32(0),
-  id: u32(4),
-  prog_id: u32(8),
-});
+export const LINK_INFO_LAYOUT: AttrLayout<"type" | "id" | "prog_id"> = defineLayout(
+  "bpf_link_info",
+  {
+    type: u32(0),
+    id: u32(4),
+    prog_id: u32(8),
+  },
+);
 
 /**
  * `struct bpf_btf_info`.
@@ -121,7 +182,9 @@ export const LINK_INFO_LAYOUT: AttrLayout = defineLayout("bpf_link_info", {
  * BTF_INFO_LAYOUT.size; // 32
  * ```
  */
-export const BTF_INFO_LAYOUT: AttrLayout = defineLayout("bpf_btf_info", {
+export const BTF_INFO_LAYOUT: AttrLayout<
+  "btf" | "btf_size" | "id" | "name" | "name_len" | "kernel_btf"
+> = defineLayout("bpf_btf_info", {
   btf: ptr(0),
   btf_size: u32(8),
   id: u32(12),

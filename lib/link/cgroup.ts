@@ -21,6 +21,7 @@ import {
   resolveIfindex,
 } from "./os.ts";
 import { type AttachTypeInput, resolveAttachType } from "../program_types.ts";
+import { progQuery } from "../sys/bpf_cmds.ts";
 
 /** How many ids {@link queryAttached} makes room for. */
 const QUERY_CAPACITY = 64;
@@ -125,7 +126,7 @@ export function queryAttached(
   }
   let r: number;
   try {
-    r = s.bpf(BpfCmd.PROG_QUERY, attr.bytes, attr.size, ids);
+    r = progQuery(attr, ids);
   } finally {
     closeQuietly(fd);
   }

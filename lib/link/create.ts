@@ -5,9 +5,9 @@
  */
 import { BpfCmd } from "../../types/cmd.ts";
 import type { Attr } from "../attr.ts";
-import { sys } from "../sys/mod.ts";
 import { AttachError } from "./errors.ts";
 import { Link } from "./link.ts";
+import { linkCreate } from "../sys/bpf_cmds.ts";
 
 /**
  * Runs `BPF_LINK_CREATE` with a filled attr; throws {@link AttachError} naming `target`, with
@@ -18,7 +18,7 @@ export function createLink(
   attr: Attr,
   explain?: (errno: number) => string | undefined,
 ): Link {
-  const fd = sys().bpf(BpfCmd.LINK_CREATE, attr.bytes, attr.size);
+  const fd = linkCreate(attr);
   if (fd < 0) throw new AttachError(target, BpfCmd.LINK_CREATE, -fd, explain?.(-fd));
   return new Link(fd);
 }

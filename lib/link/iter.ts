@@ -18,6 +18,7 @@ import { AttachError } from "./errors.ts";
 import { Link } from "./link.ts";
 import { type AttachableProgram, programFd } from "./os.ts";
 import { Errno } from "../../types/errno.ts";
+import { iterCreate, linkCreate } from "../sys/bpf_cmds.ts";
 
 /** Bytes read per `read(2)`. */
 const CHUNK = 64 * 1024;
@@ -156,7 +157,7 @@ export class IterLink extends Link {
    */
   open(): IterReader {
     const attr = new Attr(ITER_CREATE_ATTR).set("link_fd", this.fd);
-    const fd = sys().bpf(BpfCmd.ITER_CREATE, attr.bytes, attr.size);
+    const fd = iterCreate(attr);
     if (fd < 0) throw new BpfError(BpfCmd.ITER_CREATE, -fd, `iterator link ${this.id}`);
     return new IterReader(fd);
   }
@@ -209,7 +210,7 @@ export function attachIter(program: AttachableProgram): IterLink {
   const attr = new Attr(LINK_CREATE_ATTR)
     .set("prog_fd", programFd(program, target, [ProgType.TRACING]))
     .set("attach_type", AttachType.TRACE_ITER);
-  const fd = sys().bpf(BpfCmd.LINK_CREATE, attr.bytes, attr.size);
+  const fd = linkCreate(attr);
   if (fd < 0) throw new AttachError(target, BpfCmd.LINK_CREATE, -fd);
   return new IterLink(fd);
 }

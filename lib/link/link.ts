@@ -15,6 +15,7 @@ import { listIds, openById } from "../ids.ts";
 import type { AttachableProgram } from "./os.ts";
 import { alloc, readCString } from "../sys/memory.ts";
 import { sys } from "../sys/mod.ts";
+import { linkDetach, linkUpdate, objGetInfoByFd } from "../sys/bpf_cmds.ts";
 
 /** `AttachFlag.REPLACE` (`BPF_F_REPLACE`). */
 const BPF_F_REPLACE = 4;
@@ -60,7 +61,7 @@ function readLinkInfo(fd: number): LinkInfo {
     .set("bpf_fd", fd)
     .set("info_len", LINK_INFO_SIZE)
     .setU64("info", s.addressOf(info));
-  let r = s.bpf(BpfCmd.OBJ_GET_INFO_BY_FD, attr.bytes, attr.size, info);
+  let r = objGetInfoByFd(attr, info);
   if (r < 0) throw new BpfError(BpfCmd.OBJ_GET_INFO_BY_FD, -r, "link");
   const type = dv.getUint32(0, true);
   // A second call for the types whose info carries a name: the kernel copies it into our buffer.
@@ -74,7 +75,7 @@ function readLinkInfo(fd: number): LinkInfo {
     info.fill(0);
     dv.setBigUint64(nameAt, s.addressOf(name), true);
     dv.setUint32(nameAt + 8, NAME_SIZE, true);
-    r = s.bpf(BpfCmd.OBJ_GET_INFO_BY_FD, attr.bytes, attr.size, info, name);
+    r = objGetInfoByFd(attr, info, name);
     if (r < 0) throw new BpfError(BpfCmd.OBJ_GET_INFO_BY_FD, -r, "link");
     text = readCString(name);
   }
@@ -272,7 +273,7 @@ export class Link {
   update(program: AttachableProgram, expected?: AttachableProgram): void {
     const attr = new Attr(LINK_UPDATE_ATTR).set("link_fd", this.fd).set("new_prog_fd", program.fd);
     if (expected !== undefined) attr.set("flags", BPF_F_REPLACE).set("old_prog_fd", expected.fd);
-    const r = sys().bpf(BpfCmd.LINK_UPDATE, attr.bytes, attr.size);
+    const r = linkUpdate(attr);
     if (r < 0) throw new BpfError(BpfCmd.LINK_UPDATE, -r, `link ${this.#id ?? this.fd}`);
   }
 
@@ -288,7 +289,7 @@ export class Link {
    */
   detach(): void {
     const attr = new Attr(LINK_DETACH_ATTR).set("link_fd", this.fd);
-    const r = sys().bpf(BpfCmd.LINK_DETACH, attr.bytes, attr.size);
+    const r = linkDetach(attr);
     if (r < 0) throw new BpfError(BpfCmd.LINK_DETACH, -r, `link ${this.#id ?? this.fd}`);
   }
 

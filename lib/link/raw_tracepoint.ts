@@ -14,6 +14,7 @@ import { Link } from "./link.ts";
 import { ProgType } from "../../types/prog_type.ts";
 import { type AttachableProgram, programFd } from "./os.ts";
 import { Errno } from "../../types/errno.ts";
+import { rawTracepointOpen as bpfRawTracepointOpen } from "../sys/bpf_cmds.ts";
 
 /** `ENOENT`. */
 const ENOENT = Errno.ENOENT;
@@ -66,7 +67,7 @@ function rawTracepointOpen(
   );
   const text = name === undefined ? undefined : cString(name);
   if (text !== undefined) attr.setU64("name", s.addressOf(text));
-  const fd = s.bpf(BpfCmd.RAW_TRACEPOINT_OPEN, attr.bytes, attr.size, text);
+  const fd = bpfRawTracepointOpen(attr, text);
   if (fd < 0) throw new AttachError(target, BpfCmd.RAW_TRACEPOINT_OPEN, -fd);
   return new Link(fd);
 }

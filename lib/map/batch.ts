@@ -9,6 +9,7 @@ import { MAP_BATCH_ATTR } from "../../types/attr.ts";
 import { BpfCmd } from "../../types/cmd.ts";
 import { BpfError } from "../errors.ts";
 import { alloc } from "../sys/memory.ts";
+import { mapBatch } from "../sys/bpf_cmds.ts";
 import { sys } from "../sys/mod.ts";
 import type { Sys } from "../sys/types.ts";
 import { Errno } from "../../types/errno.ts";
@@ -55,7 +56,7 @@ export interface BatchSource {
 export class BatchReader {
   readonly #src: BatchSource;
   readonly #s: Sys;
-  readonly #cmd: number;
+  readonly #cmd: typeof BpfCmd.MAP_LOOKUP_BATCH | typeof BpfCmd.MAP_LOOKUP_AND_DELETE_BATCH;
   readonly #attr: Uint8Array<ArrayBuffer>;
   readonly #view: DataView;
   readonly #tokIn: Uint8Array<ArrayBuffer>;
@@ -150,7 +151,7 @@ export class BatchReader {
       v.setUint32(OFF_FD, fd, true);
       v.setUint32(OFF_COUNT, this.#capacity, true);
       v.setBigUint64(OFF_IN, this.#started ? this.#tokInAddr : 0n, true);
-      const r = this.#s.bpf(this.#cmd, this.#attr, ATTR_SIZE);
+      const r = mapBatch(this.#cmd, this.#attr);
       const n = v.getUint32(OFF_COUNT, true);
       if (r < 0) {
         if (r === -ENOENT) {

@@ -15,6 +15,7 @@ import { FdHandle } from "../fd.ts";
 import { alloc } from "../sys/memory.ts";
 import { sys } from "../sys/mod.ts";
 import { BTF_MAGIC } from "../btf/parse.ts";
+import { btfLoad } from "../sys/bpf_cmds.ts";
 
 const HEADER_LEN = 24;
 
@@ -206,14 +207,14 @@ export function loadBtf(blob: Uint8Array): FdHandle {
   const attr = new Attr(BTF_LOAD_ATTR)
     .setU64("btf", s.addressOf(data))
     .set("btf_size", data.byteLength);
-  const fd = s.bpf(BpfCmd.BTF_LOAD, attr.bytes, attr.size, data);
+  const fd = btfLoad(attr, data);
   if (fd >= 0) return new FdHandle(fd, "BTF object");
   const log = alloc(16 * 1024);
   attr.setU64("btf_log_buf", s.addressOf(log)).set("btf_log_size", log.byteLength).set(
     "btf_log_level",
     1,
   );
-  const again = s.bpf(BpfCmd.BTF_LOAD, attr.bytes, attr.size, data, log);
+  const again = btfLoad(attr, data, log);
   if (again >= 0) return new FdHandle(again, "BTF object");
   // The kernel keeps the end of a log that overflows (its default rotating mode): where the
   // refusal is. The errno of the first attempt is the real one (a full log would say ENOSPC).

@@ -11,6 +11,7 @@ import { Attr } from "../attr.ts";
 import { BpfError } from "../errors.ts";
 import { readCString } from "../sys/memory.ts";
 import { sys } from "../sys/mod.ts";
+import { objGetInfoByFd } from "../sys/bpf_cmds.ts";
 
 /**
  * What the kernel reports about a map.
@@ -75,7 +76,7 @@ export function readMapInfo(fd: number): MapInfo {
     .set("bpf_fd", fd)
     .set("info_len", info.size)
     .setU64("info", s.addressOf(info.bytes));
-  const r = s.bpf(BpfCmd.OBJ_GET_INFO_BY_FD, attr.bytes, attr.size, info.bytes);
+  const r = objGetInfoByFd(attr, info.bytes);
   if (r < 0) throw new BpfError(BpfCmd.OBJ_GET_INFO_BY_FD, -r, `fd ${fd} (map info)`);
   const type = info.get("type");
   return {

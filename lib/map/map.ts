@@ -38,6 +38,17 @@ import {
 } from "./map_types.ts";
 import { readFileSync } from "node:fs";
 import { Errno } from "../../types/errno.ts";
+import {
+  mapBatch,
+  type MapBatchCmd,
+  mapCreate,
+  mapDeleteElem,
+  mapFreeze,
+  mapGetNextKey,
+  mapLookupAndDeleteElem,
+  mapLookupElem,
+  mapUpdateElem,
+} from "../sys/bpf_cmds.ts";
 
 const ENOENT = Errno.ENOENT;
 const ENOTSUPP = Errno.ENOTSUPP;
@@ -49,8 +60,6 @@ const OFF_VALUE = E.value.offset;
 const OFF_FLAGS = E.flags.offset;
 /** Elem commands that read `flags` (lookup, update, lookup-and-delete) pass the whole struct. */
 const ELEM_SIZE = MAP_LOOKUP_ELEM_ATTR.size;
-/** Delete reads only `map_fd` and `key`; the bytes after must be zero, so pass just those. */
-const DELETE_SIZE = E.key.offset + 8;
 const N = MAP_GET_NEXT_KEY_ATTR.fields;
 const NEXT_SIZE = MAP_GET_NEXT_KEY_ATTR.size;
 const B = MAP_BATCH_ATTR.fields;
@@ -415,7 +424,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
           .set("btf_value_type_id", described.valueTypeId);
       }
       const s = sys();
-      const fd = s.bpf(BpfCmd.MAP_CREATE, attr.bytes, attr.size);
+      const fd = mapCreate(attr);
       if (fd < 0) {
         throw new BpfError(BpfCmd.MAP_CREATE, -fd, createDetail(spec, shape, -fd));
       }
@@ -842,7 +851,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
     if (!this.#canGet) this.#keyedOnly("get", "lookup");
     this.#putKey(key, "get");
     this.#elemView.setUint32(OFF_FLAGS, flags, true);
-    const r = this.#s.bpf(BpfCmd.MAP_LOOKUP_ELEM, this.#elem, ELEM_SIZE);
+    const r = mapLookupElem(this.#elem);
     if (r < 0) {
       if (r === -ENOENT) return undefined;
       this.#fail(BpfCmd.MAP_LOOKUP_ELEM, -r, "get", flags);
@@ -873,7 +882,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
     }
     this.#putKey(key, "getInto");
     this.#elemView.setUint32(OFF_FLAGS, flags, true);
-    const r = this.#s.bpf(BpfCmd.MAP_LOOKUP_ELEM, this.#elem, ELEM_SIZE);
+    const r = mapLookupElem(this.#elem);
     if (r < 0) {
       if (r === -ENOENT) return false;
       this.#fail(BpfCmd.MAP_LOOKUP_ELEM, -r, "getInto", flags);
@@ -917,7 +926,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
     this.#putKey(key, "set");
     this.#putValue(value, "set");
     this.#elemView.setUint32(OFF_FLAGS, flags, true);
-    const r = this.#s.bpf(BpfCmd.MAP_UPDATE_ELEM, this.#elem, ELEM_SIZE);
+    const r = mapUpdateElem(this.#elem);
     if (r < 0) this.#fail(BpfCmd.MAP_UPDATE_ELEM, -r, "set", flags);
     return this;
   }
@@ -935,7 +944,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
     if (fd < 0) closedCheck(fd, "delete", () => this.#label());
     if (!this.#canDelete) this.#keyedOnly("delete", "delete");
     this.#putKey(key, "delete");
-    const r = this.#s.bpf(BpfCmd.MAP_DELETE_ELEM, this.#elem, DELETE_SIZE);
+    const r = mapDeleteElem(this.#elem);
     if (r < 0) {
       if (r === -ENOENT) return false;
       this.#fail(BpfCmd.MAP_DELETE_ELEM, -r, "delete");
@@ -959,7 +968,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
     if (this.#spec.name === "bloom_filter") {
       this.#encodeValue(keyOrValue as V, "has");
       this.#elemView.setUint32(OFF_FLAGS, 0, true);
-      const r = this.#s.bpf(BpfCmd.MAP_LOOKUP_ELEM, this.#elem, ELEM_SIZE);
+      const r = mapLookupElem(this.#elem);
       if (r < 0) {
         if (r === -ENOENT) return false;
         this.#fail(BpfCmd.MAP_LOOKUP_ELEM, -r, "has");
@@ -969,7 +978,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
     if (!this.#canGet) this.#keyedOnly("has", "lookup");
     this.#putKey(keyOrValue as K, "has");
     this.#elemView.setUint32(OFF_FLAGS, 0, true);
-    const r = this.#s.bpf(BpfCmd.MAP_LOOKUP_ELEM, this.#elem, ELEM_SIZE);
+    const r = mapLookupElem(this.#elem);
     if (r < 0) {
       if (r === -ENOENT) return false;
       this.#fail(BpfCmd.MAP_LOOKUP_ELEM, -r, "has");
@@ -992,7 +1001,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
     this.#keyedOnly("getAndDelete", "lookupAndDelete");
     this.#putKey(key, "getAndDelete");
     this.#elemView.setUint32(OFF_FLAGS, flags, true);
-    const r = this.#s.bpf(BpfCmd.MAP_LOOKUP_AND_DELETE_ELEM, this.#elem, ELEM_SIZE);
+    const r = mapLookupAndDeleteElem(this.#elem);
     if (r < 0) {
       if (r === -ENOENT) return undefined;
       this.#fail(BpfCmd.MAP_LOOKUP_AND_DELETE_ELEM, -r, "getAndDelete", flags);
@@ -1020,7 +1029,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
       this.#putKey(key, "nextKey");
       this.#nextView.setBigUint64(N.key.offset, this.#keyAddr, true);
     }
-    const r = this.#s.bpf(BpfCmd.MAP_GET_NEXT_KEY, this.#next, NEXT_SIZE);
+    const r = mapGetNextKey(this.#next);
     if (r < 0) {
       if (r === -ENOENT) return undefined;
       this.#fail(BpfCmd.MAP_GET_NEXT_KEY, -r, "nextKey");
@@ -1060,7 +1069,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
     this.#keyless("push", "update");
     this.#encodeValue(value, "push");
     this.#elemView.setUint32(OFF_FLAGS, flags, true);
-    const r = this.#s.bpf(BpfCmd.MAP_UPDATE_ELEM, this.#elem, ELEM_SIZE);
+    const r = mapUpdateElem(this.#elem);
     if (r < 0) this.#fail(BpfCmd.MAP_UPDATE_ELEM, -r, "push", flags);
   }
 
@@ -1078,7 +1087,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
     if (fd < 0) closedCheck(fd, "pop", () => this.#label());
     this.#keyless("pop", "lookupAndDelete");
     this.#elemView.setUint32(OFF_FLAGS, 0, true);
-    const r = this.#s.bpf(BpfCmd.MAP_LOOKUP_AND_DELETE_ELEM, this.#elem, ELEM_SIZE);
+    const r = mapLookupAndDeleteElem(this.#elem);
     if (r < 0) {
       if (r === -ENOENT) return undefined;
       this.#fail(BpfCmd.MAP_LOOKUP_AND_DELETE_ELEM, -r, "pop");
@@ -1106,7 +1115,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
       }, this.#shape.name);
     }
     this.#elemView.setUint32(OFF_FLAGS, 0, true);
-    const r = this.#s.bpf(BpfCmd.MAP_LOOKUP_ELEM, this.#elem, ELEM_SIZE);
+    const r = mapLookupElem(this.#elem);
     if (r < 0) {
       if (r === -ENOENT) return undefined;
       this.#fail(BpfCmd.MAP_LOOKUP_ELEM, -r, "peek");
@@ -1133,7 +1142,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
     closedCheck(this.#fd, "freeze", () => this.#label());
     this.#require("freeze", "freeze");
     const attr = new Attr(MAP_FREEZE_ATTR).set("map_fd", this.#fd);
-    const r = this.#s.bpf(BpfCmd.MAP_FREEZE, attr.bytes, attr.size);
+    const r = mapFreeze(attr);
     if (r < 0) {
       const detail = -r === 16
         ? `${this.#label()} is already frozen (or mapped writable)`
@@ -1355,7 +1364,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
         from.set(key);
         av.setBigUint64(N.key.offset, fromAddr, true);
       }
-      const r = s.bpf(BpfCmd.MAP_GET_NEXT_KEY, attr, NEXT_SIZE, from, out);
+      const r = mapGetNextKey(attr, from, out);
       if (r === -ENOENT) return false;
       if (r < 0) throw new BpfError(BpfCmd.MAP_GET_NEXT_KEY, -r, `${operation}() on ${label}`);
       return true;
@@ -1406,7 +1415,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
         // Read the value through the map's scratch (the key bytes are copied there).
         this.#key.set(current);
         this.#elemView.setUint32(OFF_FLAGS, 0, true);
-        const lr = s.bpf(BpfCmd.MAP_LOOKUP_ELEM, this.#elem, ELEM_SIZE);
+        const lr = mapLookupElem(this.#elem);
         if (lr >= 0) yield [key, this.#decodeValue()];
         else if (lr !== -ENOENT) this.#fail(BpfCmd.MAP_LOOKUP_ELEM, -lr, operation);
         // ENOENT: deleted since its key was read (or an empty fd-array slot): skipped.
@@ -1598,7 +1607,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
   }
 
   #batchWrite(
-    cmd: number,
+    cmd: MapBatchCmd,
     keys: Uint8Array<ArrayBuffer>,
     values: Uint8Array<ArrayBuffer> | undefined,
     count: number,
@@ -1613,7 +1622,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
     v.setUint32(B.count.offset, count, true);
     v.setUint32(B.map_fd.offset, this.#fd, true);
     v.setBigUint64(B.elem_flags.offset, BigInt(elemFlags), true);
-    const r = s.bpf(cmd, attr, MAP_BATCH_ATTR.size, keys, values);
+    const r = mapBatch(cmd, attr, keys, values);
     const written = v.getUint32(B.count.offset, true);
     // The kernel writes the count back only once it has entered its loop, where a failure always
     // leaves it below the input; an unchanged count with an error means nothing was processed.

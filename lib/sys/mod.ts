@@ -106,3 +106,36 @@ function detect(): Sys {
 export function sys(): Sys {
   return backend ??= detect();
 }
+
+/**
+ * Test seam: runs `fn` with `fake` as the backend that {@link sys} returns, then restores the
+ * previous one (after the promise settles, when `fn` is async). Used by the fault-injection tests
+ * (`tests/sys_faults.test.ts`) to make chosen calls fail; not for production code. Objects
+ * created inside keep calling through {@link sys}, so they see the fake only while it is set.
+ *
+ * @example
+ * ```ts
+ * import { sys, withSys } from "@tsbpf/core/sys";
+ * const real = sys();
+ * const fake = { ...real, runtime: real.runtime, nr: real.nr, bpf: () => -1 };
+ * withSys(fake, () => sys().bpf(0, new Uint8Array(8), 8)); // -1 (EPERM)
+ * ```
+ */
+export function withSys<T>(fake: Sys, fn: () => T): T {
+  const prev = backend;
+  backend = fake;
+  let result: T;
+  try {
+    result = fn();
+  } catch (e) {
+    backend = prev;
+    throw e;
+  }
+  if (result instanceof Promise) {
+    return result.finally(() => {
+      backend = prev;
+    }) as T;
+  }
+  backend = prev;
+  return result;
+}

@@ -1,0 +1,572 @@
+/**
+ * One typed wrapper per `bpf(2)` command, on the declarative layouts of `types/attr.ts`: the only
+ * place above the backends that names a command number. Objects (`Program`, `BpfMap`, links,
+ * readers) call these, never `sys().bpf(<cmd>, …)`.
+ *
+ * Each wrapper takes an {@link Attr} built from its command's layout (so field names are checked
+ * by the compiler), passes the layout's size, holds the buffers given as `keepA`/`keepB` for the
+ * duration of the call, and returns the result (≥ 0) or `-errno`; it never throws. Every command
+ * is retried on `EINTR`; `BPF_PROG_LOAD` also on `EAGAIN`. Hot paths that keep one preallocated
+ * buffer per object (map element operations, iteration, batches) may pass its bytes instead.
+ *
+ * ```ts
+ * import { Attr } from "../attr.ts";
+ * import { MAP_CREATE_ATTR } from "../../types/attr.ts";
+ * import { mapCreate } from "./bpf_cmds.ts";
+ * const attr = new Attr(MAP_CREATE_ATTR)
+ *   .set("map_type", 2).set("key_size", 4).set("value_size", 8).set("max_entries", 1);
+ * const fd = mapCreate(attr); // a map fd, or -errno
+ * ```
+ *
+ * @module
+ */
+import type { Attr } from "../attr.ts";
+import {
+  type AttrLayout,
+  BTF_LOAD_ATTR,
+  ENABLE_STATS_ATTR,
+  type GET_FD_BY_ID_ATTR,
+  type GET_NEXT_ID_ATTR,
+  ITER_CREATE_ATTR,
+  LINK_CREATE_ATTR,
+  type LINK_CREATE_CGROUP_ATTR,
+  type LINK_CREATE_KPROBE_MULTI_ATTR,
+  type LINK_CREATE_NETFILTER_ATTR,
+  type LINK_CREATE_NETKIT_ATTR,
+  type LINK_CREATE_PERF_EVENT_ATTR,
+  type LINK_CREATE_TCX_ATTR,
+  type LINK_CREATE_TRACING_ATTR,
+  type LINK_CREATE_UPROBE_MULTI_ATTR,
+  LINK_DETACH_ATTR,
+  LINK_UPDATE_ATTR,
+  MAP_BATCH_ATTR,
+  MAP_CREATE_ATTR,
+  MAP_DELETE_ELEM_ATTR,
+  MAP_FREEZE_ATTR,
+  MAP_GET_NEXT_KEY_ATTR,
+  MAP_LOOKUP_AND_DELETE_ELEM_ATTR,
+  MAP_LOOKUP_ELEM_ATTR,
+  MAP_UPDATE_ELEM_ATTR,
+  OBJ_GET_ATTR,
+  OBJ_GET_INFO_BY_FD_ATTR,
+  OBJ_PIN_ATTR,
+  PROG_ATTACH_ATTR,
+  PROG_BIND_MAP_ATTR,
+  PROG_DETACH_ATTR,
+  PROG_LOAD_ATTR,
+  PROG_QUERY_ATTR,
+  PROG_TEST_RUN_ATTR,
+  RAW_TRACEPOINT_OPEN_ATTR,
+  TASK_FD_QUERY_ATTR,
+} from "../../types/attr.ts";
+import { BpfCmd } from "../../types/cmd.ts";
+import { Errno } from "../../types/errno.ts";
+import { sys } from "./mod.ts";
+
+/** The {@link Attr} type of a layout: `AttrOf<typeof PROG_LOAD_ATTR>`. */
+export type AttrOf<L> = L extends AttrLayout<infer F> ? Attr<F> : never;
+
+/** An attr of layout `L`, or the raw bytes of one (for preallocated hot-path buffers). */
+export type AttrOrBytes<L> = AttrOf<L> | Uint8Array<ArrayBuffer>;
+
+/** How many times a call interrupted by a signal (`EINTR`) is made again before giving up. */
+export const EINTR_RETRIES = 64;
+
+/** How many times in all `BPF_PROG_LOAD` is tried while the kernel answers `EAGAIN` (libbpf: 5). */
+export const PROG_LOAD_ATTEMPTS = 5;
+
+const EINTR = Errno.EINTR;
+const EAGAIN = Errno.EAGAIN;
+
+function call(
+  cmd: number,
+  bytes: Uint8Array,
+  size: number,
+  keepA: Uint8Array | undefined,
+  keepB: Uint8Array | undefined,
+): number {
+  const s = sys();
+  let r = s.bpf(cmd, bytes, size, keepA, keepB);
+  for (let i = 0; r === -EINTR && i < EINTR_RETRIES; i++) r = s.bpf(cmd, bytes, size, keepA, keepB);
+  return r;
+}
+
+function callAttr(
+  cmd: number,
+  attr: { bytes: Uint8Array; size: number } | Uint8Array,
+  size: number,
+  keepA: Uint8Array | undefined,
+  keepB: Uint8Array | undefined,
+): number {
+  return attr instanceof Uint8Array
+    ? call(cmd, attr, size, keepA, keepB)
+    : call(cmd, attr.bytes, attr.size, keepA, keepB);
+}
+
+/**
+ * `BPF_MAP_CREATE`: Creates a map; returns its fd.
+ *
+ * @example
+ * ```ts ignore
+ * const r = mapCreate(new Attr(MAP_CREATE_ATTR)); // ≥ 0, or -errno
+ * ```
+ */
+export function mapCreate(
+  attr: AttrOf<typeof MAP_CREATE_ATTR>,
+  keepA?: Uint8Array,
+  keepB?: Uint8Array,
+): number {
+  return callAttr(BpfCmd.MAP_CREATE, attr, MAP_CREATE_ATTR.size, keepA, keepB);
+}
+
+/**
+ * `BPF_MAP_LOOKUP_ELEM`: Looks up one element (the value is written to `attr.value`).
+ *
+ * @example
+ * ```ts ignore
+ * const r = mapLookupElem(new Attr(MAP_LOOKUP_ELEM_ATTR)); // ≥ 0, or -errno
+ * ```
+ */
+export function mapLookupElem(
+  attr: AttrOrBytes<typeof MAP_LOOKUP_ELEM_ATTR>,
+  keepA?: Uint8Array,
+  keepB?: Uint8Array,
+): number {
+  return callAttr(BpfCmd.MAP_LOOKUP_ELEM, attr, MAP_LOOKUP_ELEM_ATTR.size, keepA, keepB);
+}
+
+/**
+ * `BPF_MAP_UPDATE_ELEM`: Creates or updates one element.
+ *
+ * @example
+ * ```ts ignore
+ * const r = mapUpdateElem(new Attr(MAP_UPDATE_ELEM_ATTR)); // ≥ 0, or -errno
+ * ```
+ */
+export function mapUpdateElem(
+  attr: AttrOrBytes<typeof MAP_UPDATE_ELEM_ATTR>,
+  keepA?: Uint8Array,
+  keepB?: Uint8Array,
+): number {
+  return callAttr(BpfCmd.MAP_UPDATE_ELEM, attr, MAP_UPDATE_ELEM_ATTR.size, keepA, keepB);
+}
+
+/**
+ * `BPF_MAP_DELETE_ELEM`: Deletes one element.
+ *
+ * @example
+ * ```ts ignore
+ * const r = mapDeleteElem(new Attr(MAP_DELETE_ELEM_ATTR)); // ≥ 0, or -errno
+ * ```
+ */
+export function mapDeleteElem(
+  attr: AttrOrBytes<typeof MAP_DELETE_ELEM_ATTR>,
+  keepA?: Uint8Array,
+  keepB?: Uint8Array,
+): number {
+  return callAttr(BpfCmd.MAP_DELETE_ELEM, attr, MAP_DELETE_ELEM_ATTR.size, keepA, keepB);
+}
+
+/**
+ * `BPF_MAP_GET_NEXT_KEY`: Writes the key after `attr.key` (the first key when `key` is 0) to `attr.next_key`.
+ *
+ * @example
+ * ```ts ignore
+ * const r = mapGetNextKey(new Attr(MAP_GET_NEXT_KEY_ATTR)); // ≥ 0, or -errno
+ * ```
+ */
+export function mapGetNextKey(
+  attr: AttrOrBytes<typeof MAP_GET_NEXT_KEY_ATTR>,
+  keepA?: Uint8Array,
+  keepB?: Uint8Array,
+): number {
+  return callAttr(BpfCmd.MAP_GET_NEXT_KEY, attr, MAP_GET_NEXT_KEY_ATTR.size, keepA, keepB);
+}
+
+/**
+ * `BPF_MAP_LOOKUP_AND_DELETE_ELEM`: Looks up and deletes one element (or pops from a queue/stack).
+ *
+ * @example
+ * ```ts ignore
+ * const r = mapLookupAndDeleteElem(new Attr(MAP_LOOKUP_AND_DELETE_ELEM_ATTR)); // ≥ 0, or -errno
+ * ```
+ */
+export function mapLookupAndDeleteElem(
+  attr: AttrOrBytes<typeof MAP_LOOKUP_AND_DELETE_ELEM_ATTR>,
+  keepA?: Uint8Array,
+  keepB?: Uint8Array,
+): number {
+  return callAttr(
+    BpfCmd.MAP_LOOKUP_AND_DELETE_ELEM,
+    attr,
+    MAP_LOOKUP_AND_DELETE_ELEM_ATTR.size,
+    keepA,
+    keepB,
+  );
+}
+
+/**
+ * `BPF_MAP_FREEZE`: Freezes a map against writes from user space.
+ *
+ * @example
+ * ```ts ignore
+ * const r = mapFreeze(new Attr(MAP_FREEZE_ATTR)); // ≥ 0, or -errno
+ * ```
+ */
+export function mapFreeze(
+  attr: AttrOf<typeof MAP_FREEZE_ATTR>,
+  keepA?: Uint8Array,
+  keepB?: Uint8Array,
+): number {
+  return callAttr(BpfCmd.MAP_FREEZE, attr, MAP_FREEZE_ATTR.size, keepA, keepB);
+}
+
+/**
+ * `BPF_PROG_LOAD`: Loads a program; returns its fd. Retried on `EAGAIN` (up to {@link PROG_LOAD_ATTEMPTS} attempts in all), as libbpf does: the kernel answers EAGAIN when the verifier was interrupted and asks to be called again.
+ *
+ * @example
+ * ```ts ignore
+ * const r = progLoad(new Attr(PROG_LOAD_ATTR)); // ≥ 0, or -errno
+ * ```
+ */
+export function progLoad(
+  attr: AttrOf<typeof PROG_LOAD_ATTR>,
+  keepA?: Uint8Array,
+  keepB?: Uint8Array,
+): number {
+  let r = callAttr(BpfCmd.PROG_LOAD, attr, PROG_LOAD_ATTR.size, keepA, keepB);
+  for (let i = 1; r === -EAGAIN && i < PROG_LOAD_ATTEMPTS; i++) {
+    r = callAttr(BpfCmd.PROG_LOAD, attr, PROG_LOAD_ATTR.size, keepA, keepB);
+  }
+  return r;
+}
+
+/**
+ * `BPF_OBJ_PIN`: Pins an object in bpffs.
+ *
+ * @example
+ * ```ts ignore
+ * const r = objPin(new Attr(OBJ_PIN_ATTR)); // ≥ 0, or -errno
+ * ```
+ */
+export function objPin(
+  attr: AttrOf<typeof OBJ_PIN_ATTR>,
+  keepA?: Uint8Array,
+  keepB?: Uint8Array,
+): number {
+  return callAttr(BpfCmd.OBJ_PIN, attr, OBJ_PIN_ATTR.size, keepA, keepB);
+}
+
+/**
+ * `BPF_OBJ_GET`: Opens a pinned object; returns a new fd.
+ *
+ * @example
+ * ```ts ignore
+ * const r = objGet(new Attr(OBJ_GET_ATTR)); // ≥ 0, or -errno
+ * ```
+ */
+export function objGet(
+  attr: AttrOf<typeof OBJ_GET_ATTR>,
+  keepA?: Uint8Array,
+  keepB?: Uint8Array,
+): number {
+  return callAttr(BpfCmd.OBJ_GET, attr, OBJ_GET_ATTR.size, keepA, keepB);
+}
+
+/**
+ * `BPF_PROG_ATTACH`: Attaches a program to a target (cgroup, sockmap, flow dissector…), without a link.
+ *
+ * @example
+ * ```ts ignore
+ * const r = progAttach(new Attr(PROG_ATTACH_ATTR)); // ≥ 0, or -errno
+ * ```
+ */
+export function progAttach(
+  attr: AttrOf<typeof PROG_ATTACH_ATTR>,
+  keepA?: Uint8Array,
+  keepB?: Uint8Array,
+): number {
+  return callAttr(BpfCmd.PROG_ATTACH, attr, PROG_ATTACH_ATTR.size, keepA, keepB);
+}
+
+/**
+ * `BPF_PROG_DETACH`: Detaches a program attached by {@link progAttach}.
+ *
+ * @example
+ * ```ts ignore
+ * const r = progDetach(new Attr(PROG_DETACH_ATTR)); // ≥ 0, or -errno
+ * ```
+ */
+export function progDetach(
+  attr: AttrOf<typeof PROG_DETACH_ATTR>,
+  keepA?: Uint8Array,
+  keepB?: Uint8Array,
+): number {
+  return callAttr(BpfCmd.PROG_DETACH, attr, PROG_DETACH_ATTR.size, keepA, keepB);
+}
+
+/**
+ * `BPF_PROG_TEST_RUN`: Runs a program once on test input (`BPF_PROG_TEST_RUN`, also `BPF_PROG_RUN`).
+ *
+ * @example
+ * ```ts ignore
+ * const r = progTestRun(new Attr(PROG_TEST_RUN_ATTR)); // ≥ 0, or -errno
+ * ```
+ */
+export function progTestRun(
+  attr: AttrOf<typeof PROG_TEST_RUN_ATTR>,
+  keepA?: Uint8Array,
+  keepB?: Uint8Array,
+): number {
+  return callAttr(BpfCmd.PROG_TEST_RUN, attr, PROG_TEST_RUN_ATTR.size, keepA, keepB);
+}
+
+/**
+ * `BPF_OBJ_GET_INFO_BY_FD`: Fills a `bpf_*_info` struct about the object behind `attr.bpf_fd`.
+ *
+ * @example
+ * ```ts ignore
+ * const r = objGetInfoByFd(new Attr(OBJ_GET_INFO_BY_FD_ATTR)); // ≥ 0, or -errno
+ * ```
+ */
+export function objGetInfoByFd(
+  attr: AttrOf<typeof OBJ_GET_INFO_BY_FD_ATTR>,
+  keepA?: Uint8Array,
+  keepB?: Uint8Array,
+): number {
+  return callAttr(BpfCmd.OBJ_GET_INFO_BY_FD, attr, OBJ_GET_INFO_BY_FD_ATTR.size, keepA, keepB);
+}
+
+/**
+ * `BPF_PROG_QUERY`: Lists the programs attached to a target.
+ *
+ * @example
+ * ```ts ignore
+ * const r = progQuery(new Attr(PROG_QUERY_ATTR)); // ≥ 0, or -errno
+ * ```
+ */
+export function progQuery(
+  attr: AttrOf<typeof PROG_QUERY_ATTR>,
+  keepA?: Uint8Array,
+  keepB?: Uint8Array,
+): number {
+  return callAttr(BpfCmd.PROG_QUERY, attr, PROG_QUERY_ATTR.size, keepA, keepB);
+}
+
+/**
+ * `BPF_RAW_TRACEPOINT_OPEN`: Attaches a raw tracepoint (or tracing) program; returns a link fd.
+ *
+ * @example
+ * ```ts ignore
+ * const r = rawTracepointOpen(new Attr(RAW_TRACEPOINT_OPEN_ATTR)); // ≥ 0, or -errno
+ * ```
+ */
+export function rawTracepointOpen(
+  attr: AttrOf<typeof RAW_TRACEPOINT_OPEN_ATTR>,
+  keepA?: Uint8Array,
+  keepB?: Uint8Array,
+): number {
+  return callAttr(BpfCmd.RAW_TRACEPOINT_OPEN, attr, RAW_TRACEPOINT_OPEN_ATTR.size, keepA, keepB);
+}
+
+/**
+ * `BPF_BTF_LOAD`: Loads BTF; returns its fd.
+ *
+ * @example
+ * ```ts ignore
+ * const r = btfLoad(new Attr(BTF_LOAD_ATTR)); // ≥ 0, or -errno
+ * ```
+ */
+export function btfLoad(
+  attr: AttrOf<typeof BTF_LOAD_ATTR>,
+  keepA?: Uint8Array,
+  keepB?: Uint8Array,
+): number {
+  return callAttr(BpfCmd.BTF_LOAD, attr, BTF_LOAD_ATTR.size, keepA, keepB);
+}
+
+/**
+ * `BPF_TASK_FD_QUERY`: Describes what a task's perf-event or raw-tracepoint fd is attached to.
+ *
+ * @example
+ * ```ts ignore
+ * const r = taskFdQuery(new Attr(TASK_FD_QUERY_ATTR)); // ≥ 0, or -errno
+ * ```
+ */
+export function taskFdQuery(
+  attr: AttrOf<typeof TASK_FD_QUERY_ATTR>,
+  keepA?: Uint8Array,
+  keepB?: Uint8Array,
+): number {
+  return callAttr(BpfCmd.TASK_FD_QUERY, attr, TASK_FD_QUERY_ATTR.size, keepA, keepB);
+}
+
+/**
+ * `BPF_LINK_CREATE`: Creates a link; returns its fd. `attr` follows `LINK_CREATE_ATTR` or one of its per-target variants.
+ *
+ * @example
+ * ```ts ignore
+ * const r = linkCreate(new Attr(LINK_CREATE_ATTR)); // ≥ 0, or -errno
+ * ```
+ */
+export function linkCreate(
+  attr:
+    | AttrOf<typeof LINK_CREATE_ATTR>
+    | AttrOf<typeof LINK_CREATE_PERF_EVENT_ATTR>
+    | AttrOf<typeof LINK_CREATE_KPROBE_MULTI_ATTR>
+    | AttrOf<typeof LINK_CREATE_TRACING_ATTR>
+    | AttrOf<typeof LINK_CREATE_NETFILTER_ATTR>
+    | AttrOf<typeof LINK_CREATE_TCX_ATTR>
+    | AttrOf<typeof LINK_CREATE_UPROBE_MULTI_ATTR>
+    | AttrOf<typeof LINK_CREATE_NETKIT_ATTR>
+    | AttrOf<typeof LINK_CREATE_CGROUP_ATTR>,
+  keepA?: Uint8Array,
+  keepB?: Uint8Array,
+): number {
+  return callAttr(BpfCmd.LINK_CREATE, attr, LINK_CREATE_ATTR.size, keepA, keepB);
+}
+
+/**
+ * `BPF_LINK_UPDATE`: Replaces the program of a link.
+ *
+ * @example
+ * ```ts ignore
+ * const r = linkUpdate(new Attr(LINK_UPDATE_ATTR)); // ≥ 0, or -errno
+ * ```
+ */
+export function linkUpdate(
+  attr: AttrOf<typeof LINK_UPDATE_ATTR>,
+  keepA?: Uint8Array,
+  keepB?: Uint8Array,
+): number {
+  return callAttr(BpfCmd.LINK_UPDATE, attr, LINK_UPDATE_ATTR.size, keepA, keepB);
+}
+
+/**
+ * `BPF_LINK_DETACH`: Detaches a link from its target (the fd stays open, defunct).
+ *
+ * @example
+ * ```ts ignore
+ * const r = linkDetach(new Attr(LINK_DETACH_ATTR)); // ≥ 0, or -errno
+ * ```
+ */
+export function linkDetach(
+  attr: AttrOf<typeof LINK_DETACH_ATTR>,
+  keepA?: Uint8Array,
+  keepB?: Uint8Array,
+): number {
+  return callAttr(BpfCmd.LINK_DETACH, attr, LINK_DETACH_ATTR.size, keepA, keepB);
+}
+
+/**
+ * `BPF_ENABLE_STATS`: Enables run-time statistics while the returned fd is open.
+ *
+ * @example
+ * ```ts ignore
+ * const r = enableStats(new Attr(ENABLE_STATS_ATTR)); // ≥ 0, or -errno
+ * ```
+ */
+export function enableStats(
+  attr: AttrOf<typeof ENABLE_STATS_ATTR>,
+  keepA?: Uint8Array,
+  keepB?: Uint8Array,
+): number {
+  return callAttr(BpfCmd.ENABLE_STATS, attr, ENABLE_STATS_ATTR.size, keepA, keepB);
+}
+
+/**
+ * `BPF_ITER_CREATE`: Opens a new reader of an iterator link; returns its fd.
+ *
+ * @example
+ * ```ts ignore
+ * const r = iterCreate(new Attr(ITER_CREATE_ATTR)); // ≥ 0, or -errno
+ * ```
+ */
+export function iterCreate(
+  attr: AttrOf<typeof ITER_CREATE_ATTR>,
+  keepA?: Uint8Array,
+  keepB?: Uint8Array,
+): number {
+  return callAttr(BpfCmd.ITER_CREATE, attr, ITER_CREATE_ATTR.size, keepA, keepB);
+}
+
+/**
+ * `BPF_PROG_BIND_MAP`: Binds a map to a program for the program's lifetime.
+ *
+ * @example
+ * ```ts ignore
+ * const r = progBindMap(new Attr(PROG_BIND_MAP_ATTR)); // ≥ 0, or -errno
+ * ```
+ */
+export function progBindMap(
+  attr: AttrOf<typeof PROG_BIND_MAP_ATTR>,
+  keepA?: Uint8Array,
+  keepB?: Uint8Array,
+): number {
+  return callAttr(BpfCmd.PROG_BIND_MAP, attr, PROG_BIND_MAP_ATTR.size, keepA, keepB);
+}
+
+/** The four `BPF_MAP_*_BATCH` commands. */
+export type MapBatchCmd =
+  | typeof BpfCmd.MAP_LOOKUP_BATCH
+  | typeof BpfCmd.MAP_LOOKUP_AND_DELETE_BATCH
+  | typeof BpfCmd.MAP_UPDATE_BATCH
+  | typeof BpfCmd.MAP_DELETE_BATCH;
+
+/**
+ * `BPF_MAP_LOOKUP_BATCH`, `BPF_MAP_LOOKUP_AND_DELETE_BATCH`, `BPF_MAP_UPDATE_BATCH` and
+ * `BPF_MAP_DELETE_BATCH` (one layout, `attr.batch`): the command is the first argument.
+ *
+ * @example
+ * ```ts ignore
+ * const r = mapBatch(BpfCmd.MAP_LOOKUP_BATCH, new Attr(MAP_BATCH_ATTR), keys, values);
+ * ```
+ */
+export function mapBatch(
+  cmd: MapBatchCmd,
+  attr: AttrOrBytes<typeof MAP_BATCH_ATTR>,
+  keepA?: Uint8Array,
+  keepB?: Uint8Array,
+): number {
+  return callAttr(cmd, attr, MAP_BATCH_ATTR.size, keepA, keepB);
+}
+
+/** The four `BPF_*_GET_NEXT_ID` commands. */
+export type GetNextIdCmd =
+  | typeof BpfCmd.PROG_GET_NEXT_ID
+  | typeof BpfCmd.MAP_GET_NEXT_ID
+  | typeof BpfCmd.LINK_GET_NEXT_ID
+  | typeof BpfCmd.BTF_GET_NEXT_ID;
+
+/**
+ * `BPF_PROG_GET_NEXT_ID`, `BPF_MAP_GET_NEXT_ID`, `BPF_LINK_GET_NEXT_ID`, `BPF_BTF_GET_NEXT_ID`:
+ * writes the next id after `attr.start_id` to `attr.next_id` (`-ENOENT` after the last).
+ *
+ * @example
+ * ```ts ignore
+ * const r = getNextId(BpfCmd.PROG_GET_NEXT_ID, new Attr(GET_NEXT_ID_ATTR));
+ * ```
+ */
+export function getNextId(cmd: GetNextIdCmd, attr: AttrOf<typeof GET_NEXT_ID_ATTR>): number {
+  return call(cmd, attr.bytes, attr.size, undefined, undefined);
+}
+
+/** The four `BPF_*_GET_FD_BY_ID` commands. */
+export type GetFdByIdCmd =
+  | typeof BpfCmd.PROG_GET_FD_BY_ID
+  | typeof BpfCmd.MAP_GET_FD_BY_ID
+  | typeof BpfCmd.LINK_GET_FD_BY_ID
+  | typeof BpfCmd.BTF_GET_FD_BY_ID;
+
+/**
+ * `BPF_PROG_GET_FD_BY_ID`, `BPF_MAP_GET_FD_BY_ID`, `BPF_LINK_GET_FD_BY_ID`,
+ * `BPF_BTF_GET_FD_BY_ID`: opens the object with an id; returns a new fd.
+ *
+ * @example
+ * ```ts ignore
+ * const fd = getFdById(BpfCmd.PROG_GET_FD_BY_ID, new Attr(GET_FD_BY_ID_ATTR).set("prog_id", 7));
+ * ```
+ */
+export function getFdById(cmd: GetFdByIdCmd, attr: AttrOf<typeof GET_FD_BY_ID_ATTR>): number {
+  return call(cmd, attr.bytes, attr.size, undefined, undefined);
+}
