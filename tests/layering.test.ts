@@ -8,6 +8,9 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { type ImportEdge, importGraph, tsFiles } from "./import_graph.ts";
 import { repoRoot } from "./util.ts";
 
@@ -127,9 +130,36 @@ test("layering: types/ imports nothing outside types/", () => {
 });
 
 test("layering: the import reader sees imports and exports, not JSDoc examples", () => {
-  const graph = importGraph(repoRoot, ["lib/attr.ts", "mod.ts"]);
-  const attr = graph.get("lib/attr.ts")!.map((e) => e.to);
-  assert.deepEqual(attr.sort(), ["lib/sys/memory.ts", "types/attr.ts"].sort());
-  assert.ok(graph.get("mod.ts")!.some((e) => e.to === "types/cmd.ts" && !e.typeOnly));
-  assert.ok(!attr.some((t) => t.startsWith("@tsbpf")), "JSDoc imports are comments");
+  const dir = mkdtempSync(join(tmpdir(), "tsbpf-layering-"));
+  try {
+    mkdirSync(join(dir, "lib", "x"), { recursive: true });
+    writeFileSync(
+      join(dir, "lib", "x", "a.ts"),
+      [
+        "/**",
+        " * ```ts",
+        ' * import { BpfMap } from "@tsbpf/core";',
+        " * ```",
+        " */",
+        'import { b } from "./b.ts";',
+        'import type { C } from "../c.ts";',
+        'export * from "../../types/cmd.ts";',
+        "export {",
+        "  d,",
+        '} from "./d.ts";',
+        'const url = "http://example.org"; // import { e } from "./e.ts";',
+        'const m = await import("node:fs");',
+      ].join("\n"),
+    );
+    const edges = importGraph(dir, ["lib/x/a.ts"]).get("lib/x/a.ts")!;
+    assert.deepEqual(edges.map((e) => `${e.to}${e.typeOnly ? " (type)" : ""}`), [
+      "lib/x/b.ts",
+      "lib/c.ts (type)",
+      "types/cmd.ts",
+      "lib/x/d.ts",
+      "node:fs",
+    ]);
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
 });
