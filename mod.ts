@@ -36,21 +36,21 @@ export {
   type ProgramLoadOptions,
   type TestRunOptions,
   type TestRunResult,
-} from "./lib/program.ts";
+} from "./lib/program/program.ts";
 export { validateObjectName } from "./lib/ids.ts";
 export {
   type ProgramInfo,
   type ProgramInfoArrays,
   readProgramInfo,
   readProgramInfoArrays,
-} from "./lib/program_info.ts";
+} from "./lib/program/info.ts";
 export {
   type AttachTypeInput,
   type ProgTypeInput,
   progTypeLabel,
   resolveAttachType,
   resolveProgType,
-} from "./lib/program_types.ts";
+} from "./lib/progtype/type_names.ts";
 export { BPFFS_PATH, ensureBpffs } from "./lib/pin.ts";
 export { UnsupportedPlatformError } from "./lib/sys/mod.ts";
 export {

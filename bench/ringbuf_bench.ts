@@ -21,7 +21,7 @@
 import { join } from "node:path";
 import { loadObject } from "../lib/elf/mod.ts";
 import { RingBuffer } from "../lib/ringbuf/mod.ts";
-import type { Program } from "../lib/program.ts";
+import type { Program } from "../lib/program/program.ts";
 import { buildC, median, nowNs, runC, runtime, sharedBench } from "./_c.ts";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 11);

@@ -16,7 +16,7 @@ import {
 } from "../lib/progtype/mod.ts";
 import type { Insn } from "../lib/insn/insn.ts";
 import { HelperId } from "../types/helpers.ts";
-import { Program } from "../lib/program.ts";
+import { Program } from "../lib/program/program.ts";
 
 const builtin = getProgType("socket_filter")!;
 const ALLOWED = new Set<number>([

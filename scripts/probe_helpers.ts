@@ -27,7 +27,7 @@ import { parseBtf } from "../lib/btf/mod.ts";
 import type { Btf } from "../lib/btf/mod.ts";
 import { BpfError, VerifierError } from "../lib/errors.ts";
 import type { Insn } from "../lib/insn/insn.ts";
-import { Program } from "../lib/program.ts";
+import { Program } from "../lib/program/program.ts";
 import { type KernelConfig, parseKernelConfig } from "../lib/progtype/kconfig.ts";
 
 /** `BPF_F_SLEEPABLE`. */

@@ -7,7 +7,7 @@ import { kernelSkip } from "./util.ts";
 import { checkProgram, VALID_OPCODES } from "../lib/check/mod.ts";
 import { BpfError, VerifierError } from "../lib/errors.ts";
 import type { Insn } from "../lib/insn/insn.ts";
-import { Program } from "../lib/program.ts";
+import { Program } from "../lib/program/program.ts";
 
 /** Messages of state-independent checks: those the checker must reproduce. */
 const STATIC = new RegExp(

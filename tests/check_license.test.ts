@@ -9,7 +9,7 @@ import {
   isGplCompatible,
   PreloadCheckError,
 } from "../lib/check/mod.ts";
-import { Program } from "../lib/program.ts";
+import { Program } from "../lib/program/program.ts";
 import { VerifierError } from "../lib/errors.ts";
 import type { Insn } from "../lib/insn/insn.ts";
 import { HelperId } from "../types/helpers.ts";

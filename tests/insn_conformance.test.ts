@@ -26,7 +26,7 @@ import {
   rawWord,
 } from "../lib/insn/mod.ts";
 import { VerifierError } from "../lib/errors.ts";
-import { Program } from "../lib/program.ts";
+import { Program } from "../lib/program/program.ts";
 import { kernelSkip, sharedDir } from "./util.ts";
 
 const CONF_DIR = join(sharedDir, "conformance", "tests");

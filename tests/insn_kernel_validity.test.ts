@@ -11,7 +11,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { type Insn, insnError, rawWord } from "../lib/insn/mod.ts";
 import { VerifierError } from "../lib/errors.ts";
-import { Program } from "../lib/program.ts";
+import { Program } from "../lib/program/program.ts";
 import { randomInsn, Rng } from "./insn_gen.ts";
 import { kernelSkip } from "./util.ts";
 

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, rmdirSync, writeFileSync } from "node:fs";
 import { AttachType } from "../types/attach_type.ts";
 import { LinkType } from "../types/link_type.ts";
 import { asm } from "../lib/insn/mod.ts";
-import { Program } from "../lib/program.ts";
+import { Program } from "../lib/program/program.ts";
 import { sys } from "../lib/sys/mod.ts";
 import { attachCgroup, AttachError, type Link, queryAttached } from "../lib/link/mod.ts";
 import { kernelSkip } from "./util.ts";

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { LinkType } from "../types/link_type.ts";
 import { asm } from "../lib/insn/mod.ts";
-import { Program } from "../lib/program.ts";
+import { Program } from "../lib/program/program.ts";
 import { sys } from "../lib/sys/mod.ts";
 import { AttachError, attachRawTracepoint, Link } from "../lib/link/mod.ts";
 import { kernelSkip } from "./util.ts";

@@ -7,7 +7,7 @@ import { MapFlag } from "../types/flags.ts";
 import { BpfMap } from "../lib/map/mod.ts";
 import { u32 } from "../lib/codec/mod.ts";
 import { asm } from "../lib/insn/mod.ts";
-import { Program } from "../lib/program.ts";
+import { Program } from "../lib/program/program.ts";
 import { sys } from "../lib/sys/mod.ts";
 import {
   AttachError,

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { AttachType } from "../types/attach_type.ts";
 import { LinkType } from "../types/link_type.ts";
 import { asm } from "../lib/insn/mod.ts";
-import { Program } from "../lib/program.ts";
+import { Program } from "../lib/program/program.ts";
 import { AttachError, attachTcx, attachXdp, Link, queryAttached } from "../lib/link/mod.ts";
 import { kernelSkip } from "./util.ts";
 import { assertClean, createVeth, run, snapshot, untyped } from "./link_util.ts";

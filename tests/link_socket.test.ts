@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { asm } from "../lib/insn/mod.ts";
-import { Program } from "../lib/program.ts";
+import { Program } from "../lib/program/program.ts";
 import { AttachError, attachSocketFilter } from "../lib/link/mod.ts";
 import { kernelSkip } from "./util.ts";
 import {

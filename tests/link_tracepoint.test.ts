@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { AttachType } from "../types/attach_type.ts";
 import { LinkType } from "../types/link_type.ts";
 import { asm } from "../lib/insn/mod.ts";
-import { Program } from "../lib/program.ts";
+import { Program } from "../lib/program/program.ts";
 import {
   attachBtfTracepoint,
   AttachError,

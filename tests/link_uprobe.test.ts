@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { type ChildProcess, spawn } from "node:child_process";
 import { LinkType } from "../types/link_type.ts";
 import { asm } from "../lib/insn/mod.ts";
-import { Program } from "../lib/program.ts";
+import { Program } from "../lib/program/program.ts";
 import { BpfMap } from "../lib/map/mod.ts";
 import { u32, u64 } from "../lib/codec/mod.ts";
 import { sys } from "../lib/sys/mod.ts";

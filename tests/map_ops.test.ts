@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { BpfMap } from "../lib/map/mod.ts";
 import { bytes, fd32, fd64, lpmKey, struct, u32, u64 } from "../lib/codec/mod.ts";
 import { BpfError } from "../lib/errors.ts";
-import { Program } from "../lib/program.ts";
+import { Program } from "../lib/program/program.ts";
 import { ElemFlag } from "../types/flags.ts";
 import { kernelSkip, openFdCount } from "./util.ts";
 import {

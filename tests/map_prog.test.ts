@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { BpfMap } from "../lib/map/mod.ts";
 import { u32, u64 } from "../lib/codec/mod.ts";
 import type { Insn } from "../lib/insn/insn.ts";
-import { Program } from "../lib/program.ts";
+import { Program } from "../lib/program/program.ts";
 import { ldMapFd as builderLdMapFd, R1 } from "../lib/insn/mod.ts";
 import { kernelSkip, openFdCount } from "./util.ts";
 import { mapIds } from "./map_helpers.ts";

@@ -12,7 +12,7 @@
  */
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { asm } from "../lib/insn/mod.ts";
-import { Program } from "../lib/program.ts";
+import { Program } from "../lib/program/program.ts";
 
 /** BPF_F_SLEEPABLE: syscall programs must be sleepable. */
 const BPF_F_SLEEPABLE = 1 << 4;

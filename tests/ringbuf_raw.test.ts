@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { BpfMap } from "../lib/map/mod.ts";
-import { Program } from "../lib/program.ts";
+import { Program } from "../lib/program/program.ts";
 import { asm } from "../lib/insn/mod.ts";
 import { RingBuffer, RingBufferClosedError } from "../lib/ringbuf/mod.ts";
 import { mmapMap, munmap, pageSize } from "../lib/ringbuf/mmap.ts";

@@ -7,7 +7,7 @@ import { BpfMap, loadBtf } from "../lib/map/mod.ts";
 import { RingBuffer, RingBufferClosedError, UserRingBuffer } from "../lib/ringbuf/mod.ts";
 import { kernelSkip } from "./util.ts";
 import { bpfMapMappings, drainBtf, loadDrainer, runSyscall } from "./ringbuf_helpers.ts";
-import type { Program } from "../lib/program.ts";
+import type { Program } from "../lib/program/program.ts";
 
 function setup(): {
   user: BpfMap;

@@ -12,7 +12,7 @@ import { BpfCmd, bpfCmdName } from "../types/cmd.ts";
 import { Errno } from "../types/errno.ts";
 import { BpfError } from "../lib/errors.ts";
 import { asm } from "../lib/insn/mod.ts";
-import { Program } from "../lib/program.ts";
+import { Program } from "../lib/program/program.ts";
 import { BpfMap } from "../lib/map/mod.ts";
 import { spinLock, struct, u32, u64 } from "../lib/codec/mod.ts";
 import { AttachError, attachIter, attachRawTracepoint } from "../lib/link/mod.ts";

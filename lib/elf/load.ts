@@ -12,7 +12,7 @@ import { codecFromBtf } from "../codec/from_btf.ts";
 import type { FdHandle } from "../fd.ts";
 import { loadBtf } from "../map/btf_min.ts";
 import { BpfMap } from "../map/map.ts";
-import { Program } from "../program.ts";
+import { Program } from "../program/program.ts";
 import { VerifierError } from "../errors.ts";
 import { applyCoreRelocations, type CoreResult } from "./core.ts";
 import { fixupBtf } from "./btf_fixup.ts";

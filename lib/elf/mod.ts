@@ -76,8 +76,8 @@ export type * from "../map/mod.ts";
 export type * from "../codec/mod.ts";
 export type { Insn } from "../insn/insn.ts";
 export type { DisassembleOptions } from "../insn/disasm.ts";
-export type { ProgTypeInput } from "../program_types.ts";
-export type { ProgramInfo } from "../program_info.ts";
+export type { ProgTypeInput } from "../progtype/type_names.ts";
+export type { ProgramInfo } from "../program/info.ts";
 export type {
   FuncInfo,
   LineInfo,
@@ -85,5 +85,5 @@ export type {
   ProgramLoadOptions,
   TestRunOptions,
   TestRunResult,
-} from "../program.ts";
+} from "../program/program.ts";
 export type { SectionPrefix } from "../progtype/types.ts";

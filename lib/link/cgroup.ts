@@ -20,7 +20,7 @@ import {
   progTypesForAttach,
   resolveIfindex,
 } from "./os.ts";
-import { type AttachTypeInput, resolveAttachType } from "../program_types.ts";
+import { type AttachTypeInput, resolveAttachType } from "../progtype/type_names.ts";
 import { progQuery } from "../sys/bpf_cmds.ts";
 
 /** How many ids {@link queryAttached} makes room for. */

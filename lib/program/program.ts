@@ -4,29 +4,29 @@
  *
  * @module
  */
-import { BpfCmd } from "../types/cmd.ts";
-import { Errno } from "../types/errno.ts";
-import { PROG_LOAD_ATTR, PROG_TEST_RUN_ATTR } from "../types/attr.ts";
-import { Attr } from "./attr.ts";
-import { BpfError, VerifierError } from "./errors.ts";
-import { bpfObjectKind, describeHandle, FdHandle, INSPECT_SYMBOLS } from "./fd.ts";
-import { decodeInsns, encodeInsns, type Insn, INSN_SIZE } from "./insn/insn.ts";
-import { disassembleLines, type DisassembleOptions } from "./insn/disasm.ts";
-import { MAX_INSNS } from "./insn/opcodes.ts";
-import { type ProgramInfo, readProgramInfo, readProgramInfoArrays } from "./program_info.ts";
+import { BpfCmd } from "../../types/cmd.ts";
+import { Errno } from "../../types/errno.ts";
+import { PROG_LOAD_ATTR, PROG_TEST_RUN_ATTR } from "../../types/attr.ts";
+import { Attr } from "../attr.ts";
+import { BpfError, VerifierError } from "../errors.ts";
+import { bpfObjectKind, describeHandle, FdHandle, INSPECT_SYMBOLS } from "../fd.ts";
+import { decodeInsns, encodeInsns, type Insn, INSN_SIZE } from "../insn/insn.ts";
+import { disassembleLines, type DisassembleOptions } from "../insn/disasm.ts";
+import { MAX_INSNS } from "../insn/opcodes.ts";
+import { type ProgramInfo, readProgramInfo, readProgramInfoArrays } from "./info.ts";
 import {
   type AttachTypeInput,
   type ProgTypeInput,
   progTypeLabel,
   resolveAttachType,
   resolveProgType,
-} from "./program_types.ts";
-import { requireRegisteredType, runPreloadCheck } from "./program_check.ts";
-import { listIds, openById, validateObjectName } from "./ids.ts";
-import { alloc, cString } from "./sys/memory.ts";
-import { sys } from "./sys/mod.ts";
-import { openPinned, unpinPath } from "./pin.ts";
-import { progLoad, progTestRun } from "./sys/bpf_cmds.ts";
+} from "../progtype/type_names.ts";
+import { requireRegisteredType, runPreloadCheck } from "./check.ts";
+import { listIds, openById, validateObjectName } from "../ids.ts";
+import { alloc, cString } from "../sys/memory.ts";
+import { sys } from "../sys/mod.ts";
+import { openPinned, unpinPath } from "../pin.ts";
+import { progLoad, progTestRun } from "../sys/bpf_cmds.ts";
 
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder();

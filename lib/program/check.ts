@@ -4,12 +4,12 @@
  *
  * @module
  */
-import { checkProgram } from "./check/check.ts";
-import { PreloadCheckError } from "./check/error.ts";
-import { Capability, effectiveCapabilities } from "./caps.ts";
+import { checkProgram } from "../check/check.ts";
+import { PreloadCheckError } from "../check/error.ts";
+import { Capability, effectiveCapabilities } from "../caps.ts";
 import type { ProgramLoadOptions } from "./program.ts";
-import { progTypeLabel } from "./program_types.ts";
-import { getProgType } from "./progtype/registry.ts";
+import { progTypeLabel } from "../progtype/type_names.ts";
+import { getProgType } from "../progtype/registry.ts";
 
 let capabilities: { bpf: boolean; perfmon: boolean; sysAdmin: boolean } | undefined | null = null;
 

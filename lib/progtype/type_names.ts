@@ -3,8 +3,8 @@
  *
  * @module
  */
-import { ATTACH_TYPE_COUNT, attachTypeByName } from "../types/attach_type.ts";
-import { PROG_TYPE_COUNT, progTypeByName, progTypeName } from "../types/prog_type.ts";
+import { ATTACH_TYPE_COUNT, attachTypeByName } from "../../types/attach_type.ts";
+import { PROG_TYPE_COUNT, progTypeByName, progTypeName } from "../../types/prog_type.ts";
 
 /**
  * A program type: its `enum bpf_prog_type` number, or its kernel name in lower case without the

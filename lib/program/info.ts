@@ -3,15 +3,15 @@
  *
  * @module
  */
-import { OBJ_GET_INFO_BY_FD_ATTR } from "../types/attr.ts";
-import { PROG_INFO_LAYOUT } from "../types/info.ts";
-import { BpfCmd } from "../types/cmd.ts";
-import { Attr } from "./attr.ts";
-import { BpfError } from "./errors.ts";
-import { progTypeLabel } from "./program_types.ts";
-import { alloc, readCString, retain } from "./sys/memory.ts";
-import { sys } from "./sys/mod.ts";
-import { objGetInfoByFd } from "./sys/bpf_cmds.ts";
+import { OBJ_GET_INFO_BY_FD_ATTR } from "../../types/attr.ts";
+import { PROG_INFO_LAYOUT } from "../../types/info.ts";
+import { BpfCmd } from "../../types/cmd.ts";
+import { Attr } from "../attr.ts";
+import { BpfError } from "../errors.ts";
+import { progTypeLabel } from "../progtype/type_names.ts";
+import { alloc, readCString, retain } from "../sys/memory.ts";
+import { sys } from "../sys/mod.ts";
+import { objGetInfoByFd } from "../sys/bpf_cmds.ts";
 
 /** What the kernel reports about a loaded program. */
 export interface ProgramInfo {
