@@ -160,3 +160,40 @@ test("layering: the import reader sees imports and exports, not JSDoc examples",
     rmSync(dir, { recursive: true });
   }
 });
+
+test("layering: no import cycle in lib/ or types/", () => {
+  const files = [...tsFiles(repoRoot, "types"), ...tsFiles(repoRoot, "lib")];
+  const graph = importGraph(repoRoot, files);
+  // Tarjan's strongly connected components: any component of more than one file is a cycle.
+  let next = 0;
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const cycles: string[][] = [];
+  const visit = (v: string): void => {
+    index.set(v, next);
+    low.set(v, next++);
+    stack.push(v);
+    onStack.add(v);
+    for (const { to } of graph.get(v) ?? []) {
+      if (!graph.has(to)) continue;
+      if (!index.has(to)) {
+        visit(to);
+        low.set(v, Math.min(low.get(v)!, low.get(to)!));
+      } else if (onStack.has(to)) low.set(v, Math.min(low.get(v)!, index.get(to)!));
+    }
+    if (low.get(v) === index.get(v)) {
+      const component: string[] = [];
+      let w: string;
+      do {
+        w = stack.pop()!;
+        onStack.delete(w);
+        component.push(w);
+      } while (w !== v);
+      if (component.length > 1) cycles.push(component.sort());
+    }
+  };
+  for (const f of files) if (!index.has(f)) visit(f);
+  assert.deepEqual(cycles, [], "files that import each other (directly or through others)");
+});

@@ -7,7 +7,7 @@
 import { checkProgram } from "../check/check.ts";
 import { PreloadCheckError } from "../check/error.ts";
 import { Capability, effectiveCapabilities } from "../caps.ts";
-import type { ProgramLoadOptions } from "./program.ts";
+import type { ProgramLoadOptions } from "./types.ts";
 import { progTypeLabel } from "../progtype/type_names.ts";
 import { getProgType } from "../progtype/registry.ts";
 
