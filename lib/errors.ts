@@ -5,7 +5,6 @@
  */
 import { bpfCmdName } from "../types/cmd.ts";
 import { ERRNO_MESSAGES, errnoName } from "../types/errno.ts";
-import { effectiveCapabilities } from "./caps.ts";
 
 /** Hints for one command's errno, before the general ones. */
 const COMMAND_HINTS: Readonly<Record<string, string>> = {
@@ -31,11 +30,27 @@ const BPF_CAPS: readonly [number, string][] = [
   [12, "CAP_NET_ADMIN"],
 ];
 
+let readCapabilities: () => bigint | undefined = () => undefined;
+
+/**
+ * Sets how the EPERM hint learns the process's effective capabilities (a bit mask, or `undefined`
+ * when unknown). This module stays pure: the object layer (`lib/fd.ts`) installs the reader of
+ * `/proc/self/status` from `lib/caps.ts`; without one the hint does not list capabilities.
+ *
+ * @example
+ * ```ts ignore
+ * setCapabilityReader(() => 1n << 39n); // as if the process held CAP_BPF only
+ * ```
+ */
+export function setCapabilityReader(read: () => bigint | undefined): void {
+  readCapabilities = read;
+}
+
 /** What the EPERM hint says, with which of the capabilities this process has. */
 function permissionHint(): string {
   const base =
     "the process needs CAP_BPF and CAP_SYS_ADMIN (or CAP_PERFMON/CAP_NET_ADMIN for some types)";
-  const caps = effectiveCapabilities();
+  const caps = readCapabilities();
   if (caps === undefined) return `${base}, or root`;
   const held = BPF_CAPS.filter(([bit]) => ((caps >> BigInt(bit)) & 1n) === 1n).map(([, n]) => n);
   return `${base}; it has ${held.length === 0 ? "none of them" : "only " + held.join(", ")}`;

@@ -4,9 +4,13 @@
  * @module
  */
 import { readlinkSync } from "node:fs";
-import { ClosedError } from "./errors.ts";
+import { effectiveCapabilities } from "./caps.ts";
+import { ClosedError, setCapabilityReader } from "./errors.ts";
 import { pinFd, unpinPath } from "./pin.ts";
 import { sys } from "./sys/mod.ts";
+
+// Errors raised by objects name the capabilities the process holds (lib/errors.ts stays pure).
+setCapabilityReader(effectiveCapabilities);
 
 interface Held {
   fd: number;
