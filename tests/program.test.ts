@@ -7,15 +7,14 @@ import {
   BpfError,
   BpfMap,
   ClosedError,
-  getProgType,
   type Insn,
   Link,
   Program,
   registerProgType,
   resolveAttachType,
-  unregisterProgType,
   VerifierError,
 } from "../mod.ts";
+import { getProgType, unregisterProgType } from "../lib/progtype/mod.ts";
 import { sys } from "../lib/sys/mod.ts";
 import { bpfFdCounts, fdinfo, forceGc, kernelSkip, openFdCount, repoRoot } from "./util.ts";
 

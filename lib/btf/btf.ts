@@ -17,7 +17,7 @@ const MAX_RESOLVE_DEPTH = 32;
  *
  * @example
  * ```ts
- * import { parseBtf } from "@tsbpf/core";
+ * import { parseBtf } from "@tsbpf/core/btf";
  * declare const vmlinux: Uint8Array, moduleBtf: Uint8Array;
  * const base = parseBtf(vmlinux);
  * const mod = parseBtf(moduleBtf, { base });
@@ -52,7 +52,7 @@ export interface BtfField extends BtfMember {
  *
  * @example
  * ```ts
- * import { parseBtf } from "@tsbpf/core";
+ * import { parseBtf } from "@tsbpf/core/btf";
  * const btf = parseBtf(Deno.readFileSync("/sys/kernel/btf/vmlinux"));
  * btf.get("struct", "bpf_insn").size; // 8
  * ```
@@ -101,7 +101,7 @@ export class Btf {
    *
    * @example
    * ```ts
-   * import { parseBtf } from "@tsbpf/core";
+   * import { parseBtf } from "@tsbpf/core/btf";
    * declare const btf: ReturnType<typeof parseBtf>;
    * btf.stringsLength > 0; // true
    * ```
@@ -115,7 +115,7 @@ export class Btf {
    *
    * @example
    * ```ts
-   * import { parseBtf } from "@tsbpf/core";
+   * import { parseBtf } from "@tsbpf/core/btf";
    * declare const btf: ReturnType<typeof parseBtf>;
    * btf.string(0); // ""
    * ```
@@ -132,7 +132,7 @@ export class Btf {
    *
    * @example
    * ```ts
-   * import { parseBtf } from "@tsbpf/core";
+   * import { parseBtf } from "@tsbpf/core/btf";
    * declare const btf: ReturnType<typeof parseBtf>;
    * btf.typeById(0).kind; // "void"
    * ```
@@ -150,7 +150,7 @@ export class Btf {
    *
    * @example
    * ```ts
-   * import { parseBtf } from "@tsbpf/core";
+   * import { parseBtf } from "@tsbpf/core/btf";
    * declare const btf: ReturnType<typeof parseBtf>;
    * btf.lookup("bpf_attr").map((t) => t.kind); // ["union"]
    * ```
@@ -181,7 +181,7 @@ export class Btf {
    *
    * @example
    * ```ts
-   * import { parseBtf } from "@tsbpf/core";
+   * import { parseBtf } from "@tsbpf/core/btf";
    * declare const btf: ReturnType<typeof parseBtf>;
    * btf.find("enum", "bpf_cmd")?.values[0].name; // "BPF_MAP_CREATE"
    * ```
@@ -195,7 +195,7 @@ export class Btf {
    *
    * @example
    * ```ts
-   * import { parseBtf } from "@tsbpf/core";
+   * import { parseBtf } from "@tsbpf/core/btf";
    * declare const btf: ReturnType<typeof parseBtf>;
    * btf.get("struct", "bpf_insn").size; // 8
    * ```
@@ -212,7 +212,7 @@ export class Btf {
    *
    * @example
    * ```ts
-   * import { parseBtf } from "@tsbpf/core";
+   * import { parseBtf } from "@tsbpf/core/btf";
    * declare const btf: ReturnType<typeof parseBtf>;
    * btf.resolve(btf.get("typedef", "__u32").id).name; // "unsigned int"
    * ```
@@ -248,7 +248,7 @@ export class Btf {
    *
    * @example
    * ```ts
-   * import { parseBtf } from "@tsbpf/core";
+   * import { parseBtf } from "@tsbpf/core/btf";
    * declare const btf: ReturnType<typeof parseBtf>;
    * btf.sizeOf(btf.get("union", "bpf_attr").id); // e.g. 168
    * ```
@@ -290,7 +290,7 @@ export class Btf {
    *
    * @example
    * ```ts
-   * import { parseBtf } from "@tsbpf/core";
+   * import { parseBtf } from "@tsbpf/core/btf";
    * declare const btf: ReturnType<typeof parseBtf>;
    * btf.fields(btf.get("struct", "bpf_prog_info").id).map((f) => f.name);
    * ```
@@ -332,7 +332,7 @@ export class Btf {
  *
  * @example
  * ```ts
- * import { parseBtf } from "@tsbpf/core";
+ * import { parseBtf } from "@tsbpf/core/btf";
  * const btf = parseBtf(Deno.readFileSync("/sys/kernel/btf/vmlinux"));
  * btf.get("struct", "bpf_insn").size; // 8
  * ```

@@ -10,7 +10,8 @@
  *
  * @example
  * ```ts
- * import { BtfError, parseBtf } from "@tsbpf/core";
+ * import { BtfError } from "@tsbpf/core";
+ * import { parseBtf } from "@tsbpf/core/btf";
  * try {
  *   parseBtf(new Uint8Array(4));
  * } catch (e) {

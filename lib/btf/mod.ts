@@ -5,7 +5,7 @@
  *
  * @example
  * ```ts
- * import { parseBtf } from "@tsbpf/core";
+ * import { parseBtf } from "@tsbpf/core/btf";
  * const btf = parseBtf(Deno.readFileSync("/sys/kernel/btf/vmlinux"));
  * const cmd = btf.get("enum", "bpf_cmd");
  * cmd.values.find((v) => v.name === "BPF_PROG_LOAD")?.value; // 5

@@ -31,7 +31,7 @@ const TYPE_SIZE = 12;
  *
  * @example
  * ```ts
- * import { parseBtf } from "@tsbpf/core";
+ * import { parseBtf } from "@tsbpf/core/btf";
  * declare const bytes: Uint8Array;
  * const { typeLen, strLen } = parseBtf(bytes).header;
  * ```

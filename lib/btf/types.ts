@@ -13,7 +13,7 @@
  *
  * @example
  * ```ts
- * import { BTF_KIND } from "@tsbpf/core";
+ * import { BTF_KIND } from "@tsbpf/core/btf";
  * BTF_KIND.struct; // 4
  * ```
  */
@@ -56,7 +56,7 @@ export type BtfKindName = keyof typeof BTF_KIND;
  *
  * @example
  * ```ts
- * import { BTF_KIND_NAMES } from "@tsbpf/core";
+ * import { BTF_KIND_NAMES } from "@tsbpf/core/btf";
  * BTF_KIND_NAMES[8]; // "typedef"
  * ```
  */
@@ -75,7 +75,7 @@ export const BTF_INT_BOOL = 4;
  *
  * @example
  * ```ts
- * import { BTF_LINKAGE } from "@tsbpf/core";
+ * import { BTF_LINKAGE } from "@tsbpf/core/btf";
  * BTF_LINKAGE.global; // 1
  * ```
  */

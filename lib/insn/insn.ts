@@ -45,7 +45,7 @@ export const INSN_SIZE = 8;
  * is too small.
  * @example
  * ```ts
- * import { encodeInsns } from "@tsbpf/core";
+ * import { encodeInsns } from "@tsbpf/core/insn";
  * const bytes = encodeInsns([{ code: 0xb7, dst: 0, src: 0, off: 0, imm: 0 }, { code: 0x95, dst: 0, src: 0, off: 0, imm: 0 }]);
  * bytes.length; // 16
  * ```
@@ -106,7 +106,7 @@ function badField(insn: Insn): string {
  * @throws {RangeError} when the length is not a multiple of 8.
  * @example
  * ```ts
- * import { decodeInsns } from "@tsbpf/core";
+ * import { decodeInsns } from "@tsbpf/core/insn";
  * decodeInsns(new Uint8Array([0x95, 0, 0, 0, 0, 0, 0, 0])); // [{ code: 0x95, dst: 0, src: 0, off: 0, imm: 0 }]
  * ```
  */

@@ -232,7 +232,7 @@ export function loadBtf(blob: Uint8Array): FdHandle {
  *
  * @example
  * ```ts
- * import { mapBtf } from "@tsbpf/core";
+ * import { mapBtf } from "@tsbpf/core/map";
  * const { blob, keyTypeId, valueTypeId } = mapBtf(4, 16);
  * [keyTypeId, valueTypeId]; // [1, 4]
  * ```
@@ -253,7 +253,8 @@ export interface MapBtf {
  *
  * @example
  * ```ts
- * import { mapBtf, spinLock, struct, u32, u64 } from "@tsbpf/core";
+ * import { mapBtf } from "@tsbpf/core/map";
+ * import { spinLock, struct, u32, u64 } from "@tsbpf/core";
  * const btf = mapBtf(u32, struct({ lock: spinLock, n: u32, total: u64 }));
  * btf.valueTypeId > 0; // true
  * ```
@@ -286,7 +287,8 @@ export function mapBtf(key: Codec<unknown> | number, value: Codec<unknown> | num
  *
  * @example
  * ```ts
- * import { hasSpinLock, spinLock, struct, u32 } from "@tsbpf/core";
+ * import { hasSpinLock } from "@tsbpf/core/map";
+ * import { spinLock, struct, u32 } from "@tsbpf/core";
  * hasSpinLock(struct({ lock: spinLock, n: u32 })); // true
  * ```
  */

@@ -16,7 +16,7 @@ let cached: number | undefined;
  * @throws {RangeError} on text that is not a CPU list.
  * @example
  * ```ts
- * import { parseCpuList } from "@tsbpf/core";
+ * import { parseCpuList } from "@tsbpf/core/map";
  * parseCpuList("0-3,8\n"); // 5
  * ```
  */
@@ -41,7 +41,7 @@ export function parseCpuList(text: string): number {
  *
  * @example
  * ```ts
- * import { possibleCpus } from "@tsbpf/core";
+ * import { possibleCpus } from "@tsbpf/core/map";
  * console.log(possibleCpus()); // e.g. 2
  * ```
  */

@@ -110,7 +110,7 @@ export type MapIteration = "batch" | "index" | "seen" | "none";
  *
  * @example
  * ```ts
- * import { mapTypeInfo } from "@tsbpf/core";
+ * import { mapTypeInfo } from "@tsbpf/core/map";
  * mapTypeInfo("percpu_hash").perCpu; // true
  * ```
  */
@@ -746,7 +746,7 @@ function build(): readonly MapTypeInfo[] {
  *
  * @example
  * ```ts
- * import { MAP_TYPES } from "@tsbpf/core";
+ * import { MAP_TYPES } from "@tsbpf/core/map";
  * MAP_TYPES.filter((t) => t.perCpu).map((t) => t.name);
  * // ["percpu_hash", "percpu_array", "lru_percpu_hash", "percpu_cgroup_storage"]
  * ```
@@ -771,7 +771,7 @@ export type MapTypeInput = number | string;
  * @throws {RangeError} for an unknown name or number.
  * @example
  * ```ts
- * import { resolveMapType } from "@tsbpf/core";
+ * import { resolveMapType } from "@tsbpf/core/map";
  * resolveMapType("percpu_array"); // 6
  * resolveMapType("BPF_MAP_TYPE_HASH"); // 1
  * ```
@@ -808,7 +808,7 @@ export function resolveMapType(input: MapTypeInput): number {
  * @throws {RangeError} for an unknown type.
  * @example
  * ```ts
- * import { mapTypeInfo } from "@tsbpf/core";
+ * import { mapTypeInfo } from "@tsbpf/core/map";
  * mapTypeInfo("queue").key; // "none"
  * mapTypeInfo(2).ops.delete; // { errno: "EINVAL", why: "array elements always exist…" }
  * ```
