@@ -8,8 +8,8 @@
 import { AttachType as A } from "../../types/attach_type.ts";
 import { ProgType as T } from "../../types/prog_type.ts";
 import type { ProtoFn } from "./dsl.ts";
-import { opsFromProtoFn } from "./func_proto.ts";
-import { KERNEL_FUNC_PROTOS as F } from "./func_protos.ts";
+import { opsFromProtoFn } from "./proto_resolve.ts";
+import { KERNEL_FUNC_PROTOS as F } from "./get_func_proto.ts";
 import type { ExpectedAttach, ProgTypeDef, ProgTypeOps, SectionPrefix } from "./types.ts";
 import type { KernelConfig } from "./kconfig.ts";
 

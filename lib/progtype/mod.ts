@@ -34,8 +34,8 @@ export {
 } from "./registry.ts";
 export { BUILTIN_PROG_TYPES } from "./builtin.ts";
 export { DEFAULT_KERNEL_CONFIG, type KernelConfig, parseKernelConfig } from "./kconfig.ts";
-export { funcProtoOf, opsFromProtoFn } from "./func_proto.ts";
-export { KERNEL_FUNC_PROTOS } from "./func_protos.ts";
+export { funcProtoOf, opsFromProtoFn } from "./proto_resolve.ts";
+export { KERNEL_FUNC_PROTOS } from "./get_func_proto.ts";
 export {
   type Case,
   cases,
@@ -48,4 +48,4 @@ export {
   type ProtoCtx,
   type ProtoFn,
 } from "./dsl.ts";
-export { PROTOS, type ProtoSpec } from "./protos.ts";
+export { PROTOS, type ProtoSpec } from "./helper_protos.ts";

@@ -9,7 +9,7 @@ import { ProgType as T } from "../../types/prog_type.ts";
 import { AttachType as A } from "../../types/attach_type.ts";
 import type { ProtoCtx, ProtoFn } from "./dsl.ts";
 import { DEFAULT_KERNEL_CONFIG } from "./kconfig.ts";
-import { PROTOS } from "./protos.ts";
+import { PROTOS } from "./helper_protos.ts";
 import type { ArgType, FuncProto, LoadContext, ProgTypeOps, RetType, TypeFlag } from "./types.ts";
 
 const NO_FLAGS: readonly TypeFlag[] = Object.freeze([]);
