@@ -8,10 +8,10 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type ImportEdge, importGraph, tsFiles } from "./import_graph.ts";
+import { type ImportEdge, importGraph, stripComments, tsFiles } from "./import_graph.ts";
 import { repoRoot } from "./util.ts";
 
 /** Modules that must stay pure: they run in any JS runtime, with no kernel and no host. */
@@ -195,4 +195,20 @@ test("layering: no import cycle in lib/ or types/", () => {
   };
   for (const f of files) if (!index.has(f)) visit(f);
   assert.deepEqual(cycles, [], "files that import each other (directly or through others)");
+});
+
+test("layering: only lib/sys/ calls bpf(2); kernel flags come from types/, never literals", () => {
+  const offenders: string[] = [];
+  // A flag, command or pseudo-register constant spelt as a number in lib/ (alias from types/).
+  const literalFlag =
+    /\bconst\s+(BPF_[A-Z_]+|PERF_(FLAG|TYPE)_[A-Z_]+|EPOLL(IN|OUT|ET|ONESHOT|_CLOEXEC|_CTL_[A-Z]+)|PROT_[A-Z]+|MAP_(SHARED|PRIVATE)|SOL?_[A-Z_]+|O_[A-Z_]+|AF_[A-Z]+|SOCK_[A-Z_]+|MSG_[A-Z]+)\s*(:[^=]+)?=\s*[-(]*(0[xob])?[0-9]/;
+  for (const file of tsFiles(repoRoot, "lib")) {
+    const code = stripComments(readFileSync(join(repoRoot, file), "utf8"));
+    if (!file.startsWith("lib/sys/") && /\.bpf\(/.test(code)) {
+      offenders.push(`${file}: calls bpf() (use the wrappers of lib/sys/bpf_cmds.ts)`);
+    }
+    const m = literalFlag.exec(code);
+    if (m) offenders.push(`${file}: defines ${m[1]} as a number (take it from types/)`);
+  }
+  assert.deepEqual(offenders, []);
 });

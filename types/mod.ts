@@ -24,3 +24,4 @@ export * from "./flags.ts";
 export * from "./errno.ts";
 export * from "./attr.ts";
 export * from "./info.ts";
+export * from "./os.ts";

@@ -19,9 +19,7 @@ import { fixupBtf } from "./btf_fixup.ts";
 import { ObjectError } from "./error.ts";
 import { ObjectSpec, type ProgramSpec } from "./spec.ts";
 import { kernelBtf } from "./vmlinux.ts";
-
-const BPF_PSEUDO_MAP_FD = 1;
-const BPF_PSEUDO_MAP_VALUE = 2;
+import { PSEUDO_MAP_FD, PSEUDO_MAP_VALUE } from "../insn/opcodes.ts";
 
 /**
  * Options of `loadObject`.
@@ -341,7 +339,7 @@ function relocateMaps(p: ProgramSpec, maps: Record<string, BpfMap>): Uint8Array 
     const map = maps[r.map];
     if (map === undefined) throw new ObjectError(`program ${p.name}: no map named ${r.map}`);
     const at = r.insn * 8;
-    const pseudo = r.offset === undefined ? BPF_PSEUDO_MAP_FD : BPF_PSEUDO_MAP_VALUE;
+    const pseudo = r.offset === undefined ? PSEUDO_MAP_FD : PSEUDO_MAP_VALUE;
     insns[at + 1] = (insns[at + 1] & 0x0f) | (pseudo << 4);
     v.setInt32(at + 4, map.fd, true);
     v.setInt32(at + 12, r.offset ?? 0, true);

@@ -7,11 +7,7 @@
 import { progTypes } from "../progtype/registry.ts";
 import type { SectionPrefix } from "../progtype/types.ts";
 import { ObjectError } from "./error.ts";
-
-/** `BPF_F_SLEEPABLE`. */
-const BPF_F_SLEEPABLE = 1 << 4;
-/** `BPF_F_XDP_HAS_FRAGS`. */
-const BPF_F_XDP_HAS_FRAGS = 1 << 5;
+import { ProgLoadFlag } from "../../types/flags.ts";
 
 /**
  * What a section name says about the programs in it.
@@ -70,7 +66,8 @@ export function programTypeOfSection(section: string): SectionProgramType {
         type: def.type,
         typeName: def.name,
         expectedAttachType: p.attachTypeAtLoad === "none" ? undefined : p.expectedAttachType,
-        flags: (p.sleepable ? BPF_F_SLEEPABLE : 0) | (p.xdpFrags ? BPF_F_XDP_HAS_FRAGS : 0),
+        flags: (p.sleepable ? ProgLoadFlag.SLEEPABLE : 0) |
+          (p.xdpFrags ? ProgLoadFlag.XDP_HAS_FRAGS : 0),
         prefix: p,
         target: m,
       };

@@ -21,16 +21,14 @@ import {
 } from "./elf.ts";
 import { ElfError, ObjectError } from "./error.ts";
 import { programTypeOfSection } from "./sections.ts";
+import { MapFlag } from "../../types/flags.ts";
+import { MapType } from "../../types/map_type.ts";
 
 const INSN = 8;
 const LD_IMM64 = 0x18;
 const CALL = 0x85;
 const PSEUDO_CALL = 1;
 const PSEUDO_FUNC = 4;
-/** `BPF_F_RDONLY_PROG`. */
-const BPF_F_RDONLY_PROG = 1 << 7;
-/** `BPF_MAP_TYPE_ARRAY`. */
-const MAP_TYPE_ARRAY = 2;
 
 /**
  * A map the object defines, or a global data section (`.rodata`, `.data`, `.bss`, `.rodata.*`…)
@@ -415,11 +413,11 @@ function globalMaps(elf: ElfFile, btf: Btf | undefined): MapSpec[] {
       name: s.name,
       kind: "global",
       section: s.name,
-      type: MAP_TYPE_ARRAY,
+      type: MapType.ARRAY,
       keySize: 4,
       valueSize: s.size,
       maxEntries: 1,
-      flags: ro ? BPF_F_RDONLY_PROG : 0,
+      flags: ro ? MapFlag.RDONLY_PROG : 0,
       keyTypeId: 0,
       valueTypeId: datasec?.id ?? 0,
       ...(s.type === SHT.NOBITS ? {} : { data: s.data }),

@@ -16,9 +16,8 @@ import type { AttachableProgram } from "./os.ts";
 import { alloc, readCString } from "../sys/memory.ts";
 import { sys } from "../sys/mod.ts";
 import { linkDetach, linkUpdate, objGetInfoByFd } from "../sys/bpf_cmds.ts";
+import { AttachFlag } from "../../types/flags.ts";
 
-/** `AttachFlag.REPLACE` (`BPF_F_REPLACE`). */
-const BPF_F_REPLACE = 4;
 /** Bytes of `struct bpf_link_info` that tsbpf reads (common part and the union's first 32 bytes). */
 const LINK_INFO_SIZE = 48;
 /** Room for a tracepoint or iterator target name. */
@@ -272,7 +271,9 @@ export class Link {
    */
   update(program: AttachableProgram, expected?: AttachableProgram): void {
     const attr = new Attr(LINK_UPDATE_ATTR).set("link_fd", this.fd).set("new_prog_fd", program.fd);
-    if (expected !== undefined) attr.set("flags", BPF_F_REPLACE).set("old_prog_fd", expected.fd);
+    if (expected !== undefined) {
+      attr.set("flags", AttachFlag.REPLACE).set("old_prog_fd", expected.fd);
+    }
     const r = linkUpdate(attr);
     if (r < 0) throw new BpfError(BpfCmd.LINK_UPDATE, -r, `link ${this.#id ?? this.fd}`);
   }

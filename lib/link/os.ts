@@ -10,11 +10,12 @@ import { AttachError } from "./errors.ts";
 import { progTypeName } from "../../types/prog_type.ts";
 import { progTypes } from "../progtype/registry.ts";
 import { Errno } from "../../types/errno.ts";
+import { OpenFlag } from "../../types/os.ts";
 
 /** `AT_FDCWD`. */
 const AT_FDCWD = -100n;
 /** `O_RDONLY | O_CLOEXEC` (the same on x86_64 and aarch64). */
-const O_RDONLY_CLOEXEC = 0x80000n;
+const O_RDONLY_CLOEXEC = BigInt(OpenFlag.RDONLY | OpenFlag.CLOEXEC);
 /** `ENODEV`. */
 const ENODEV = Errno.ENODEV;
 /** `EBADF`. */

@@ -10,13 +10,11 @@ import { ProgType } from "../../types/prog_type.ts";
 import { AttachError } from "./errors.ts";
 import { type AttachableProgram, programFd } from "./os.ts";
 import { Errno } from "../../types/errno.ts";
+import { SocketOption } from "../../types/os.ts";
 
-/** `SOL_SOCKET`. */
-const SOL_SOCKET = 1n;
-/** `SO_ATTACH_BPF`. */
-const SO_ATTACH_BPF = 50n;
-/** `SO_DETACH_BPF` (= `SO_DETACH_FILTER`). */
-const SO_DETACH_BPF = 27n;
+const SOL_SOCKET = BigInt(SocketOption.SOL_SOCKET);
+const SO_ATTACH_BPF = BigInt(SocketOption.SO_ATTACH_BPF);
+const SO_DETACH_BPF = BigInt(SocketOption.SO_DETACH_BPF);
 /** `ENOENT`: no filter attached. */
 const ENOENT = Errno.ENOENT;
 

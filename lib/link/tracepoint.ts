@@ -15,6 +15,7 @@ import { AttachError } from "./errors.ts";
 import type { Link } from "./link.ts";
 import { type AttachableProgram, closeQuietly, programFd } from "./os.ts";
 import { Errno } from "../../types/errno.ts";
+import { PerfFlag, PerfType } from "../../types/os.ts";
 
 /** Where tracefs is mounted, in the order they are tried. */
 export const TRACEFS_PATHS: readonly string[] = [
@@ -22,12 +23,9 @@ export const TRACEFS_PATHS: readonly string[] = [
   "/sys/kernel/debug/tracing",
 ];
 
-/** `PERF_TYPE_TRACEPOINT`. */
-const PERF_TYPE_TRACEPOINT = 2;
 /** `sizeof(struct perf_event_attr)` up to `PERF_ATTR_SIZE_VER7`. */
 const PERF_ATTR_SIZE = 128;
-/** `PERF_FLAG_FD_CLOEXEC`. */
-const PERF_FLAG_FD_CLOEXEC = 8n;
+const PERF_FLAG_FD_CLOEXEC = BigInt(PerfFlag.FD_CLOEXEC);
 /** `ENOENT`. */
 const ENOENT = Errno.ENOENT;
 
@@ -77,7 +75,7 @@ function openTracepointEvent(id: number, target: string): number {
   const s = sys();
   const attr = alloc(PERF_ATTR_SIZE);
   const dv = new DataView(attr.buffer);
-  dv.setUint32(0, PERF_TYPE_TRACEPOINT, true); // type
+  dv.setUint32(0, PerfType.TRACEPOINT, true); // type
   dv.setUint32(4, PERF_ATTR_SIZE, true); // size
   dv.setBigUint64(8, BigInt(id), true); // config
   dv.setBigUint64(16, 1n, true); // sample_period

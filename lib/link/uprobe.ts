@@ -17,13 +17,13 @@ import { AttachError } from "./errors.ts";
 import type { Link } from "./link.ts";
 import { type AttachableProgram, closeQuietly, programFd } from "./os.ts";
 import { Errno } from "../../types/errno.ts";
+import { PerfFlag } from "../../types/os.ts";
 
 /** Where the uprobe PMU describes itself. */
 const UPROBE_PMU = "/sys/bus/event_source/devices/uprobe";
 /** `sizeof(struct perf_event_attr)` up to `PERF_ATTR_SIZE_VER7`. */
 const PERF_ATTR_SIZE = 128;
-/** `PERF_FLAG_FD_CLOEXEC`. */
-const PERF_FLAG_FD_CLOEXEC = 8n;
+const PERF_FLAG_FD_CLOEXEC = BigInt(PerfFlag.FD_CLOEXEC);
 const ENOENT = Errno.ENOENT;
 const ENOEXEC = Errno.ENOEXEC;
 const EINVAL = Errno.EINVAL;

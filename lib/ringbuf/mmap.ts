@@ -8,15 +8,15 @@ import { readFileSync } from "node:fs";
 import { BpfError } from "../errors.ts";
 import { alloc, retain } from "../sys/memory.ts";
 import { sys } from "../sys/mod.ts";
+import { AuxvType, Epoll, MmapFlag } from "../../types/os.ts";
 
-const PROT_READ = 1n;
-const PROT_WRITE = 2n;
-const MAP_SHARED = 1n;
-const EPOLL_CLOEXEC = 0o2000000n;
-const EPOLL_CTL_ADD = 1n;
-const EPOLLIN = 1;
-/** `AT_PAGESZ` in the auxiliary vector. */
-const AT_PAGESZ = 6n;
+const PROT_READ = BigInt(MmapFlag.PROT_READ);
+const PROT_WRITE = BigInt(MmapFlag.PROT_WRITE);
+const MAP_SHARED = BigInt(MmapFlag.MAP_SHARED);
+const EPOLL_CLOEXEC = BigInt(Epoll.CLOEXEC);
+const EPOLL_CTL_ADD = BigInt(Epoll.CTL_ADD);
+const EPOLLIN = Epoll.IN;
+const AT_PAGESZ = BigInt(AuxvType.PAGESZ);
 
 let cachedPageSize = 0;
 

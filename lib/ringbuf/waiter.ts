@@ -24,16 +24,19 @@ import { BpfError } from "../errors.ts";
 import { alloc, retain } from "../sys/memory.ts";
 import { sys } from "../sys/mod.ts";
 import { SYSCALL_NUMBERS } from "../sys/types.ts";
+import { Epoll, SocketFlag } from "../../types/os.ts";
 
-const EPOLL_CLOEXEC = 0o2000000n;
-const EPOLL_CTL_ADD = 1n;
-const EPOLL_CTL_DEL = 2n;
-const EPOLL_CTL_MOD = 3n;
-const EPOLLIN = 1;
-const EPOLLONESHOT = 1 << 30;
-const AF_UNIX = 1n;
-const SOCK_STREAM_NONBLOCK_CLOEXEC = BigInt(1 | 0o4000 | 0o2000000);
-const MSG_DONTWAIT = 0x40n;
+const EPOLL_CLOEXEC = BigInt(Epoll.CLOEXEC);
+const EPOLL_CTL_ADD = BigInt(Epoll.CTL_ADD);
+const EPOLL_CTL_DEL = BigInt(Epoll.CTL_DEL);
+const EPOLL_CTL_MOD = BigInt(Epoll.CTL_MOD);
+const EPOLLIN = Epoll.IN;
+const EPOLLONESHOT = Epoll.ONESHOT;
+const AF_UNIX = BigInt(SocketFlag.AF_UNIX);
+const SOCK_STREAM_NONBLOCK_CLOEXEC = BigInt(
+  SocketFlag.SOCK_STREAM | SocketFlag.SOCK_NONBLOCK | SocketFlag.SOCK_CLOEXEC,
+);
+const MSG_DONTWAIT = BigInt(SocketFlag.MSG_DONTWAIT);
 /** Events one wait returns at most (16 bytes each covers both layouts). */
 const MAX_EVENTS = 64;
 /** `epoll_event.data` of the wake-up socket (Deno); ring ids start at 1. */
