@@ -257,6 +257,7 @@ export {
   type ElfSection,
   type ElfSymbol,
   kernelBtf,
+  kernelModuleBtf,
   type LoadedObject,
   loadObject,
   type LoadObjectOptions,

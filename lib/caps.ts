@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { readFileSync } from "node:fs";
+import { readFileText } from "./host_fs.ts";
 
 /** Capability numbers that decide what BPF may do (`linux/capability.h`). */
 export const Capability = {
@@ -29,7 +29,7 @@ export const Capability = {
  */
 export function effectiveCapabilities(): bigint | undefined {
   try {
-    const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync("/proc/self/status", "utf8"));
+    const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileText("/proc/self/status"));
     return m ? BigInt("0x" + m[1]) : undefined;
   } catch {
     return undefined;

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { readlinkSync } from "node:fs";
+import { readLink } from "./host_fs.ts";
 import { effectiveCapabilities } from "./caps.ts";
 import { ClosedError, setCapabilityReader } from "./errors.ts";
 import { pinFd, unpinPath } from "./pin.ts";
@@ -122,7 +122,7 @@ export class FdHandle {
 export function bpfObjectKind(fd: number): string | undefined {
   let target: string;
   try {
-    target = readlinkSync(`/proc/self/fd/${fd}`);
+    target = readLink(`/proc/self/fd/${fd}`);
   } catch {
     return undefined;
   }

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { readFileSync, unlinkSync } from "node:fs";
+import { readFileText, removeFile } from "./host_fs.ts";
 import { OBJ_PIN_ATTR } from "../types/attr.ts";
 import { BpfCmd } from "../types/cmd.ts";
 import { Attr } from "./attr.ts";
@@ -18,7 +18,7 @@ export const BPFFS_PATH = "/sys/fs/bpf";
 /** Whether a bpf filesystem is mounted at `dir` (from `/proc/self/mounts`). */
 function bpffsMountedAt(dir: string): boolean {
   try {
-    return readFileSync("/proc/self/mounts", "utf8").split("\n").some((line) => {
+    return readFileText("/proc/self/mounts").split("\n").some((line) => {
       const [, mountPoint, fsType] = line.split(" ");
       return mountPoint === dir && fsType === "bpf";
     });
@@ -107,5 +107,5 @@ export function openPinned(path: string, fileFlags = 0): number {
  * ```
  */
 export function unpinPath(path: string): void {
-  unlinkSync(path);
+  removeFile(path);
 }

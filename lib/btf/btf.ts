@@ -5,8 +5,9 @@
  * @module
  */
 
-import type { BtfHeader } from "./parse.ts";
-import { parseBtfRaw } from "./parse.ts";
+import type { BtfHeader, BtfIndex } from "./parse.ts";
+import { decodeBtfType, indexBtf, nameReader, stringReader } from "./parse.ts";
+import { lazyStringReader, NameIndex, type StringLocator } from "./lazy.ts";
 import type { BtfKindName, BtfMember, BtfType, BtfTypeOf } from "./types.ts";
 
 /** Chains longer than this are treated as loops (the kernel's `MAX_RESOLVE_DEPTH`). */
@@ -28,7 +29,19 @@ export interface ParseBtfOptions {
   readonly base?: Btf;
   /** Pointer size in bytes for `sizeOf`; BTF does not record it. Default 8. */
   readonly pointerSize?: number;
+  /**
+   * Decode types only when asked for (`typeById`, `lookup`, …) instead of all up front. Parsing
+   * then checks the header and every record's kind, length and name offset, and builds the name
+   * index from the raw names, in one pass; a type's member names and referenced ids are checked
+   * when it is first decoded (a malformed one throws `BtfError` then). For large blobs of which
+   * little is read, such as the kernel's 5 MB BTF. Default false.
+   */
+  readonly lazy?: boolean;
 }
+
+/** Where the string bytes of each Btf live (for the name index of split BTF on top of it). */
+const locators = new WeakMap<Btf, StringLocator>();
+const VOID: BtfType = Object.freeze({ id: 0, kind: "void", name: "" }) as BtfType;
 
 /**
  * A member of a struct or union with anonymous struct/union members flattened into their parent,
@@ -62,8 +75,6 @@ export class Btf {
   readonly header: BtfHeader;
   /** Whether the blob is little-endian. */
   readonly littleEndian: boolean;
-  /** All types by id; `types[0]` is void. For split BTF the base's types come first. */
-  readonly types: readonly BtfType[];
   /** Id of this blob's first type: 1, or the base's type count for split BTF. */
   readonly firstId: number;
   /** The base BTF, for split BTF. */
@@ -71,28 +82,104 @@ export class Btf {
   /** Pointer size used by `sizeOf`. */
   readonly pointerSize: number;
   readonly #string: (offset: number) => string;
-  #byName: Map<string, number[]> | undefined;
+  readonly #name: (off: number, at: number) => string;
+  readonly #ix: BtfIndex;
+  /** This blob's types, decoded on first use (all of them at once unless lazy). */
+  readonly #own: (BtfType | undefined)[];
+  /** Name index of functions (most of the kernel's named types), built on first use. */
+  #funcNames: NameIndex | undefined;
+  /** Name index of every other named type, built on first use. */
+  #otherNames: NameIndex | undefined;
+  #all: BtfType[] | undefined;
 
   /** Parses `bytes`; prefer `parseBtf`. Throws `BtfError` on malformed input. */
   constructor(bytes: Uint8Array, options: ParseBtfOptions = {}) {
     const base = options.base;
-    const raw = parseBtfRaw(
-      bytes,
-      base && {
-        typeCount: base.types.length,
-        strLen: base.stringsLength,
-        string: (o: number): string => base.string(o),
-      },
-    );
-    this.header = raw.header;
-    this.littleEndian = raw.littleEndian;
-    this.firstId = raw.firstId;
+    const split = base && {
+      typeCount: base.typeCount,
+      strLen: base.stringsLength,
+      string: (o: number): string => base.string(o),
+    };
+    const ix = indexBtf(bytes, split);
+    this.#ix = ix;
+    this.header = ix.header;
+    this.littleEndian = ix.littleEndian;
+    this.firstId = ix.firstId;
     this.base = base;
     this.pointerSize = options.pointerSize ?? base?.pointerSize ?? 8;
-    this.#string = raw.string;
-    const types: BtfType[] = base ? base.types.slice() : [{ id: 0, kind: "void", name: "" }];
-    for (const t of raw.types) types.push(t);
-    this.types = types;
+    this.#string = (options.lazy ? lazyStringReader : stringReader)(
+      bytes,
+      ix.strStart,
+      ix.strEnd,
+      split,
+    );
+    this.#name = nameReader(ix, this.#string);
+    const baseLocate = base && locators.get(base);
+    const baseStrLen = ix.baseStrLen;
+    locators.set(
+      this,
+      (o) =>
+        o < baseStrLen && baseLocate !== undefined
+          ? baseLocate(o)
+          : { bytes, at: ix.strStart + o - baseStrLen },
+    );
+    this.#own = new Array(ix.count);
+    if (!options.lazy) {
+      // Decode (and so check) everything now.
+      for (let i = 0; i < ix.count; i++) this.#own[i] = decodeBtfType(ix, i, this.#name);
+    }
+  }
+
+  /**
+   * All types by id; `types[0]` is void. For split BTF the base's types come first. A lazy Btf
+   * decodes every type on first access: prefer `typeById` and `lookup`.
+   */
+  get types(): readonly BtfType[] {
+    if (this.#all === undefined) {
+      const all: BtfType[] = this.base ? this.base.types.slice() : [VOID];
+      for (let i = 0; i < this.#ix.count; i++) all.push(this.#decode(i));
+      this.#all = all;
+    }
+    return this.#all;
+  }
+
+  /**
+   * Number of type ids, void and (for split BTF) the base's included: ids are
+   * `0 .. typeCount - 1`. Decodes nothing.
+   *
+   * @example
+   * ```ts
+   * import { parseBtf } from "@tsbpf/core";
+   * declare const btf: ReturnType<typeof parseBtf>;
+   * btf.typeCount > 0; // true
+   * ```
+   */
+  get typeCount(): number {
+    return this.firstId + this.#ix.count;
+  }
+
+  /**
+   * How many of this blob's types have been decoded so far (all of them unless the Btf is
+   * lazy).
+   *
+   * @example
+   * ```ts
+   * import { parseBtf } from "@tsbpf/core";
+   * declare const bytes: Uint8Array;
+   * const btf = parseBtf(bytes, { lazy: true });
+   * btf.decodedCount; // 0
+   * ```
+   */
+  get decodedCount(): number {
+    let n = 0;
+    for (const t of this.#own) if (t !== undefined) n++;
+    return n;
+  }
+
+  #decode(i: number): BtfType {
+    let t = this.#own[i];
+    if (t === undefined) this.#own[i] = t = decodeBtfType(this.#ix, i, this.#name);
+    return t;
   }
 
   /**
@@ -138,11 +225,13 @@ export class Btf {
    * ```
    */
   typeById(id: number): BtfType {
-    const t = this.types[id];
-    if (t === undefined) {
-      throw new RangeError(`no BTF type with id ${id} (ids are 0..${this.types.length - 1})`);
+    const i = id - this.firstId;
+    if (i >= 0 && i < this.#ix.count && Number.isInteger(i)) return this.#decode(i);
+    if (id === 0 && this.base === undefined) return VOID;
+    if (this.base !== undefined && Number.isInteger(id) && id >= 0 && id < this.firstId) {
+      return this.base.typeById(id);
     }
-    return t;
+    throw new RangeError(`no BTF type with id ${id} (ids are 0..${this.typeCount - 1})`);
   }
 
   /**
@@ -156,24 +245,43 @@ export class Btf {
    * ```
    */
   lookup(name: string, kind?: BtfKindName): BtfType[] {
-    if (this.#byName === undefined) {
-      const index = new Map<string, number[]>();
-      for (const t of this.types) {
-        if (t.name === "") continue;
-        const ids = index.get(t.name);
-        if (ids === undefined) index.set(t.name, [t.id]);
-        else ids.push(t.id);
-      }
-      this.#byName = index;
+    const out = this.base ? this.base.lookup(name, kind) : [];
+    let ids: number[];
+    if (kind === "func") ids = this.#funcIndex().ids(name);
+    else if (kind !== undefined) ids = this.#otherIndex().ids(name);
+    else {
+      ids = [...this.#funcIndex().ids(name), ...this.#otherIndex().ids(name)];
+      ids.sort((a, b) => a - b);
     }
-    const ids = this.#byName.get(name);
-    if (ids === undefined) return [];
-    const out: BtfType[] = [];
     for (const id of ids) {
-      const t = this.types[id];
+      const t = this.#decode(id - this.firstId);
       if (kind === undefined || t.kind === kind) out.push(t);
     }
     return out;
+  }
+
+  #funcIndex(): NameIndex {
+    return this.#funcNames ??= new NameIndex(this.#ix, locators.get(this)!, true);
+  }
+
+  #otherIndex(): NameIndex {
+    return this.#otherNames ??= new NameIndex(this.#ix, locators.get(this)!, false);
+  }
+
+  /**
+   * Bytes held by the name index (built on the first `lookup`, 0 before) and the record
+   * offsets: the index's own memory, beside the blob itself and the decoded types.
+   *
+   * @example
+   * ```ts
+   * import { parseBtf } from "@tsbpf/core";
+   * declare const btf: ReturnType<typeof parseBtf>;
+   * btf.indexBytes > 0; // true
+   * ```
+   */
+  get indexBytes(): number {
+    return this.#ix.offsets.byteLength + (this.#funcNames?.byteLength ?? 0) +
+      (this.#otherNames?.byteLength ?? 0);
   }
 
   /**

@@ -26,6 +26,20 @@ const BTF_HEADER_SIZE = 24;
 /** Size of `struct btf_type` (name_off, info, size/type). */
 const TYPE_SIZE = 12;
 
+/** Whether this machine is little-endian. */
+const HOST_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const KIND_COUNT = BTF_KIND_NAMES.length;
+/** Words after a record's 3-word header, fixed, by kind. */
+const EXTRA_FIXED = new Uint8Array(32);
+/** Words after a record's header per `vlen` entry, by kind. */
+const EXTRA_PER_VLEN = new Uint8Array(32);
+EXTRA_FIXED[BTF_KIND.int] = EXTRA_FIXED[BTF_KIND.var] = EXTRA_FIXED[BTF_KIND.decl_tag] = 1;
+EXTRA_FIXED[BTF_KIND.array] = 3;
+for (const k of [BTF_KIND.struct, BTF_KIND.union, BTF_KIND.datasec, BTF_KIND.enum64]) {
+  EXTRA_PER_VLEN[k] = 3;
+}
+EXTRA_PER_VLEN[BTF_KIND.enum] = EXTRA_PER_VLEN[BTF_KIND.func_proto] = 2;
+
 /**
  * `struct btf_header`. Section offsets are relative to the end of the header (`hdrLen`).
  *
@@ -77,8 +91,18 @@ export interface RawBtf {
   readonly string: (offset: number) => string;
 }
 
-/** Builds a string reader over the string section `[start, end)` of `bytes`. */
-function stringReader(
+/**
+ * Builds a string reader over the string section `[start, end)` of `bytes` (base strings first
+ * for split BTF).
+ *
+ * @example
+ * ```ts ignore
+ * import { stringReader } from "./parse.ts";
+ * declare const bytes: Uint8Array;
+ * const read = stringReader(bytes, 24, bytes.length, undefined);
+ * ```
+ */
+export function stringReader(
   bytes: Uint8Array,
   start: number,
   end: number,
@@ -117,17 +141,57 @@ function stringReader(
 }
 
 /**
- * Decodes a BTF blob. Throws `BtfError` (with the byte offset) on malformed input.
+ * The result of one pass over a BTF blob's type section: where each type's record starts, with
+ * every header check done (magic, version, section bounds, each record's kind, reserved bits,
+ * length and name offset) but no type decoded. {@link decodeBtfType} decodes one type from it.
+ */
+export interface BtfIndex {
+  /** The header. */
+  readonly header: BtfHeader;
+  /** Whether the blob is little-endian. */
+  readonly littleEndian: boolean;
+  /** Id of the first type of this blob: 1, or the base's type count for split BTF. */
+  readonly firstId: number;
+  /** Number of types in this blob. */
+  readonly count: number;
+  /** Byte offset in `bytes` of the record of type `firstId + i`. */
+  readonly offsets: Int32Array;
+  /** The blob. */
+  readonly bytes: Uint8Array;
+  /** The blob, as a DataView. */
+  readonly view: DataView;
+  /**
+   * The type section as 32-bit words in host byte order (a view over `bytes` when the blob is
+   * aligned and in host order, else a converted copy); word `(offsets[i] - typeStart) / 4` is
+   * type i's name offset.
+   */
+  readonly words: Uint32Array;
+  /** Where the type section starts in `bytes`. */
+  readonly typeStart: number;
+  /** Indices (id − firstId) of the named types that are not functions, in id order. */
+  readonly namedOther: Int32Array;
+  /** Where the string section starts and ends in `bytes`. */
+  readonly strStart: number;
+  /** End of the string section in `bytes`. */
+  readonly strEnd: number;
+  /** String offsets below this belong to the base (0 without a base). */
+  readonly baseStrLen: number;
+  /** One past the last valid string offset (base strings included). */
+  readonly strLimit: number;
+}
+
+/**
+ * Checks the header of a BTF blob and finds the record of every type in one pass, without
+ * decoding any. Throws `BtfError` (with the byte offset) on malformed input.
  *
  * @example
  * ```ts ignore
- * import { parseBtfRaw } from "./parse.ts";
+ * import { indexBtf } from "./parse.ts";
  * declare const bytes: Uint8Array;
- * const raw = parseBtfRaw(bytes);
- * raw.types.length;
+ * indexBtf(bytes).count;
  * ```
  */
-export function parseBtfRaw(bytes: Uint8Array, base?: SplitBase): RawBtf {
+export function indexBtf(bytes: Uint8Array, base?: SplitBase): BtfIndex {
   if (bytes.length < 8) {
     throw new BtfError(`blob of ${bytes.length} bytes is too short for a BTF header`, 0);
   }
@@ -189,11 +253,311 @@ export function parseBtfRaw(bytes: Uint8Array, base?: SplitBase): RawBtf {
   if (header.strLen > 0 && bytes[strEnd - 1] !== 0) {
     throw new BtfError("string section does not end with a NUL byte", strEnd - 1);
   }
-
   const baseStrLen = base?.strLen ?? 0;
   const strLimit = baseStrLen + header.strLen;
-  const string = stringReader(bytes, strStart, strEnd, base);
-  const name = (off: number, at: number): string => {
+  const firstId = base?.typeCount ?? 1;
+
+  // The type section as host-order words: records are whole words (12 bytes + 4·n).
+  const nWords = header.typeLen >>> 2;
+  let words: Uint32Array;
+  if (le === HOST_LE && (bytes.byteOffset + typeStart) % 4 === 0) {
+    words = new Uint32Array(bytes.buffer, bytes.byteOffset + typeStart, nWords);
+  } else {
+    words = new Uint32Array(nWords);
+    for (let i = 0; i < nWords; i++) words[i] = view.getUint32(typeStart + 4 * i, le);
+  }
+  // Every record is at least 12 bytes: enough room for the largest possible count.
+  let offsets = new Int32Array(Math.max(1, Math.floor(header.typeLen / TYPE_SIZE)));
+  let namedOther = new Int32Array(1024);
+  let nNamed = 0;
+  let count = 0;
+  let w = 0;
+  const endWord = header.typeLen / 4; // a trailing partial word counts as truncation below
+  while (w < endWord) {
+    const id = firstId + count;
+    const pos = typeStart + 4 * w;
+    if (w + 3 > endWord) {
+      throw new BtfError(`type [${id}]: record truncated (${typeEnd - pos} bytes left)`, pos);
+    }
+    const nameOff = words[w];
+    const info = words[w + 1];
+    const kind = (info >>> 24) & 0x1f;
+    if ((info & 0x60ff0000) !== 0) {
+      throw new BtfError(`type [${id}]: reserved bits set in info 0x${info.toString(16)}`, pos + 4);
+    }
+    if (kind === 0 || kind >= KIND_COUNT) {
+      throw new BtfError(`type [${id}]: unknown kind ${kind}`, pos + 4);
+    }
+    if (nameOff >= strLimit) {
+      throw new BtfError(
+        `name offset ${nameOff} is outside the string section (${strLimit} bytes)`,
+        pos,
+      );
+    }
+    // Words after the 3-word header: a fixed part, plus vlen entries of some words each.
+    const extra = EXTRA_FIXED[kind] + EXTRA_PER_VLEN[kind] * (info & 0xffff);
+    if (w + 3 + extra > endWord) {
+      throw new BtfError(
+        `type [${id}] ${BTF_KIND_NAMES[kind]}: needs ${4 * extra} bytes after its header, only ${
+          typeEnd - pos - TYPE_SIZE
+        } left`,
+        pos,
+      );
+    }
+    if (nameOff !== 0 && kind !== BTF_KIND.func) {
+      if (nNamed === namedOther.length) {
+        const grown = new Int32Array(nNamed * 2);
+        grown.set(namedOther);
+        namedOther = grown;
+      }
+      namedOther[nNamed++] = count;
+    }
+    offsets[count++] = pos;
+    w += 3 + extra;
+  }
+  if (count < offsets.length) offsets = offsets.slice(0, count);
+  return {
+    header,
+    littleEndian: le,
+    firstId,
+    count,
+    offsets,
+    bytes,
+    view,
+    words,
+    typeStart,
+    namedOther: namedOther.slice(0, nNamed),
+    strStart,
+    strEnd,
+    baseStrLen,
+    strLimit,
+  };
+}
+
+/**
+ * Decodes type `firstId + i` of an indexed blob. `name` reads a string by offset (checked
+ * against the string section); every type id the type refers to is checked against the blob's
+ * last id. Throws `BtfError` (with the byte offset) on malformed input.
+ *
+ * @example
+ * ```ts ignore
+ * import { decodeBtfType, indexBtf } from "./parse.ts";
+ * declare const bytes: Uint8Array, name: (off: number, at: number) => string;
+ * const ix = indexBtf(bytes);
+ * decodeBtfType(ix, 0, name).kind;
+ * ```
+ */
+export function decodeBtfType(
+  ix: BtfIndex,
+  i: number,
+  name: (off: number, at: number) => string,
+): BtfType {
+  const view = ix.view;
+  const le = ix.littleEndian;
+  const pos = ix.offsets[i];
+  const id = ix.firstId + i;
+  const nameOff = view.getUint32(pos, le);
+  const info = view.getUint32(pos + 4, le);
+  const sizeOrType = view.getUint32(pos + 8, le);
+  const kind = (info >>> 24) & 0x1f;
+  const vlen = info & 0xffff;
+  const kflag = info >>> 31 === 1;
+  const tname = name(nameOff, pos);
+  const data = pos + TYPE_SIZE;
+  let t: BtfType;
+  switch (kind) {
+    case BTF_KIND.int: {
+      const enc = view.getUint32(data, le);
+      t = {
+        id,
+        kind: "int",
+        name: tname,
+        size: sizeOrType,
+        bits: enc & 0xff,
+        bitOffset: (enc >>> 16) & 0xff,
+        encoding: (enc >>> 24) & 0x0f,
+      };
+      break;
+    }
+    case BTF_KIND.ptr:
+      t = { id, kind: "ptr", name: tname, type: sizeOrType };
+      break;
+    case BTF_KIND.array:
+      t = {
+        id,
+        kind: "array",
+        name: tname,
+        type: view.getUint32(data, le),
+        indexType: view.getUint32(data + 4, le),
+        nelems: view.getUint32(data + 8, le),
+      };
+      break;
+    case BTF_KIND.struct:
+    case BTF_KIND.union: {
+      const members: BtfMember[] = new Array(vlen);
+      for (let i = 0, p = data; i < vlen; i++, p += 12) {
+        const off = view.getUint32(p + 8, le);
+        members[i] = {
+          name: name(view.getUint32(p, le), p),
+          type: view.getUint32(p + 4, le),
+          bitOffset: kflag ? off & 0xffffff : off,
+          bitfieldSize: kflag ? off >>> 24 : 0,
+        };
+      }
+      t = kind === BTF_KIND.struct
+        ? { id, kind: "struct", name: tname, size: sizeOrType, members }
+        : { id, kind: "union", name: tname, size: sizeOrType, members };
+      break;
+    }
+    case BTF_KIND.enum: {
+      const values: BtfEnumValue[] = new Array(vlen);
+      for (let i = 0, p = data; i < vlen; i++, p += 8) {
+        values[i] = {
+          name: name(view.getUint32(p, le), p),
+          value: kflag ? view.getInt32(p + 4, le) : view.getUint32(p + 4, le),
+        };
+      }
+      t = { id, kind: "enum", name: tname, size: sizeOrType, signed: kflag, values };
+      break;
+    }
+    case BTF_KIND.enum64: {
+      const values: BtfEnum64Value[] = new Array(vlen);
+      for (let i = 0, p = data; i < vlen; i++, p += 12) {
+        const raw = (BigInt(view.getUint32(p + 8, le)) << 32n) |
+          BigInt(view.getUint32(p + 4, le));
+        values[i] = {
+          name: name(view.getUint32(p, le), p),
+          value: kflag ? BigInt.asIntN(64, raw) : raw,
+        };
+      }
+      t = { id, kind: "enum64", name: tname, size: sizeOrType, signed: kflag, values };
+      break;
+    }
+    case BTF_KIND.fwd:
+      t = { id, kind: "fwd", name: tname, union: kflag };
+      break;
+    case BTF_KIND.typedef:
+      t = { id, kind: "typedef", name: tname, type: sizeOrType };
+      break;
+    case BTF_KIND.volatile:
+      t = { id, kind: "volatile", name: tname, type: sizeOrType };
+      break;
+    case BTF_KIND.const:
+      t = { id, kind: "const", name: tname, type: sizeOrType };
+      break;
+    case BTF_KIND.restrict:
+      t = { id, kind: "restrict", name: tname, type: sizeOrType };
+      break;
+    case BTF_KIND.func:
+      t = { id, kind: "func", name: tname, type: sizeOrType, linkage: vlen };
+      break;
+    case BTF_KIND.func_proto: {
+      const params: BtfParam[] = [];
+      let variadic = false;
+      for (let i = 0, p = data; i < vlen; i++, p += 8) {
+        const pn = view.getUint32(p, le);
+        const pt = view.getUint32(p + 4, le);
+        if (i === vlen - 1 && pn === 0 && pt === 0) variadic = true;
+        else params.push({ name: name(pn, p), type: pt });
+      }
+      t = { id, kind: "func_proto", name: tname, returnType: sizeOrType, params, variadic };
+      break;
+    }
+    case BTF_KIND.var:
+      t = { id, kind: "var", name: tname, type: sizeOrType, linkage: view.getUint32(data, le) };
+      break;
+    case BTF_KIND.datasec: {
+      const vars: BtfVarSecinfo[] = new Array(vlen);
+      for (let i = 0, p = data; i < vlen; i++, p += 12) {
+        vars[i] = {
+          type: view.getUint32(p, le),
+          offset: view.getUint32(p + 4, le),
+          size: view.getUint32(p + 8, le),
+        };
+      }
+      t = { id, kind: "datasec", name: tname, size: sizeOrType, vars };
+      break;
+    }
+    case BTF_KIND.float:
+      t = { id, kind: "float", name: tname, size: sizeOrType };
+      break;
+    case BTF_KIND.decl_tag:
+      t = {
+        id,
+        kind: "decl_tag",
+        name: tname,
+        type: sizeOrType,
+        componentIdx: view.getInt32(data, le),
+        attr: kflag,
+      };
+      break;
+    default: // BTF_KIND.type_tag
+      t = { id, kind: "type_tag", name: tname, type: sizeOrType, attr: kflag };
+  }
+  checkRefs(t, ix.firstId + ix.count, pos);
+  return t;
+}
+
+/** Throws when a type id that `t` refers to is past the last id (`limit - 1`). */
+function checkRefs(t: BtfType, limit: number, at: number): void {
+  const check = (ref: number, what: string): void => {
+    if (ref >= limit) {
+      throw new BtfError(
+        `type [${t.id}] ${t.kind}: ${what} refers to type id ${ref}, but the last id is ${
+          limit - 1
+        }`,
+        at,
+      );
+    }
+  };
+  switch (t.kind) {
+    case "ptr":
+    case "typedef":
+    case "volatile":
+    case "const":
+    case "restrict":
+    case "func":
+    case "var":
+    case "decl_tag":
+    case "type_tag":
+      check(t.type, "type");
+      break;
+    case "array":
+      check(t.type, "element type");
+      check(t.indexType, "index type");
+      break;
+    case "struct":
+    case "union":
+      for (const m of t.members) check(m.type, `member ${JSON.stringify(m.name)}`);
+      break;
+    case "func_proto":
+      check(t.returnType, "return type");
+      for (const p of t.params) check(p.type, `parameter ${JSON.stringify(p.name)}`);
+      break;
+    case "datasec":
+      for (const v of t.vars) check(v.type, "variable");
+      break;
+  }
+}
+
+/**
+ * A string reader for an indexed blob that throws `BtfError` for offsets outside the string
+ * section (`at`: the byte offset to report); offset 0 is the empty string.
+ *
+ * @example
+ * ```ts ignore
+ * import { indexBtf, nameReader, stringReader } from "./parse.ts";
+ * declare const bytes: Uint8Array;
+ * const ix = indexBtf(bytes);
+ * const name = nameReader(ix, stringReader(bytes, ix.strStart, ix.strEnd, undefined));
+ * ```
+ */
+export function nameReader(
+  ix: BtfIndex,
+  string: (offset: number) => string,
+): (off: number, at: number) => string {
+  const strLimit = ix.strLimit;
+  return (off: number, at: number): string => {
     if (off >= strLimit) {
       throw new BtfError(
         `name offset ${off} is outside the string section (${strLimit} bytes)`,
@@ -202,240 +566,24 @@ export function parseBtfRaw(bytes: Uint8Array, base?: SplitBase): RawBtf {
     }
     return off === 0 ? "" : string(off);
   };
+}
 
-  const firstId = base?.typeCount ?? 1;
-  const types: BtfType[] = [];
-  const recordOffsets: number[] = [];
-  let pos = typeStart;
-  while (pos < typeEnd) {
-    const id = firstId + types.length;
-    if (pos + TYPE_SIZE > typeEnd) {
-      throw new BtfError(`type [${id}]: record truncated (${typeEnd - pos} bytes left)`, pos);
-    }
-    const nameOff = view.getUint32(pos, le);
-    const info = view.getUint32(pos + 4, le);
-    const sizeOrType = view.getUint32(pos + 8, le);
-    const kind = (info >>> 24) & 0x1f;
-    const vlen = info & 0xffff;
-    const kflag = info >>> 31 === 1;
-    if ((info & 0x60ff0000) !== 0) {
-      throw new BtfError(`type [${id}]: reserved bits set in info 0x${info.toString(16)}`, pos + 4);
-    }
-    if (kind === 0 || kind >= BTF_KIND_NAMES.length) {
-      throw new BtfError(`type [${id}]: unknown kind ${kind}`, pos + 4);
-    }
-    const kindName = BTF_KIND_NAMES[kind];
-    const tname = name(nameOff, pos);
-    const rec = pos;
-    let extra: number;
-    switch (kind) {
-      case BTF_KIND.int:
-      case BTF_KIND.var:
-      case BTF_KIND.decl_tag:
-        extra = 4;
-        break;
-      case BTF_KIND.array:
-        extra = 12;
-        break;
-      case BTF_KIND.struct:
-      case BTF_KIND.union:
-      case BTF_KIND.datasec:
-      case BTF_KIND.enum64:
-        extra = 12 * vlen;
-        break;
-      case BTF_KIND.enum:
-      case BTF_KIND.func_proto:
-        extra = 8 * vlen;
-        break;
-      default:
-        extra = 0;
-    }
-    const data = pos + TYPE_SIZE;
-    if (data + extra > typeEnd) {
-      throw new BtfError(
-        `type [${id}] ${kindName}: needs ${extra} bytes after its header, only ${
-          typeEnd - data
-        } left`,
-        pos,
-      );
-    }
-    let t: BtfType;
-    switch (kind) {
-      case BTF_KIND.int: {
-        const enc = view.getUint32(data, le);
-        t = {
-          id,
-          kind: "int",
-          name: tname,
-          size: sizeOrType,
-          bits: enc & 0xff,
-          bitOffset: (enc >>> 16) & 0xff,
-          encoding: (enc >>> 24) & 0x0f,
-        };
-        break;
-      }
-      case BTF_KIND.ptr:
-        t = { id, kind: "ptr", name: tname, type: sizeOrType };
-        break;
-      case BTF_KIND.array:
-        t = {
-          id,
-          kind: "array",
-          name: tname,
-          type: view.getUint32(data, le),
-          indexType: view.getUint32(data + 4, le),
-          nelems: view.getUint32(data + 8, le),
-        };
-        break;
-      case BTF_KIND.struct:
-      case BTF_KIND.union: {
-        const members: BtfMember[] = new Array(vlen);
-        for (let i = 0, p = data; i < vlen; i++, p += 12) {
-          const off = view.getUint32(p + 8, le);
-          members[i] = {
-            name: name(view.getUint32(p, le), p),
-            type: view.getUint32(p + 4, le),
-            bitOffset: kflag ? off & 0xffffff : off,
-            bitfieldSize: kflag ? off >>> 24 : 0,
-          };
-        }
-        t = kind === BTF_KIND.struct
-          ? { id, kind: "struct", name: tname, size: sizeOrType, members }
-          : { id, kind: "union", name: tname, size: sizeOrType, members };
-        break;
-      }
-      case BTF_KIND.enum: {
-        const values: BtfEnumValue[] = new Array(vlen);
-        for (let i = 0, p = data; i < vlen; i++, p += 8) {
-          values[i] = {
-            name: name(view.getUint32(p, le), p),
-            value: kflag ? view.getInt32(p + 4, le) : view.getUint32(p + 4, le),
-          };
-        }
-        t = { id, kind: "enum", name: tname, size: sizeOrType, signed: kflag, values };
-        break;
-      }
-      case BTF_KIND.enum64: {
-        const values: BtfEnum64Value[] = new Array(vlen);
-        for (let i = 0, p = data; i < vlen; i++, p += 12) {
-          const raw = (BigInt(view.getUint32(p + 8, le)) << 32n) |
-            BigInt(view.getUint32(p + 4, le));
-          values[i] = {
-            name: name(view.getUint32(p, le), p),
-            value: kflag ? BigInt.asIntN(64, raw) : raw,
-          };
-        }
-        t = { id, kind: "enum64", name: tname, size: sizeOrType, signed: kflag, values };
-        break;
-      }
-      case BTF_KIND.fwd:
-        t = { id, kind: "fwd", name: tname, union: kflag };
-        break;
-      case BTF_KIND.typedef:
-        t = { id, kind: "typedef", name: tname, type: sizeOrType };
-        break;
-      case BTF_KIND.volatile:
-        t = { id, kind: "volatile", name: tname, type: sizeOrType };
-        break;
-      case BTF_KIND.const:
-        t = { id, kind: "const", name: tname, type: sizeOrType };
-        break;
-      case BTF_KIND.restrict:
-        t = { id, kind: "restrict", name: tname, type: sizeOrType };
-        break;
-      case BTF_KIND.func:
-        t = { id, kind: "func", name: tname, type: sizeOrType, linkage: vlen };
-        break;
-      case BTF_KIND.func_proto: {
-        const params: BtfParam[] = [];
-        let variadic = false;
-        for (let i = 0, p = data; i < vlen; i++, p += 8) {
-          const pn = view.getUint32(p, le);
-          const pt = view.getUint32(p + 4, le);
-          if (i === vlen - 1 && pn === 0 && pt === 0) variadic = true;
-          else params.push({ name: name(pn, p), type: pt });
-        }
-        t = { id, kind: "func_proto", name: tname, returnType: sizeOrType, params, variadic };
-        break;
-      }
-      case BTF_KIND.var:
-        t = { id, kind: "var", name: tname, type: sizeOrType, linkage: view.getUint32(data, le) };
-        break;
-      case BTF_KIND.datasec: {
-        const vars: BtfVarSecinfo[] = new Array(vlen);
-        for (let i = 0, p = data; i < vlen; i++, p += 12) {
-          vars[i] = {
-            type: view.getUint32(p, le),
-            offset: view.getUint32(p + 4, le),
-            size: view.getUint32(p + 8, le),
-          };
-        }
-        t = { id, kind: "datasec", name: tname, size: sizeOrType, vars };
-        break;
-      }
-      case BTF_KIND.float:
-        t = { id, kind: "float", name: tname, size: sizeOrType };
-        break;
-      case BTF_KIND.decl_tag:
-        t = {
-          id,
-          kind: "decl_tag",
-          name: tname,
-          type: sizeOrType,
-          componentIdx: view.getInt32(data, le),
-          attr: kflag,
-        };
-        break;
-      default: // BTF_KIND.type_tag
-        t = { id, kind: "type_tag", name: tname, type: sizeOrType, attr: kflag };
-    }
-    types.push(t);
-    recordOffsets.push(rec);
-    pos = data + extra;
-  }
-
-  // Every referenced type id must exist.
-  const limit = firstId + types.length;
-  const check = (ref: number, t: BtfType, what: string, i: number): void => {
-    if (ref >= limit) {
-      throw new BtfError(
-        `type [${t.id}] ${t.kind}: ${what} refers to type id ${ref}, but the last id is ${
-          limit - 1
-        }`,
-        recordOffsets[i],
-      );
-    }
-  };
-  for (let i = 0; i < types.length; i++) {
-    const t = types[i];
-    switch (t.kind) {
-      case "ptr":
-      case "typedef":
-      case "volatile":
-      case "const":
-      case "restrict":
-      case "func":
-      case "var":
-      case "decl_tag":
-      case "type_tag":
-        check(t.type, t, "type", i);
-        break;
-      case "array":
-        check(t.type, t, "element type", i);
-        check(t.indexType, t, "index type", i);
-        break;
-      case "struct":
-      case "union":
-        for (const m of t.members) check(m.type, t, `member ${JSON.stringify(m.name)}`, i);
-        break;
-      case "func_proto":
-        check(t.returnType, t, "return type", i);
-        for (const p of t.params) check(p.type, t, `parameter ${JSON.stringify(p.name)}`, i);
-        break;
-      case "datasec":
-        for (const v of t.vars) check(v.type, t, "variable", i);
-        break;
-    }
-  }
-  return { header, littleEndian: le, types, firstId, string };
+/**
+ * Decodes a BTF blob. Throws `BtfError` (with the byte offset) on malformed input.
+ *
+ * @example
+ * ```ts ignore
+ * import { parseBtfRaw } from "./parse.ts";
+ * declare const bytes: Uint8Array;
+ * const raw = parseBtfRaw(bytes);
+ * raw.types.length;
+ * ```
+ */
+export function parseBtfRaw(bytes: Uint8Array, base?: SplitBase): RawBtf {
+  const ix = indexBtf(bytes, base);
+  const string = stringReader(bytes, ix.strStart, ix.strEnd, base);
+  const name = nameReader(ix, string);
+  const types: BtfType[] = new Array(ix.count);
+  for (let i = 0; i < ix.count; i++) types[i] = decodeBtfType(ix, i, name);
+  return { header: ix.header, littleEndian: ix.littleEndian, types, firstId: ix.firstId, string };
 }

@@ -69,9 +69,9 @@ function isChar(t: BtfType): boolean {
  * ```
  */
 export function codecFromBtf(btf: Btf, typeId: number): Codec<unknown> {
-  if (!Number.isInteger(typeId) || typeId < 0 || typeId >= btf.types.length) {
+  if (!Number.isInteger(typeId) || typeId < 0 || typeId >= btf.typeCount) {
     throw new RangeError(
-      `codecFromBtf: no BTF type with id ${typeId} (ids are 0..${btf.types.length - 1})`,
+      `codecFromBtf: no BTF type with id ${typeId} (ids are 0..${btf.typeCount - 1})`,
     );
   }
   return build(btf, typeId, 0);

@@ -118,10 +118,6 @@ function skipMods(btf: Btf, id: number): BtfType {
   return btf.resolve(id);
 }
 
-function kindClass(t: BtfType): string {
-  return t.kind === "enum64" ? "enum" : t.kind;
-}
-
 /** Field compatibility as libbpf's `bpf_core_fields_are_compat`. */
 function fieldsCompat(local: Btf, lid: number, target: Btf, tid: number, depth = 0): boolean {
   const l = skipMods(local, lid);
@@ -294,10 +290,13 @@ function candidates(local: Btf, localId: number, target: Btf): BtfType[] {
   const l = skipMods(local, localId);
   const name = essential(l.name);
   if (name === "") return [];
-  return target.lookup(name).filter((t) =>
-    kindClass(t) === kindClass(l) ||
-    (l.kind === "struct" && t.kind === "fwd" && false)
-  );
+  // Asking by kind lets a lazy target index only the kinds CO-RE can match (not functions).
+  if (l.kind === "enum" || l.kind === "enum64") {
+    return [...target.lookup(name, "enum"), ...target.lookup(name, "enum64")].sort((a, b) =>
+      a.id - b.id
+    );
+  }
+  return target.lookup(name, l.kind);
 }
 
 function describe(local: Btf, r: CoreReloInput): string {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { readFileSync } from "node:fs";
+import { readFileBytes } from "../host_fs.ts";
 import type { Btf } from "../btf/btf.ts";
 import type { Codec } from "../codec/codec.ts";
 import { codecFromBtf } from "../codec/from_btf.ts";
@@ -163,7 +163,7 @@ export function loadObject(
 ): LoadedObject {
   const spec = source instanceof ObjectSpec
     ? source
-    : ObjectSpec.parse(typeof source === "string" ? readFileSync(source) : source);
+    : ObjectSpec.parse(typeof source === "string" ? readFileBytes(source) : source);
   const constants = options.constants ? constantBytes(spec, options.constants) : undefined;
   const codecs = options.typed ? typedCodecs(spec) : new Map<string, MapCodecPair>();
   const maps: Record<string, BpfMap> = {};

@@ -67,7 +67,7 @@ export {
   type CoreResult,
   resolveCoreRelo,
 } from "./core.ts";
-export { kernelBtf, VMLINUX_BTF_PATH } from "./vmlinux.ts";
+export { kernelBtf, kernelModuleBtf, VMLINUX_BTF_PATH } from "./vmlinux.ts";
 export { type LoadedObject, loadObject, type LoadObjectOptions } from "./load.ts";
 // Types the API above refers to (BTF, maps, programs and what they refer to), so that this entry
 // point documents on its own. Types only: the values live in their own modules.

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readDirNames, readFileText } from "../host_fs.ts";
 import { cString, retain } from "../sys/memory.ts";
 import { sys } from "../sys/mod.ts";
 import { AttachError } from "./errors.ts";
@@ -107,7 +107,7 @@ export function resolveIfindex(iface: number | string, fn: string): number {
     throw new RangeError(`${fn}: "${iface}" is not a valid interface name`);
   }
   try {
-    return Number(readFileSync(`/sys/class/net/${iface}/ifindex`, "utf8").trim());
+    return Number(readFileText(`/sys/class/net/${iface}/ifindex`).trim());
   } catch {
     throw new AttachError(
       `${fn}(${iface})`,
@@ -126,8 +126,8 @@ export function explainIfindex(ifindex: number): (errno: number) => string | und
   return (errno) => {
     if (errno !== 22 /* EINVAL */ && errno !== ENODEV) return undefined;
     try {
-      for (const name of readdirSync("/sys/class/net")) {
-        const i = Number(readFileSync(`/sys/class/net/${name}/ifindex`, "utf8").trim());
+      for (const name of readDirNames("/sys/class/net")) {
+        const i = Number(readFileText(`/sys/class/net/${name}/ifindex`).trim());
         if (i === ifindex) return undefined;
       }
     } catch {

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { readlinkSync } from "node:fs";
+import { readLink } from "../host_fs.ts";
 import { alloc, retain } from "../sys/memory.ts";
 import { sys } from "../sys/mod.ts";
 import { ProgType } from "../../types/prog_type.ts";
@@ -30,7 +30,7 @@ function setsockoptInt(fd: number, option: bigint, value: number): bigint {
 /** What `/proc/self/fd/N` names the open file (`socket:[inode]`), or `undefined` once closed. */
 function fileIdentity(fd: number): string | undefined {
   try {
-    return readlinkSync(`/proc/self/fd/${fd}`);
+    return readLink(`/proc/self/fd/${fd}`);
   } catch {
     return undefined;
   }

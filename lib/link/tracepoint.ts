@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { existsSync, readFileSync } from "node:fs";
+import { pathExists, readFileText } from "../host_fs.ts";
 import { AttachType } from "../../types/attach_type.ts";
 import { LINK_CREATE_PERF_EVENT_ATTR } from "../../types/attr.ts";
 import { Attr } from "../attr.ts";
@@ -50,11 +50,11 @@ export function tracepointId(category: string, name: string): number {
   const tried: string[] = [];
   let mounted = false;
   for (const root of TRACEFS_PATHS) {
-    if (existsSync(`${root}/events`)) mounted = true;
+    if (pathExists(`${root}/events`)) mounted = true;
     const path = `${root}/events/${category}/${name}/id`;
     tried.push(path);
     try {
-      return Number(readFileSync(path, "utf8").trim());
+      return Number(readFileText(path).trim());
     } catch {
       // Try the next location.
     }

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { readFileSync } from "node:fs";
+import { readFileBytes, readFileText } from "../host_fs.ts";
 import { AttachType } from "../../types/attach_type.ts";
 import { LINK_CREATE_PERF_EVENT_ATTR } from "../../types/attr.ts";
 import { Attr } from "../attr.ts";
@@ -70,8 +70,8 @@ function uprobePmu(target: string): { type: number; retprobeBit: number } {
   let type: number;
   let format: string;
   try {
-    type = Number(readFileSync(`${UPROBE_PMU}/type`, "utf8").trim());
-    format = readFileSync(`${UPROBE_PMU}/format/retprobe`, "utf8").trim();
+    type = Number(readFileText(`${UPROBE_PMU}/type`).trim());
+    format = readFileText(`${UPROBE_PMU}/format/retprobe`).trim();
   } catch {
     throw new AttachError(
       target,
@@ -109,7 +109,7 @@ export function resolveLibraryPath(path: string): string {
   if (path.includes("/")) return path;
   if (path === "") throw new RangeError("attachUprobe: path is empty");
   const files = new Set<string>();
-  for (const line of readFileSync("/proc/self/maps", "utf8").split("\n")) {
+  for (const line of readFileText("/proc/self/maps").split("\n")) {
     const at = line.indexOf("/");
     if (at >= 0 && !line.endsWith(" (deleted)")) files.add(line.slice(at));
   }
@@ -132,7 +132,7 @@ export function resolveLibraryPath(path: string): string {
 function symbolOffset(path: string, symbol: string, target: string): number {
   let bytes: Uint8Array;
   try {
-    bytes = readFileSync(path);
+    bytes = readFileBytes(path);
   } catch (e) {
     const code = (e as { code?: string }).code;
     throw new AttachError(

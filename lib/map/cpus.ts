@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { readFileSync } from "node:fs";
+import { readFileText } from "../host_fs.ts";
 
 /** Where the kernel lists the possible CPUs, e.g. `0-3` or `0,2-5`. */
 const POSSIBLE = "/sys/devices/system/cpu/possible";
@@ -46,5 +46,5 @@ export function parseCpuList(text: string): number {
  * ```
  */
 export function possibleCpus(): number {
-  return cached ??= parseCpuList(readFileSync(POSSIBLE, "utf8"));
+  return cached ??= parseCpuList(readFileText(POSSIBLE));
 }

@@ -36,7 +36,7 @@ import {
   type MapTypeInput,
   resolveMapType,
 } from "./map_types.ts";
-import { readFileSync } from "node:fs";
+import { readFileText } from "../host_fs.ts";
 import { Errno } from "../../types/errno.ts";
 import {
   mapBatch,
@@ -1164,7 +1164,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
    */
   get frozen(): boolean {
     closedCheck(this.#fd, "frozen", () => this.#label());
-    const m = /^frozen:\s*(\d+)/m.exec(readFileSync(`/proc/self/fdinfo/${this.#fd}`, "utf8"));
+    const m = /^frozen:\s*(\d+)/m.exec(readFileText(`/proc/self/fdinfo/${this.#fd}`));
     return m !== null && m[1] !== "0";
   }
 

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { readFileSync } from "node:fs";
+import { readFileBytes } from "../host_fs.ts";
 import { BpfError } from "../errors.ts";
 import { alloc, retain } from "../sys/memory.ts";
 import { sys } from "../sys/mod.ts";
@@ -34,7 +34,7 @@ export function pageSize(): number {
   if (cachedPageSize !== 0) return cachedPageSize;
   let size = 4096;
   try {
-    const auxv = readFileSync("/proc/self/auxv");
+    const auxv = readFileBytes("/proc/self/auxv");
     const v = new DataView(auxv.buffer, auxv.byteOffset, auxv.byteLength);
     for (let off = 0; off + 16 <= v.byteLength; off += 16) {
       const type = v.getBigUint64(off, true);
