@@ -149,7 +149,7 @@ export class Btf {
    *
    * @example
    * ```ts
-   * import { parseBtf } from "@tsbpf/core";
+   * import { parseBtf } from "@tsbpf/core/btf";
    * declare const btf: ReturnType<typeof parseBtf>;
    * btf.typeCount > 0; // true
    * ```
@@ -164,7 +164,7 @@ export class Btf {
    *
    * @example
    * ```ts
-   * import { parseBtf } from "@tsbpf/core";
+   * import { parseBtf } from "@tsbpf/core/btf";
    * declare const bytes: Uint8Array;
    * const btf = parseBtf(bytes, { lazy: true });
    * btf.decodedCount; // 0
@@ -274,7 +274,7 @@ export class Btf {
    *
    * @example
    * ```ts
-   * import { parseBtf } from "@tsbpf/core";
+   * import { parseBtf } from "@tsbpf/core/btf";
    * declare const btf: ReturnType<typeof parseBtf>;
    * btf.indexBytes > 0; // true
    * ```
