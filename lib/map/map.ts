@@ -1181,7 +1181,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
    * ```
    */
   *keys(options: IterateOptions = {}): Generator<K, void, undefined> {
-    for (const [k] of this.#walk("keys", false, options)) yield k;
+    for (const e of this.#walk("keys", false, options)) yield e[0];
   }
 
   /**
@@ -1194,7 +1194,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
    * ```
    */
   *values(options: IterateOptions = {}): Generator<V, void, undefined> {
-    for (const [, v] of this.#walk("values", true, options)) yield v as V;
+    for (const e of this.#walk("values", true, options)) yield e[1] as V;
   }
 
   /**
@@ -1206,8 +1206,8 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
    * for (const [k, v] of map.entries()) console.log(k, v);
    * ```
    */
-  *entries(options: IterateOptions = {}): Generator<[K, V], void, undefined> {
-    for (const e of this.#walk("entries", true, options)) yield e as [K, V];
+  entries(options: IterateOptions = {}): Generator<[K, V], void, undefined> {
+    return this.#walk("entries", true, options) as Generator<[K, V], void, undefined>;
   }
 
   /**
@@ -1241,6 +1241,10 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
     return n;
   }
 
+  /**
+   * Walks the map: batch chunks decoded in this generator (one level between the caller and the
+   * entries), or a get_next_key walk. The checks run at the first step, as generators do.
+   */
   *#walk(
     operation: string,
     withValues: boolean,
@@ -1259,11 +1263,34 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
     if (mode === "batch" && options.batch !== false && !this.#batchOff) {
       const reader = this.#tryBatchReader(this.#defaultChunk(options.chunk), false);
       if (reader !== undefined) {
-        yield* this.#walkBatch(reader);
+        const ks = this.#shape.keySize;
+        const vb = this.#valueBytes;
+        const vs = this.#shape.valueSize;
+        const rawKey = this.#keyCodec === undefined;
+        const rawValue = this.#valueCodec === undefined && !this.#pcpu;
+        // The reader already holds the first chunk. Its buffers are its own: the loop body may
+        // use the map freely, and they change only when the next chunk is fetched, after the
+        // last entry of this one was decoded.
+        for (let n = reader.count; n > 0 || !reader.done; n = reader.next()) {
+          const keys = reader.keys;
+          const values = reader.values;
+          const kv = new DataView(keys.buffer);
+          const vv = new DataView(values.buffer);
+          for (let i = 0; i < n; i++) {
+            const key = rawKey
+              ? freshBytes(keys, i * ks, ks) as K
+              : this.#decodeKey(kv, keys, i * ks);
+            yield [
+              key,
+              rawValue ? freshBytes(values, i * vb, vs) as V : this.#decodeValue(vv, i * vb),
+            ];
+          }
+        }
         return;
       }
     }
-    yield* this.#walkNextKey(mode === "index", withValues, operation);
+    if (withValues && mode !== "index") yield* this.#walkNextKeyValues(operation);
+    else yield* this.#walkNextKey(mode === "index", withValues, operation);
   }
 
   #defaultChunk(chunk: number | undefined): number {
@@ -1299,23 +1326,127 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
     };
   }
 
-  *#walkBatch(reader: BatchReader): Generator<[K, V], void, undefined> {
-    // The reader already holds the first chunk.
+  /** All entries of a batch reader (which holds its first chunk), decoded into one array. */
+  #collectBatch(reader: BatchReader): [K, V][] {
+    const ks = this.#shape.keySize;
+    const vb = this.#valueBytes;
+    const vs = this.#shape.valueSize;
+    const keyCodec = this.#keyCodec;
+    const valueCodec = this.#pcpu ? undefined : this.#valueCodec;
+    const rawValue = this.#valueCodec === undefined && !this.#pcpu;
+    const out: [K, V][] = [];
     for (let n = reader.count; n > 0 || !reader.done; n = reader.next()) {
-      if (n === 0) continue;
       const keys = reader.keys;
+      const values = reader.values;
       const kv = new DataView(keys.buffer);
-      const vv = new DataView(reader.values.buffer);
-      const out: [K, V][] = new Array(n);
+      const vv = new DataView(values.buffer);
       for (let i = 0; i < n; i++) {
-        out[i] = [
-          this.#decodeKey(kv, keys, i * this.#shape.keySize),
-          this.#decodeValue(vv, i * this.#valueBytes),
-        ];
+        const key = keyCodec !== undefined
+          ? keyCodec.decode(kv, i * ks) as K
+          : freshBytes(keys, i * ks, ks) as K;
+        const value = valueCodec !== undefined
+          ? valueCodec.decode(vv, i * vb) as V
+          : rawValue
+          ? freshBytes(values, i * vb, vs) as V
+          : this.#decodeValue(vv, i * vb);
+        out.push([key, value]);
       }
-      // Decoded before yielding: the loop body may use the map (and its buffers) freely.
-      yield* out;
     }
+    return out;
+  }
+
+  /**
+   * get_next_key walk of a hash-ordered map with values, one key ahead, paying for concurrent
+   * deletes only when one happens. For each key: fetch its successor, then read its value. A
+   * value that is still there proves the key existed when its successor was fetched, so the
+   * successor is genuine (not a restart from the first key): no set of yielded keys is needed,
+   * only a log of their bytes. When a value is gone (the key vanished, so its successor may be a
+   * restart), the walk hands over to {@link BpfMap.#walkNextKey}, with the set of yielded keys
+   * built from the log, which resumes without yielding anything twice.
+   */
+  *#walkNextKeyValues(operation: string): Generator<[K, V], void, undefined> {
+    const ks = this.#shape.keySize;
+    const room = Math.max(8, ks);
+    // Two key buffers in turn: attrs[i] asks for the successor of bufs[i], into bufs[1 - i].
+    const bufs = [alloc(room), alloc(room)];
+    const views = [new DataView(bufs[0].buffer), new DataView(bufs[1].buffer)];
+    const attrs = [alloc(NEXT_SIZE), alloc(NEXT_SIZE), alloc(NEXT_SIZE)];
+    const attrViews = attrs.map((a) => new DataView(a.buffer));
+    for (let i = 0; i < 2; i++) {
+      attrViews[i].setBigUint64(N.key.offset, this.#s.addressOf(bufs[i]), true);
+      attrViews[i].setBigUint64(N.next_key.offset, this.#s.addressOf(bufs[1 - i]), true);
+    }
+    // attrs[2]: the first key (key NULL), into bufs[0].
+    attrViews[2].setBigUint64(N.next_key.offset, this.#s.addressOf(bufs[0]), true);
+    const fdOff = N.map_fd.offset;
+    const scratch = this.#key;
+    let log = new Uint8Array(ks * 256);
+    let logged = 0;
+    let calls = 0;
+    const budget = 1024 + 8 * (this.#shape.maxEntries + 1);
+
+    let fd = this.#fd;
+    if (fd < 0) closedCheck(fd, operation, () => this.#label());
+    attrViews[2].setUint32(fdOff, fd, true);
+    let r = mapGetNextKey(attrs[2]);
+    if (r === -ENOENT) return;
+    if (r < 0) this.#nextKeyFailed(-r, operation);
+    let cur = 0;
+    for (;;) {
+      fd = this.#fd;
+      if (fd < 0) closedCheck(fd, operation, () => this.#label());
+      if (++calls > budget) this.#walkGaveUp(operation, calls);
+      const key = bufs[cur];
+      // The successor first: the loop body may delete this key.
+      attrViews[cur].setUint32(fdOff, fd, true);
+      r = mapGetNextKey(attrs[cur]); // bufs and attrs live as long as this generator
+      if (r < 0 && r !== -ENOENT) this.#nextKeyFailed(-r, operation);
+      const more = r === 0;
+      // The value, through the map's scratch (the loop body only runs between yields).
+      for (let i = 0; i < ks; i++) scratch[i] = key[i];
+      this.#elemView.setUint32(OFF_FLAGS, 0, true);
+      const lr = mapLookupElem(this.#elem);
+      if (lr === -ENOENT) {
+        // The key vanished: its successor may be a restart. Resume with the set of yielded keys.
+        const idOf = ks <= 6 ? bytesToNumber : bytesToString;
+        const seen = new Set<number | string>();
+        const history: Uint8Array[] = [];
+        for (let off = 0; off < logged; off += ks) {
+          const k = log.subarray(off, off + ks);
+          seen.add(idOf(k, ks));
+          if (off >= logged - 32 * ks) history.push(k.slice());
+        }
+        history.push(key.slice(0, ks)); // the vanished key: where the walk resumes from
+        yield* this.#walkNextKey(false, true, operation, {
+          seen,
+          history,
+          from: key.slice(0, ks),
+          calls,
+        }) as Generator<[K, V], void, undefined>;
+        return;
+      }
+      if (lr < 0) this.#fail(BpfCmd.MAP_LOOKUP_ELEM, -lr, operation);
+      if (logged + ks > log.length) {
+        const grown = new Uint8Array(log.length * 2);
+        grown.set(log);
+        log = grown;
+      }
+      for (let i = 0; i < ks; i++) log[logged + i] = key[i];
+      logged += ks;
+      yield [this.#decodeKey(views[cur], key), this.#decodeValue()];
+      if (!more) return;
+      cur = 1 - cur;
+    }
+  }
+
+  #nextKeyFailed(errno: number, operation: string): never {
+    throw new BpfError(BpfCmd.MAP_GET_NEXT_KEY, errno, `${operation}() on ${this.#label()}`);
+  }
+
+  #walkGaveUp(operation: string, calls: number): never {
+    throw new Error(
+      `${operation}() on ${this.#label()} gave up after ${calls} get_next_key calls: keys are deleted faster than the walk advances`,
+    );
   }
 
   /**
@@ -1331,6 +1462,12 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
     indexed: boolean,
     withValues: boolean,
     operation: string,
+    resume?: {
+      seen: Set<number | string>;
+      history: Uint8Array[];
+      from: Uint8Array;
+      calls: number;
+    },
   ): Generator<[K, V | undefined], void, undefined> {
     const s = this.#s;
     const ks = this.#shape.keySize;
@@ -1342,12 +1479,12 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
     const av = new DataView(attr.buffer);
     av.setBigUint64(N.next_key.offset, s.addressOf(out), true);
     const fromAddr = s.addressOf(from);
-    const seen = indexed ? undefined : new Set<number | string>();
+    const seen = indexed ? undefined : resume?.seen ?? new Set<number | string>();
     const idOf = ks <= 6 ? bytesToNumber : bytesToString;
     const HISTORY = 32;
-    const history: Uint8Array[] = [];
+    const history: Uint8Array[] = resume?.history ?? [];
     let last = -1; // last index accepted (indexed maps)
-    let calls = 0;
+    let calls = resume?.calls ?? 0;
     const budget = 1024 + 8 * (this.#shape.maxEntries + 1);
     const label = this.#label();
 
@@ -1381,7 +1518,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
       const id = idOf(out, ks);
       if (seen!.has(id)) return false;
       seen!.add(id);
-      if (history.length === HISTORY) history.shift();
+      while (history.length >= HISTORY) history.shift();
       history.push(out.slice(0, ks));
       return true;
     };
@@ -1404,7 +1541,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
       }
     };
 
-    let current = advance(null);
+    let current = advance(resume?.from ?? null);
     while (current !== null) {
       const following = advance(current); // lookahead, before the loop body can delete `current`
       const keyView = new DataView(current.buffer);
@@ -1458,7 +1595,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
     closedCheck(this.#fd, "batchLookup", () => this.#label());
     if (this.#spec.ops.lookupBatch === true && !this.#batchOff) {
       const reader = this.#tryBatchReader(this.#defaultChunk(options.chunk), false);
-      if (reader !== undefined) return [...this.#walkBatch(reader)];
+      if (reader !== undefined) return this.#collectBatch(reader);
     }
     return [...this.entries()];
   }
@@ -1477,7 +1614,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
     closedCheck(this.#fd, "batchLookupAndDelete", () => this.#label());
     if (this.#spec.ops.lookupAndDeleteBatch === true && !this.#batchOff) {
       const reader = this.#tryBatchReader(this.#defaultChunk(options.chunk), true);
-      if (reader !== undefined) return [...this.#walkBatch(reader)];
+      if (reader !== undefined) return this.#collectBatch(reader);
     }
     this.#require("delete", "batchLookupAndDelete");
     const out: [K, V][] = [];
