@@ -11,7 +11,7 @@
  *
  * @example
  * ```ts
- * import { alloc } from "@tsbpf/core/sys";
+ * import { alloc } from "./memory.ts";
  * const key = alloc(4);
  * key.byteLength; // 4
  * ```
@@ -26,7 +26,7 @@ export function alloc(size: number): Uint8Array<ArrayBuffer> {
  *
  * @example
  * ```ts
- * import { pinnedCopy } from "@tsbpf/core/sys";
+ * import { pinnedCopy } from "./memory.ts";
  * const b = pinnedCopy(new Uint8Array([1, 2, 3]));
  * b.length; // 3
  * ```
@@ -42,7 +42,7 @@ export function pinnedCopy(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
  *
  * @example
  * ```ts
- * import { cString } from "@tsbpf/core/sys";
+ * import { cString } from "./memory.ts";
  * cString("GPL"); // Uint8Array [71, 80, 76, 0]
  * ```
  */
@@ -58,7 +58,7 @@ export function cString(text: string): Uint8Array<ArrayBuffer> {
  *
  * @example
  * ```ts
- * import { readCString } from "@tsbpf/core/sys";
+ * import { readCString } from "./memory.ts";
  * readCString(new Uint8Array([104, 105, 0, 120])); // "hi"
  * ```
  */
@@ -75,7 +75,7 @@ let retainSink = 0;
  *
  * @example
  * ```ts
- * import { alloc, retain } from "@tsbpf/core/sys";
+ * import { alloc, retain } from "./memory.ts";
  * const name = alloc(16);
  * // … a system call reading `name` through an address …
  * retain(name);

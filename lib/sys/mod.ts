@@ -17,7 +17,7 @@ export { alloc, cString, pinnedCopy, readCString, retain } from "./memory.ts";
  *
  * @example
  * ```ts
- * import { sys, UnsupportedPlatformError } from "@tsbpf/core/sys";
+ * import { sys, UnsupportedPlatformError } from "./mod.ts";
  * try { sys(); } catch (e) { if (e instanceof UnsupportedPlatformError) console.log(e.message); }
  * ```
  */
@@ -56,7 +56,7 @@ export interface BackendChoice {
  *   architecture.
  * @example
  * ```ts
- * import { selectBackend } from "@tsbpf/core/sys";
+ * import { selectBackend } from "./mod.ts";
  * selectBackend({ Deno: { build: { os: "linux", arch: "x86_64" } } }).nr.bpf; // 321
  * ```
  */
@@ -99,7 +99,7 @@ function detect(): Sys {
  * @throws {UnsupportedPlatformError} outside Deno and Bun, or off Linux.
  * @example
  * ```ts
- * import { sys } from "@tsbpf/core/sys";
+ * import { sys } from "./mod.ts";
  * console.log(sys().runtime); // "deno" or "bun"
  * ```
  */
@@ -115,7 +115,7 @@ export function sys(): Sys {
  *
  * @example
  * ```ts
- * import { sys, withSys } from "@tsbpf/core/sys";
+ * import { sys, withSys } from "./mod.ts";
  * const real = sys();
  * const fake = { ...real, runtime: real.runtime, nr: real.nr, bpf: () => -1 };
  * withSys(fake, () => sys().bpf(0, new Uint8Array(8), 8)); // -1 (EPERM)

@@ -14,7 +14,7 @@
  *
  * @example
  * ```ts
- * import { sys } from "@tsbpf/core/sys";
+ * import { sys } from "./mod.ts";
  * const r = sys().bpf(99, new Uint8Array(8), 8); // an unknown command
  * r < 0; // true: -EINVAL
  * ```
