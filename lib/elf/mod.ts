@@ -58,7 +58,7 @@ export {
   type ProgramBtfExt,
   type ProgramSpec,
 } from "./spec.ts";
-export { fixupBtf } from "./btf_fixup.ts";
+export { fixupBtf } from "../btf/elf_fixup.ts";
 export {
   applyCoreRelocations,
   CORE_POISON_IMM,

@@ -25,7 +25,7 @@ import { alloc } from "../sys/memory.ts";
 import { sys } from "../sys/mod.ts";
 import type { Sys } from "../sys/types.ts";
 import { BatchReader, type BatchSource } from "./batch.ts";
-import { hasSpinLock, loadBtf, mapBtf } from "./btf_min.ts";
+import { hasSpinLock, loadBtf, mapBtf } from "../btf/builder.ts";
 import { possibleCpus } from "./cpus.ts";
 import { MapClosedError, MapOpNotSupportedError } from "./errors.ts";
 import { type MapInfo, readMapInfo } from "./info.ts";

@@ -51,4 +51,4 @@ export {
   loadBtf,
   type MapBtf,
   mapBtf,
-} from "./btf_min.ts";
+} from "../btf/builder.ts";

@@ -5,9 +5,9 @@
  *
  * @module
  */
-import type { ElfFile } from "./elf.ts";
-import { STT } from "./elf.ts";
-import { ElfError } from "./error.ts";
+import type { ElfFile } from "../elf/elf.ts";
+import { STT } from "../elf/elf.ts";
+import { ElfError } from "../elf/error.ts";
 
 const KIND_DATASEC = 15;
 

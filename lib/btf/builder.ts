@@ -8,13 +8,13 @@
 import { BTF_LOAD_ATTR } from "../../types/attr.ts";
 import { BpfCmd } from "../../types/cmd.ts";
 import { Attr } from "../attr.ts";
-import { BTF_INT_SIGNED, BTF_KIND } from "../btf/types.ts";
+import { BTF_INT_SIGNED, BTF_KIND } from "./types.ts";
 import type { Codec } from "../codec/codec.ts";
 import { BpfError, meaningfulTail } from "../errors.ts";
 import { FdHandle } from "../fd.ts";
 import { alloc } from "../sys/memory.ts";
 import { sys } from "../sys/mod.ts";
-import { BTF_MAGIC } from "../btf/parse.ts";
+import { BTF_MAGIC } from "./parse.ts";
 import { btfLoad } from "../sys/bpf_cmds.ts";
 
 const HEADER_LEN = 24;
