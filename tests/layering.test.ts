@@ -49,7 +49,7 @@ const FORBIDDEN = [
 /** Today's violations, `from -> to`, each with why it is still here. Only ever delete lines. */
 const ALLOWED: Record<string, string> = {
   "lib/elf/load.ts -> lib/fd.ts": "loading an object belongs to the object layer",
-  "lib/elf/load.ts -> lib/map/btf_min.ts": "loading an object belongs to the object layer",
+  "lib/elf/load.ts -> lib/map/btf_load.ts": "loading an object belongs to the object layer",
   "lib/elf/load.ts -> lib/map/map.ts": "loading an object belongs to the object layer",
   "lib/elf/load.ts -> lib/program/program.ts": "loading an object belongs to the object layer",
   "lib/elf/load.ts -> lib/host_fs.ts": "loadObject(path) reads the file",

@@ -10,7 +10,7 @@ import type { Btf } from "../btf/btf.ts";
 import type { Codec } from "../codec/codec.ts";
 import { codecFromBtf } from "../codec/from_btf.ts";
 import type { FdHandle } from "../fd.ts";
-import { loadBtf } from "../btf/builder.ts";
+import { loadBtf } from "../map/btf_load.ts";
 import { BpfMap } from "../map/map.ts";
 import { Program } from "../program/program.ts";
 import { VerifierError } from "../errors.ts";

@@ -48,7 +48,7 @@ export {
   BtfBuilder,
   type BtfMemberSpec,
   hasSpinLock,
-  loadBtf,
   type MapBtf,
   mapBtf,
 } from "../btf/builder.ts";
+export { loadBtf } from "./btf_load.ts";
