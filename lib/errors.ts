@@ -38,8 +38,10 @@ let readCapabilities: () => bigint | undefined = () => undefined;
  * `/proc/self/status` from `lib/caps.ts`; without one the hint does not list capabilities.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { BpfError, setCapabilityReader } from "./errors.ts";
  * setCapabilityReader(() => 1n << 39n); // as if the process held CAP_BPF only
+ * new BpfError("BPF_PROG_LOAD", 1).message; // "… it has only CAP_BPF"
  * ```
  */
 export function setCapabilityReader(read: () => bigint | undefined): void {

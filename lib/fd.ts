@@ -34,9 +34,15 @@ const finalizer = new FinalizationRegistry<Held>((held) => {
  * closed after garbage collection.
  *
  * @example
- * ```ts ignore
- * import { FdHandle } from "@tsbpf/core";
- * using h = new FdHandle(fd, "map");
+ * ```ts
+ * import { BpfMap, u32 } from "@tsbpf/core";
+ * import { FdHandle } from "./fd.ts";
+ * import { openPinned, pinFd, unpinPath } from "./pin.ts";
+ * using map = BpfMap.create({ type: "array", key: u32, value: u32, maxEntries: 1 });
+ * const path = `/sys/fs/bpf/doc_fd_${Deno.pid}`;
+ * pinFd(map.fd, path);
+ * using h = new FdHandle(openPinned(path), "map"); // closed at the end of the scope
+ * unpinPath(path);
  * ```
  */
 export class FdHandle {
@@ -114,8 +120,9 @@ export class FdHandle {
  * anonymous inode (or /proc cannot be read).
  *
  * @example
- * ```ts ignore
- * import { bpfObjectKind } from "@tsbpf/core";
+ * ```ts
+ * import { asm, bpfObjectKind, Program } from "@tsbpf/core";
+ * using prog = Program.load({ type: "xdp", insns: asm`r0 = 2\nexit`, license: "GPL" });
  * bpfObjectKind(prog.fd); // "prog"
  * ```
  */

@@ -45,9 +45,10 @@ export function validateObjectName(name: string): void {
  * Ids of every object of one kind in the kernel (`BPF_*_GET_NEXT_ID`), ascending.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { BpfCmd } from "@tsbpf/core";
- * listIds(BpfCmd.PROG_GET_NEXT_ID);
+ * import { listIds } from "./ids.ts";
+ * listIds(BpfCmd.PROG_GET_NEXT_ID); // ascending ids of every loaded program
  * ```
  */
 export function listIds(cmd: GetNextIdCmd): number[] {
@@ -72,9 +73,13 @@ export function listIds(cmd: GetNextIdCmd): number[] {
  * @throws {RangeError} for an id that is not a positive 32-bit integer.
  * @throws {BpfError} `ENOENT` when no object of that kind has the id.
  * @example
- * ```ts ignore
- * import { BpfCmd } from "@tsbpf/core";
- * const fd = openById(BpfCmd.PROG_GET_FD_BY_ID, 42, "program");
+ * ```ts
+ * import { asm, BpfCmd, Program } from "@tsbpf/core";
+ * import { openById } from "./ids.ts";
+ * import { sys } from "./sys/mod.ts";
+ * using prog = Program.load({ type: "xdp", insns: asm`r0 = 2\nexit`, license: "GPL" });
+ * const fd = openById(BpfCmd.PROG_GET_FD_BY_ID, prog.id, "program");
+ * sys().close(fd);
  * ```
  */
 export function openById(cmd: GetFdByIdCmd, id: number, kind: string): number {

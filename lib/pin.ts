@@ -32,9 +32,9 @@ function bpffsMountedAt(dir: string): boolean {
  *
  * @throws {BpfError} when it cannot be mounted (e.g. `EPERM` without CAP_SYS_ADMIN).
  * @example
- * ```ts ignore
+ * ```ts
  * import { ensureBpffs } from "@tsbpf/core";
- * ensureBpffs();
+ * ensureBpffs(); // mounts /sys/fs/bpf when it is not a bpf filesystem yet
  * ```
  */
 export function ensureBpffs(dir: string = BPFFS_PATH): void {
@@ -62,9 +62,12 @@ export function ensureBpffs(dir: string = BPFFS_PATH): void {
  *
  * @throws {BpfError} e.g. `EEXIST` when the path exists, `EPERM` when it is not inside bpffs.
  * @example
- * ```ts ignore
- * import { pinFd } from "@tsbpf/core";
- * pinFd(map.fd, "/sys/fs/bpf/counts");
+ * ```ts
+ * import { BpfMap, u32 } from "@tsbpf/core";
+ * import { pinFd, unpinPath } from "./pin.ts";
+ * using map = BpfMap.create({ type: "array", key: u32, value: u32, maxEntries: 1 });
+ * pinFd(map.fd, `/sys/fs/bpf/doc_counts_${Deno.pid}`);
+ * unpinPath(`/sys/fs/bpf/doc_counts_${Deno.pid}`);
  * ```
  */
 export function pinFd(fd: number, path: string): void {
@@ -80,9 +83,16 @@ export function pinFd(fd: number, path: string): void {
  * Opens a pinned object and returns its new fd (`BPF_OBJ_GET`); the caller owns it.
  *
  * @example
- * ```ts ignore
- * import { openPinned } from "@tsbpf/core";
- * const fd = openPinned("/sys/fs/bpf/counts");
+ * ```ts
+ * import { BpfMap, u32 } from "@tsbpf/core";
+ * import { openPinned, pinFd, unpinPath } from "./pin.ts";
+ * import { sys } from "./sys/mod.ts";
+ * using map = BpfMap.create({ type: "array", key: u32, value: u32, maxEntries: 1 });
+ * const path = `/sys/fs/bpf/doc_counts_${Deno.pid}`;
+ * pinFd(map.fd, path);
+ * const fd = openPinned(path); // a new fd of the same map
+ * sys().close(fd);
+ * unpinPath(path);
  * ```
  */
 export function openPinned(path: string, fileFlags = 0): number {
@@ -101,9 +111,12 @@ export function openPinned(path: string, fileFlags = 0): number {
  * Removes a pin (unlinks the bpffs path); the object is freed when nothing else holds it.
  *
  * @example
- * ```ts ignore
- * import { unpinPath } from "@tsbpf/core";
- * unpinPath("/sys/fs/bpf/counts");
+ * ```ts
+ * import { BpfMap, u32 } from "@tsbpf/core";
+ * import { pinFd, unpinPath } from "./pin.ts";
+ * using map = BpfMap.create({ type: "array", key: u32, value: u32, maxEntries: 1 });
+ * pinFd(map.fd, `/sys/fs/bpf/doc_counts_${Deno.pid}`);
+ * unpinPath(`/sys/fs/bpf/doc_counts_${Deno.pid}`);
  * ```
  */
 export function unpinPath(path: string): void {

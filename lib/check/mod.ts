@@ -13,7 +13,8 @@
  *   { code: 0x95, dst: 0, src: 0, off: 0, imm: 0 },
  * ];
  * const findings = checkProgram({ type: "socket_filter", insns, license: "GPL" });
- * if (findings.some((f) => f.severity === "error")) throw new PreloadCheckError(findings, insns);
+ * findings.some((f) => f.severity === "error"); // true: r0 /= 0
+ * new PreloadCheckError(findings, insns).message; // "…error [div-by-zero] at insn 1…"
  * ```
  * @module
  */

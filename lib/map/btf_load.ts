@@ -19,7 +19,7 @@ import { btfLoad } from "../sys/bpf_cmds.ts";
  *
  * @throws {BpfError} when the kernel refuses the blob.
  * @example
- * ```ts ignore
+ * ```ts
  * import { BtfBuilder, loadBtf } from "@tsbpf/core";
  * const b = new BtfBuilder();
  * b.int("u32", 4);

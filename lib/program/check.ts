@@ -33,8 +33,9 @@ function loaderCapabilities(): { bpf: boolean; perfmon: boolean; sysAdmin: boole
  *
  * @throws {RangeError} when the registry has no such type.
  * @example
- * ```ts ignore
- * requireRegisteredType(1);
+ * ```ts
+ * import { requireRegisteredType } from "./check.ts";
+ * requireRegisteredType(1); // socket_filter is registered: no throw
  * ```
  */
 export function requireRegisteredType(type: number): void {
@@ -52,8 +53,10 @@ export function requireRegisteredType(type: number): void {
  *
  * @throws {PreloadCheckError} when the checker finds an error.
  * @example
- * ```ts ignore
- * runPreloadCheck(1, undefined, { type: 1, insns, license: "GPL" });
+ * ```ts
+ * import { asm } from "../insn/mod.ts";
+ * import { runPreloadCheck } from "./check.ts";
+ * runPreloadCheck(1, undefined, { type: 1, insns: asm`r0 = 0\nexit`, license: "GPL" });
  * ```
  */
 export function runPreloadCheck(

@@ -82,9 +82,10 @@ function hex(bytes: Uint8Array): string {
  *
  * @throws {BpfError} when `fd` is not a program.
  * @example
- * ```ts ignore
- * import { readProgramInfo } from "@tsbpf/core";
- * readProgramInfo(prog.fd).verifiedInsns;
+ * ```ts
+ * import { asm, Program, readProgramInfo } from "@tsbpf/core";
+ * using prog = Program.load({ type: "xdp", insns: asm`r0 = 2\nexit`, license: "GPL" });
+ * readProgramInfo(prog.fd).verifiedInsns; // 2
  * ```
  */
 export function readProgramInfo(fd: number): ProgramInfo {
@@ -131,8 +132,9 @@ export function readProgramInfo(fd: number): ProgramInfo {
  * Reads the translated instructions and/or JIT image of a program.
  *
  * @example
- * ```ts ignore
- * import { readProgramInfoArrays } from "@tsbpf/core";
+ * ```ts
+ * import { asm, Program, readProgramInfoArrays } from "@tsbpf/core";
+ * using prog = Program.load({ type: "xdp", insns: asm`r0 = 2\nexit`, license: "GPL" });
  * const { xlated } = readProgramInfoArrays(prog.fd, { xlated: true });
  * ```
  */

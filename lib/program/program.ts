@@ -283,9 +283,11 @@ export class Program {
    *
    * @throws {BpfError} `ENOENT` when no program has that id.
    * @example
-   * ```ts ignore
-   * import { Program } from "@tsbpf/core";
-   * using p = Program.fromId(42);
+   * ```ts
+   * import { asm, Program } from "@tsbpf/core";
+   * using prog = Program.load({ type: "xdp", insns: asm`r0 = 2\nexit`, license: "GPL" });
+   * using again = Program.fromId(prog.id);
+   * again.tag === prog.tag; // true
    * ```
    */
   static fromId(id: number): Program {
@@ -313,9 +315,13 @@ export class Program {
    * Opens a program pinned in bpffs (`BPF_OBJ_GET`).
    *
    * @example
-   * ```ts ignore
-   * import { Program } from "@tsbpf/core";
-   * using p = Program.fromPin("/sys/fs/bpf/my_prog");
+   * ```ts
+   * import { asm, Program } from "@tsbpf/core";
+   * using prog = Program.load({ type: "xdp", insns: asm`r0 = 2\nexit`, license: "GPL" });
+   * const path = `/sys/fs/bpf/doc_prog_${Deno.pid}`;
+   * prog.pin(path);
+   * using again = Program.fromPin(path);
+   * Program.unpin(path);
    * ```
    */
   static fromPin(path: string): Program {
@@ -379,7 +385,9 @@ export class Program {
    * instruction count, load time, used map ids and run statistics.
    *
    * @example
-   * ```ts ignore
+   * ```ts
+   * import { asm, Program } from "@tsbpf/core";
+   * using prog = Program.load({ type: "xdp", insns: asm`r0 = 2\nexit`, license: "GPL" });
    * const info = prog.info();
    * console.log(info.verifiedInsns, info.mapIds);
    * ```
@@ -393,8 +401,10 @@ export class Program {
    * map ids or addresses, helper calls are resolved, some context accesses are rewritten).
    *
    * @example
-   * ```ts ignore
-   * prog.xlated().length; // number of slots
+   * ```ts
+   * import { asm, Program } from "@tsbpf/core";
+   * using prog = Program.load({ type: "xdp", insns: asm`r0 = 2\nexit`, license: "GPL" });
+   * prog.xlated().length; // 2 slots
    * ```
    */
   xlated(): Insn[] {
@@ -405,8 +415,10 @@ export class Program {
    * The JIT-compiled machine code of the program (empty when the JIT is off).
    *
    * @example
-   * ```ts ignore
-   * prog.jited().byteLength;
+   * ```ts
+   * import { asm, Program } from "@tsbpf/core";
+   * using prog = Program.load({ type: "xdp", insns: asm`r0 = 2\nexit`, license: "GPL" });
+   * prog.jited().byteLength; // 0 where the JIT is off
    * ```
    */
   jited(): Uint8Array {
@@ -418,7 +430,9 @@ export class Program {
    * instruction (`0: r0 = 0`).
    *
    * @example
-   * ```ts ignore
+   * ```ts
+   * import { asm, Program } from "@tsbpf/core";
+   * using prog = Program.load({ type: "xdp", insns: asm`r0 = 2\nexit`, license: "GPL" });
    * console.log(prog.dump());
    * ```
    */
@@ -432,8 +446,10 @@ export class Program {
    * Runs the program once or `repeat` times on the given input (`BPF_PROG_TEST_RUN`).
    *
    * @example
-   * ```ts ignore
-   * const { retval } = prog.testRun({ data: new Uint8Array(64) });
+   * ```ts
+   * import { asm, Program } from "@tsbpf/core";
+   * using prog = Program.load({ type: "xdp", insns: asm`r0 = 2\nexit`, license: "GPL" });
+   * const { retval } = prog.testRun({ data: new Uint8Array(64) }); // 2 (XDP_PASS)
    * ```
    */
   testRun(options: TestRunOptions = {}): TestRunResult {
@@ -501,8 +517,11 @@ export class Program {
    * Pins the program in bpffs, so that it outlives this process (`BPF_OBJ_PIN`).
    *
    * @example
-   * ```ts ignore
-   * prog.pin("/sys/fs/bpf/my_prog");
+   * ```ts
+   * import { asm, Program } from "@tsbpf/core";
+   * using prog = Program.load({ type: "xdp", insns: asm`r0 = 2\nexit`, license: "GPL" });
+   * prog.pin(`/sys/fs/bpf/doc_prog_${Deno.pid}`);
+   * prog.unpin();
    * ```
    */
   pin(path: string): void {
@@ -520,9 +539,11 @@ export class Program {
    *
    * @throws {Error} when no path is given and this handle pinned nothing.
    * @example
-   * ```ts ignore
-   * p.pin("/sys/fs/bpf/x");
-   * p.unpin();
+   * ```ts
+   * import { asm, Program } from "@tsbpf/core";
+   * using prog = Program.load({ type: "xdp", insns: asm`r0 = 2\nexit`, license: "GPL" });
+   * prog.pin(`/sys/fs/bpf/doc_prog_${Deno.pid}`);
+   * prog.unpin();
    * ```
    */
   unpin(path?: string): void {
@@ -533,8 +554,11 @@ export class Program {
    * Removes a pin made with {@link Program.pin} (or any bpffs path).
    *
    * @example
-   * ```ts ignore
-   * Program.unpin("/sys/fs/bpf/my_prog");
+   * ```ts
+   * import { asm, Program } from "@tsbpf/core";
+   * using prog = Program.load({ type: "xdp", insns: asm`r0 = 2\nexit`, license: "GPL" });
+   * prog.pin(`/sys/fs/bpf/doc_prog_${Deno.pid}`);
+   * Program.unpin(`/sys/fs/bpf/doc_prog_${Deno.pid}`);
    * ```
    */
   static unpin(path: string): void {

@@ -13,9 +13,11 @@
  * import { Attr } from "../attr.ts";
  * import { MAP_CREATE_ATTR } from "../../types/attr.ts";
  * import { mapCreate } from "./bpf_cmds.ts";
+ * import { sys } from "./mod.ts";
  * const attr = new Attr(MAP_CREATE_ATTR)
  *   .set("map_type", 2).set("key_size", 4).set("value_size", 8).set("max_entries", 1);
  * const fd = mapCreate(attr); // a map fd, or -errno
+ * if (fd >= 0) sys().close(fd);
  * ```
  *
  * @module
@@ -107,8 +109,11 @@ function callAttr(
  * `BPF_MAP_CREATE`: Creates a map; returns its fd.
  *
  * @example
- * ```ts ignore
- * const r = mapCreate(new Attr(MAP_CREATE_ATTR)); // ≥ 0, or -errno
+ * ```ts
+ * import { Attr } from "../attr.ts";
+ * import { MAP_CREATE_ATTR } from "../../types/attr.ts";
+ * import { mapCreate } from "./bpf_cmds.ts";
+ * mapCreate(new Attr(MAP_CREATE_ATTR)) < 0; // true: the kernel refuses a zeroed attr (-errno)
  * ```
  */
 export function mapCreate(
@@ -123,8 +128,11 @@ export function mapCreate(
  * `BPF_MAP_LOOKUP_ELEM`: Looks up one element (the value is written to `attr.value`).
  *
  * @example
- * ```ts ignore
- * const r = mapLookupElem(new Attr(MAP_LOOKUP_ELEM_ATTR)); // ≥ 0, or -errno
+ * ```ts
+ * import { Attr } from "../attr.ts";
+ * import { MAP_LOOKUP_ELEM_ATTR } from "../../types/attr.ts";
+ * import { mapLookupElem } from "./bpf_cmds.ts";
+ * mapLookupElem(new Attr(MAP_LOOKUP_ELEM_ATTR)) < 0; // true: the kernel refuses a zeroed attr (-errno)
  * ```
  */
 export function mapLookupElem(
@@ -139,8 +147,11 @@ export function mapLookupElem(
  * `BPF_MAP_UPDATE_ELEM`: Creates or updates one element.
  *
  * @example
- * ```ts ignore
- * const r = mapUpdateElem(new Attr(MAP_UPDATE_ELEM_ATTR)); // ≥ 0, or -errno
+ * ```ts
+ * import { Attr } from "../attr.ts";
+ * import { MAP_UPDATE_ELEM_ATTR } from "../../types/attr.ts";
+ * import { mapUpdateElem } from "./bpf_cmds.ts";
+ * mapUpdateElem(new Attr(MAP_UPDATE_ELEM_ATTR)) < 0; // true: the kernel refuses a zeroed attr (-errno)
  * ```
  */
 export function mapUpdateElem(
@@ -155,8 +166,11 @@ export function mapUpdateElem(
  * `BPF_MAP_DELETE_ELEM`: Deletes one element.
  *
  * @example
- * ```ts ignore
- * const r = mapDeleteElem(new Attr(MAP_DELETE_ELEM_ATTR)); // ≥ 0, or -errno
+ * ```ts
+ * import { Attr } from "../attr.ts";
+ * import { MAP_DELETE_ELEM_ATTR } from "../../types/attr.ts";
+ * import { mapDeleteElem } from "./bpf_cmds.ts";
+ * mapDeleteElem(new Attr(MAP_DELETE_ELEM_ATTR)) < 0; // true: the kernel refuses a zeroed attr (-errno)
  * ```
  */
 export function mapDeleteElem(
@@ -171,8 +185,11 @@ export function mapDeleteElem(
  * `BPF_MAP_GET_NEXT_KEY`: Writes the key after `attr.key` (the first key when `key` is 0) to `attr.next_key`.
  *
  * @example
- * ```ts ignore
- * const r = mapGetNextKey(new Attr(MAP_GET_NEXT_KEY_ATTR)); // ≥ 0, or -errno
+ * ```ts
+ * import { Attr } from "../attr.ts";
+ * import { MAP_GET_NEXT_KEY_ATTR } from "../../types/attr.ts";
+ * import { mapGetNextKey } from "./bpf_cmds.ts";
+ * mapGetNextKey(new Attr(MAP_GET_NEXT_KEY_ATTR)) < 0; // true: the kernel refuses a zeroed attr (-errno)
  * ```
  */
 export function mapGetNextKey(
@@ -187,8 +204,11 @@ export function mapGetNextKey(
  * `BPF_MAP_LOOKUP_AND_DELETE_ELEM`: Looks up and deletes one element (or pops from a queue/stack).
  *
  * @example
- * ```ts ignore
- * const r = mapLookupAndDeleteElem(new Attr(MAP_LOOKUP_AND_DELETE_ELEM_ATTR)); // ≥ 0, or -errno
+ * ```ts
+ * import { Attr } from "../attr.ts";
+ * import { MAP_LOOKUP_AND_DELETE_ELEM_ATTR } from "../../types/attr.ts";
+ * import { mapLookupAndDeleteElem } from "./bpf_cmds.ts";
+ * mapLookupAndDeleteElem(new Attr(MAP_LOOKUP_AND_DELETE_ELEM_ATTR)) < 0; // true: the kernel refuses a zeroed attr (-errno)
  * ```
  */
 export function mapLookupAndDeleteElem(
@@ -209,8 +229,11 @@ export function mapLookupAndDeleteElem(
  * `BPF_MAP_FREEZE`: Freezes a map against writes from user space.
  *
  * @example
- * ```ts ignore
- * const r = mapFreeze(new Attr(MAP_FREEZE_ATTR)); // ≥ 0, or -errno
+ * ```ts
+ * import { Attr } from "../attr.ts";
+ * import { MAP_FREEZE_ATTR } from "../../types/attr.ts";
+ * import { mapFreeze } from "./bpf_cmds.ts";
+ * mapFreeze(new Attr(MAP_FREEZE_ATTR)) < 0; // true: the kernel refuses a zeroed attr (-errno)
  * ```
  */
 export function mapFreeze(
@@ -225,8 +248,11 @@ export function mapFreeze(
  * `BPF_PROG_LOAD`: Loads a program; returns its fd. Retried on `EAGAIN` (up to {@link PROG_LOAD_ATTEMPTS} attempts in all), as libbpf does: the kernel answers EAGAIN when the verifier was interrupted and asks to be called again.
  *
  * @example
- * ```ts ignore
- * const r = progLoad(new Attr(PROG_LOAD_ATTR)); // ≥ 0, or -errno
+ * ```ts
+ * import { Attr } from "../attr.ts";
+ * import { PROG_LOAD_ATTR } from "../../types/attr.ts";
+ * import { progLoad } from "./bpf_cmds.ts";
+ * progLoad(new Attr(PROG_LOAD_ATTR)) < 0; // true: the kernel refuses a zeroed attr (-errno)
  * ```
  */
 export function progLoad(
@@ -245,8 +271,11 @@ export function progLoad(
  * `BPF_OBJ_PIN`: Pins an object in bpffs.
  *
  * @example
- * ```ts ignore
- * const r = objPin(new Attr(OBJ_PIN_ATTR)); // ≥ 0, or -errno
+ * ```ts
+ * import { Attr } from "../attr.ts";
+ * import { OBJ_PIN_ATTR } from "../../types/attr.ts";
+ * import { objPin } from "./bpf_cmds.ts";
+ * objPin(new Attr(OBJ_PIN_ATTR)) < 0; // true: the kernel refuses a zeroed attr (-errno)
  * ```
  */
 export function objPin(
@@ -261,8 +290,11 @@ export function objPin(
  * `BPF_OBJ_GET`: Opens a pinned object; returns a new fd.
  *
  * @example
- * ```ts ignore
- * const r = objGet(new Attr(OBJ_GET_ATTR)); // ≥ 0, or -errno
+ * ```ts
+ * import { Attr } from "../attr.ts";
+ * import { OBJ_GET_ATTR } from "../../types/attr.ts";
+ * import { objGet } from "./bpf_cmds.ts";
+ * objGet(new Attr(OBJ_GET_ATTR)) < 0; // true: the kernel refuses a zeroed attr (-errno)
  * ```
  */
 export function objGet(
@@ -277,8 +309,11 @@ export function objGet(
  * `BPF_PROG_ATTACH`: Attaches a program to a target (cgroup, sockmap, flow dissector…), without a link.
  *
  * @example
- * ```ts ignore
- * const r = progAttach(new Attr(PROG_ATTACH_ATTR)); // ≥ 0, or -errno
+ * ```ts
+ * import { Attr } from "../attr.ts";
+ * import { PROG_ATTACH_ATTR } from "../../types/attr.ts";
+ * import { progAttach } from "./bpf_cmds.ts";
+ * progAttach(new Attr(PROG_ATTACH_ATTR)) < 0; // true: the kernel refuses a zeroed attr (-errno)
  * ```
  */
 export function progAttach(
@@ -293,8 +328,11 @@ export function progAttach(
  * `BPF_PROG_DETACH`: Detaches a program attached by {@link progAttach}.
  *
  * @example
- * ```ts ignore
- * const r = progDetach(new Attr(PROG_DETACH_ATTR)); // ≥ 0, or -errno
+ * ```ts
+ * import { Attr } from "../attr.ts";
+ * import { PROG_DETACH_ATTR } from "../../types/attr.ts";
+ * import { progDetach } from "./bpf_cmds.ts";
+ * progDetach(new Attr(PROG_DETACH_ATTR)) < 0; // true: the kernel refuses a zeroed attr (-errno)
  * ```
  */
 export function progDetach(
@@ -309,8 +347,11 @@ export function progDetach(
  * `BPF_PROG_TEST_RUN`: Runs a program once on test input (`BPF_PROG_TEST_RUN`, also `BPF_PROG_RUN`).
  *
  * @example
- * ```ts ignore
- * const r = progTestRun(new Attr(PROG_TEST_RUN_ATTR)); // ≥ 0, or -errno
+ * ```ts
+ * import { Attr } from "../attr.ts";
+ * import { PROG_TEST_RUN_ATTR } from "../../types/attr.ts";
+ * import { progTestRun } from "./bpf_cmds.ts";
+ * progTestRun(new Attr(PROG_TEST_RUN_ATTR)) < 0; // true: the kernel refuses a zeroed attr (-errno)
  * ```
  */
 export function progTestRun(
@@ -325,8 +366,11 @@ export function progTestRun(
  * `BPF_OBJ_GET_INFO_BY_FD`: Fills a `bpf_*_info` struct about the object behind `attr.bpf_fd`.
  *
  * @example
- * ```ts ignore
- * const r = objGetInfoByFd(new Attr(OBJ_GET_INFO_BY_FD_ATTR)); // ≥ 0, or -errno
+ * ```ts
+ * import { Attr } from "../attr.ts";
+ * import { OBJ_GET_INFO_BY_FD_ATTR } from "../../types/attr.ts";
+ * import { objGetInfoByFd } from "./bpf_cmds.ts";
+ * objGetInfoByFd(new Attr(OBJ_GET_INFO_BY_FD_ATTR)) < 0; // true: the kernel refuses a zeroed attr (-errno)
  * ```
  */
 export function objGetInfoByFd(
@@ -341,8 +385,11 @@ export function objGetInfoByFd(
  * `BPF_PROG_QUERY`: Lists the programs attached to a target.
  *
  * @example
- * ```ts ignore
- * const r = progQuery(new Attr(PROG_QUERY_ATTR)); // ≥ 0, or -errno
+ * ```ts
+ * import { Attr } from "../attr.ts";
+ * import { PROG_QUERY_ATTR } from "../../types/attr.ts";
+ * import { progQuery } from "./bpf_cmds.ts";
+ * progQuery(new Attr(PROG_QUERY_ATTR)) < 0; // true: the kernel refuses a zeroed attr (-errno)
  * ```
  */
 export function progQuery(
@@ -357,8 +404,11 @@ export function progQuery(
  * `BPF_RAW_TRACEPOINT_OPEN`: Attaches a raw tracepoint (or tracing) program; returns a link fd.
  *
  * @example
- * ```ts ignore
- * const r = rawTracepointOpen(new Attr(RAW_TRACEPOINT_OPEN_ATTR)); // ≥ 0, or -errno
+ * ```ts
+ * import { Attr } from "../attr.ts";
+ * import { RAW_TRACEPOINT_OPEN_ATTR } from "../../types/attr.ts";
+ * import { rawTracepointOpen } from "./bpf_cmds.ts";
+ * rawTracepointOpen(new Attr(RAW_TRACEPOINT_OPEN_ATTR)) < 0; // true: the kernel refuses a zeroed attr (-errno)
  * ```
  */
 export function rawTracepointOpen(
@@ -373,8 +423,11 @@ export function rawTracepointOpen(
  * `BPF_BTF_LOAD`: Loads BTF; returns its fd.
  *
  * @example
- * ```ts ignore
- * const r = btfLoad(new Attr(BTF_LOAD_ATTR)); // ≥ 0, or -errno
+ * ```ts
+ * import { Attr } from "../attr.ts";
+ * import { BTF_LOAD_ATTR } from "../../types/attr.ts";
+ * import { btfLoad } from "./bpf_cmds.ts";
+ * btfLoad(new Attr(BTF_LOAD_ATTR)) < 0; // true: the kernel refuses a zeroed attr (-errno)
  * ```
  */
 export function btfLoad(
@@ -389,8 +442,11 @@ export function btfLoad(
  * `BPF_TASK_FD_QUERY`: Describes what a task's perf-event or raw-tracepoint fd is attached to.
  *
  * @example
- * ```ts ignore
- * const r = taskFdQuery(new Attr(TASK_FD_QUERY_ATTR)); // ≥ 0, or -errno
+ * ```ts
+ * import { Attr } from "../attr.ts";
+ * import { TASK_FD_QUERY_ATTR } from "../../types/attr.ts";
+ * import { taskFdQuery } from "./bpf_cmds.ts";
+ * taskFdQuery(new Attr(TASK_FD_QUERY_ATTR)) < 0; // true: the kernel refuses a zeroed attr (-errno)
  * ```
  */
 export function taskFdQuery(
@@ -405,8 +461,11 @@ export function taskFdQuery(
  * `BPF_LINK_CREATE`: Creates a link; returns its fd. `attr` follows `LINK_CREATE_ATTR` or one of its per-target variants.
  *
  * @example
- * ```ts ignore
- * const r = linkCreate(new Attr(LINK_CREATE_ATTR)); // ≥ 0, or -errno
+ * ```ts
+ * import { Attr } from "../attr.ts";
+ * import { LINK_CREATE_ATTR } from "../../types/attr.ts";
+ * import { linkCreate } from "./bpf_cmds.ts";
+ * linkCreate(new Attr(LINK_CREATE_ATTR)) < 0; // true: the kernel refuses a zeroed attr (-errno)
  * ```
  */
 export function linkCreate(
@@ -430,8 +489,11 @@ export function linkCreate(
  * `BPF_LINK_UPDATE`: Replaces the program of a link.
  *
  * @example
- * ```ts ignore
- * const r = linkUpdate(new Attr(LINK_UPDATE_ATTR)); // ≥ 0, or -errno
+ * ```ts
+ * import { Attr } from "../attr.ts";
+ * import { LINK_UPDATE_ATTR } from "../../types/attr.ts";
+ * import { linkUpdate } from "./bpf_cmds.ts";
+ * linkUpdate(new Attr(LINK_UPDATE_ATTR)) < 0; // true: the kernel refuses a zeroed attr (-errno)
  * ```
  */
 export function linkUpdate(
@@ -446,8 +508,11 @@ export function linkUpdate(
  * `BPF_LINK_DETACH`: Detaches a link from its target (the fd stays open, defunct).
  *
  * @example
- * ```ts ignore
- * const r = linkDetach(new Attr(LINK_DETACH_ATTR)); // ≥ 0, or -errno
+ * ```ts
+ * import { Attr } from "../attr.ts";
+ * import { LINK_DETACH_ATTR } from "../../types/attr.ts";
+ * import { linkDetach } from "./bpf_cmds.ts";
+ * linkDetach(new Attr(LINK_DETACH_ATTR)) < 0; // true: the kernel refuses a zeroed attr (-errno)
  * ```
  */
 export function linkDetach(
@@ -462,8 +527,11 @@ export function linkDetach(
  * `BPF_ENABLE_STATS`: Enables run-time statistics while the returned fd is open.
  *
  * @example
- * ```ts ignore
- * const r = enableStats(new Attr(ENABLE_STATS_ATTR)); // ≥ 0, or -errno
+ * ```ts
+ * import { Attr } from "../attr.ts";
+ * import { ENABLE_STATS_ATTR } from "../../types/attr.ts";
+ * import { enableStats } from "./bpf_cmds.ts";
+ * enableStats(new Attr(ENABLE_STATS_ATTR).set("type", 99)) < 0; // true: the kernel refuses a zeroed attr (-errno)
  * ```
  */
 export function enableStats(
@@ -478,8 +546,11 @@ export function enableStats(
  * `BPF_ITER_CREATE`: Opens a new reader of an iterator link; returns its fd.
  *
  * @example
- * ```ts ignore
- * const r = iterCreate(new Attr(ITER_CREATE_ATTR)); // ≥ 0, or -errno
+ * ```ts
+ * import { Attr } from "../attr.ts";
+ * import { ITER_CREATE_ATTR } from "../../types/attr.ts";
+ * import { iterCreate } from "./bpf_cmds.ts";
+ * iterCreate(new Attr(ITER_CREATE_ATTR)) < 0; // true: the kernel refuses a zeroed attr (-errno)
  * ```
  */
 export function iterCreate(
@@ -494,8 +565,11 @@ export function iterCreate(
  * `BPF_PROG_BIND_MAP`: Binds a map to a program for the program's lifetime.
  *
  * @example
- * ```ts ignore
- * const r = progBindMap(new Attr(PROG_BIND_MAP_ATTR)); // ≥ 0, or -errno
+ * ```ts
+ * import { Attr } from "../attr.ts";
+ * import { PROG_BIND_MAP_ATTR } from "../../types/attr.ts";
+ * import { progBindMap } from "./bpf_cmds.ts";
+ * progBindMap(new Attr(PROG_BIND_MAP_ATTR)) < 0; // true: the kernel refuses a zeroed attr (-errno)
  * ```
  */
 export function progBindMap(
@@ -518,8 +592,12 @@ export type MapBatchCmd =
  * `BPF_MAP_DELETE_BATCH` (one layout, `attr.batch`): the command is the first argument.
  *
  * @example
- * ```ts ignore
- * const r = mapBatch(BpfCmd.MAP_LOOKUP_BATCH, new Attr(MAP_BATCH_ATTR), keys, values);
+ * ```ts
+ * import { Attr } from "../attr.ts";
+ * import { MAP_BATCH_ATTR } from "../../types/attr.ts";
+ * import { BpfCmd } from "../../types/cmd.ts";
+ * import { mapBatch } from "./bpf_cmds.ts";
+ * mapBatch(BpfCmd.MAP_LOOKUP_BATCH, new Attr(MAP_BATCH_ATTR)) < 0; // true: no map fd
  * ```
  */
 export function mapBatch(
@@ -543,8 +621,13 @@ export type GetNextIdCmd =
  * writes the next id after `attr.start_id` to `attr.next_id` (`-ENOENT` after the last).
  *
  * @example
- * ```ts ignore
- * const r = getNextId(BpfCmd.PROG_GET_NEXT_ID, new Attr(GET_NEXT_ID_ATTR));
+ * ```ts
+ * import { Attr } from "../attr.ts";
+ * import { GET_NEXT_ID_ATTR } from "../../types/attr.ts";
+ * import { BpfCmd } from "../../types/cmd.ts";
+ * import { getNextId } from "./bpf_cmds.ts";
+ * const attr = new Attr(GET_NEXT_ID_ATTR);
+ * if (getNextId(BpfCmd.PROG_GET_NEXT_ID, attr) === 0) attr.get("next_id"); // the lowest id
  * ```
  */
 export function getNextId(cmd: GetNextIdCmd, attr: AttrOf<typeof GET_NEXT_ID_ATTR>): number {
@@ -563,8 +646,12 @@ export type GetFdByIdCmd =
  * `BPF_BTF_GET_FD_BY_ID`: opens the object with an id; returns a new fd.
  *
  * @example
- * ```ts ignore
- * const fd = getFdById(BpfCmd.PROG_GET_FD_BY_ID, new Attr(GET_FD_BY_ID_ATTR).set("prog_id", 7));
+ * ```ts
+ * import { Attr } from "../attr.ts";
+ * import { GET_FD_BY_ID_ATTR } from "../../types/attr.ts";
+ * import { BpfCmd } from "../../types/cmd.ts";
+ * import { getFdById } from "./bpf_cmds.ts";
+ * getFdById(BpfCmd.PROG_GET_FD_BY_ID, new Attr(GET_FD_BY_ID_ATTR)) < 0; // true: no id 0
  * ```
  */
 export function getFdById(cmd: GetFdByIdCmd, attr: AttrOf<typeof GET_FD_BY_ID_ATTR>): number {
