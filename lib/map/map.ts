@@ -12,7 +12,7 @@ import {
   MAP_LOOKUP_ELEM_ATTR,
 } from "../../types/attr.ts";
 import { BpfCmd } from "../../types/cmd.ts";
-import { ElemFlag, MapFlag } from "../../types/flags.ts";
+import { ElemFlag } from "../../types/flags.ts";
 import { Attr } from "../attr.ts";
 import { type Codec, CodecError, describeValue } from "../codec/codec.ts";
 import { freshBytes } from "../codec/fresh.ts";
@@ -20,7 +20,7 @@ import type { FdLike } from "../codec/special.ts";
 import { BpfError } from "../errors.ts";
 import { bpfObjectKind, describeHandle, FdHandle, INSPECT_SYMBOLS } from "../fd.ts";
 import { openPinned, pinFd, unpinPath } from "../pin.ts";
-import { listIds, openById, validateObjectName } from "../ids.ts";
+import { listIds, openById } from "../ids.ts";
 import { alloc } from "../sys/memory.ts";
 import { sys } from "../sys/mod.ts";
 import type { Sys } from "../sys/types.ts";
@@ -50,6 +50,25 @@ import {
   mapLookupElem,
   mapUpdateElem,
 } from "../sys/bpf_cmds.ts";
+import type {
+  BatchOptions,
+  IterateOptions,
+  MapCodecs,
+  MapCreateOptions,
+  MapValue,
+  Shape,
+} from "./types.ts";
+import { checkCodecs, createDetail, resolveShape } from "./shape.ts";
+
+export type {
+  BatchOptions,
+  IterateOptions,
+  MapBtfRef,
+  MapCodecs,
+  MapCreateOptions,
+  MapValue,
+  PerCpuMapType,
+} from "./types.ts";
 
 const ENOENT = Errno.ENOENT;
 const ENOTSUPP = Errno.ENOTSUPP;
@@ -64,147 +83,6 @@ const ELEM_SIZE = MAP_LOOKUP_ELEM_ATTR.size;
 const N = MAP_GET_NEXT_KEY_ATTR.fields;
 const NEXT_SIZE = MAP_GET_NEXT_KEY_ATTR.size;
 const B = MAP_BATCH_ATTR.fields;
-
-/**
- * Map type names (and numbers) whose values are per-CPU.
- *
- * @example
- * ```ts
- * import type { PerCpuMapType } from "@tsbpf/core";
- * const t: PerCpuMapType = "percpu_hash";
- * ```
- */
-export type PerCpuMapType =
-  | "percpu_hash"
-  | "percpu_array"
-  | "lru_percpu_hash"
-  | "percpu_cgroup_storage"
-  | 5
-  | 6
-  | 10
-  | 21;
-
-/**
- * The value type a map of type `T` with value codec type `V` reads and writes: `V[]` (one per
- * possible CPU) for per-CPU types given as a literal, `V` otherwise.
- *
- * @example
- * ```ts
- * import type { MapValue } from "@tsbpf/core";
- * type A = MapValue<"percpu_array", bigint>; // bigint[]
- * type B = MapValue<"hash", bigint>; // bigint
- * ```
- */
-export type MapValue<T, V> = T extends PerCpuMapType ? V[] : V;
-
-/**
- * BTF to create a map with: a loaded BTF object and the type ids of key and value.
- *
- * @example
- * ```ts ignore
- * const btf: MapBtfRef = { fd: btfHandle, keyTypeId: 1, valueTypeId: 4 };
- * ```
- */
-export interface MapBtfRef {
-  /** The BTF object (an fd or anything with `.fd`). */
-  fd: FdLike;
-  /** Type id of the key (0 for keyless maps). */
-  keyTypeId: number;
-  /** Type id of the value. */
-  valueTypeId: number;
-}
-
-/**
- * Options of {@link BpfMap.create}.
- *
- * @example
- * ```ts
- * import { type MapCreateOptions, u32, u64 } from "@tsbpf/core";
- * const o: MapCreateOptions<number, bigint> = { type: "hash", key: u32, value: u64, maxEntries: 1024 };
- * ```
- */
-export interface MapCreateOptions<K, V> {
-  /** Map type: a number or a kernel name such as `"hash"`, `"percpu_array"`. */
-  type: MapTypeInput;
-  /** Key size in bytes. Default: the key codec's size, or the size the type requires. */
-  keySize?: number;
-  /** Value size in bytes (one CPU's, for per-CPU maps). Default: the value codec's size. */
-  valueSize?: number;
-  /** max_entries (bytes for ring buffers, pages for an arena; 0 or left out for local storage). */
-  maxEntries?: number;
-  /** map_flags (`MapFlag`); flags the type requires (`NO_PREALLOC`, `MMAPABLE`) are added. */
-  flags?: number;
-  /** Name shown by introspection: up to 15 letters, digits, `_` or `.`. */
-  name?: string;
-  /** Inner map template of `array_of_maps` / `hash_of_maps`. */
-  innerMap?: FdLike;
-  /** NUMA node to allocate on (sets `BPF_F_NUMA_NODE`). */
-  numaNode?: number;
-  /** map_extra: bloom filter hash function count, arena user address. */
-  mapExtra?: bigint | number;
-  /** Device to offload the map to. */
-  ifindex?: number;
-  /**
-   * BTF for key and value: a loaded object with type ids, `true` to generate it from the codecs
-   * (or sizes), `false` for none. Default: generated when the type requires BTF (local storage) or
-   * the value codec holds a `spinLock`.
-   */
-  btf?: MapBtfRef | boolean;
-  /** Codec of keys; without one keys are `Uint8Array`s of exactly `keySize` bytes. */
-  key?: Codec<K>;
-  /** Codec of values; without one values are `Uint8Array`s of exactly `valueSize` bytes. */
-  value?: Codec<V>;
-}
-
-/**
- * Codecs for a map opened by id, pin or fd.
- *
- * @example
- * ```ts
- * import { type MapCodecs, u32 } from "@tsbpf/core";
- * const c: MapCodecs<number, Uint8Array> = { key: u32 };
- * ```
- */
-export interface MapCodecs<K, V> {
-  /** Codec of keys. */
-  key?: Codec<K>;
-  /** Codec of values (of one CPU's value, for per-CPU maps). */
-  value?: Codec<V>;
-}
-
-/**
- * Options of {@link BpfMap.keys}, {@link BpfMap.values} and {@link BpfMap.entries}.
- *
- * @example
- * ```ts ignore
- * for (const k of map.keys({ batch: false })) console.log(k); // walk with get_next_key
- * ```
- */
-export interface IterateOptions {
-  /**
-   * Whether hash maps are read with `BPF_MAP_LOOKUP_BATCH` (default `true`); `false` walks with
-   * `BPF_MAP_GET_NEXT_KEY`, in kernel order, remembering the keys seen.
-   */
-  batch?: boolean;
-  /** Entries per batch system call. Default 1024 (or max_entries, when smaller). */
-  chunk?: number;
-}
-
-/** Options of {@link BpfMap.batchLookup} and the other whole-map batch reads. */
-export interface BatchOptions {
-  /** Entries per system call. Default 1024 (or max_entries, when smaller). */
-  chunk?: number;
-}
-
-/** The shape of a map, as created or reported by the kernel. */
-interface Shape {
-  type: number;
-  keySize: number;
-  valueSize: number;
-  maxEntries: number;
-  flags: number;
-  name: string;
-}
 
 function closedCheck(fd: number, operation: string, label: () => string): void {
   if (fd < 0) throw new MapClosedError(operation, label());
@@ -1872,133 +1750,6 @@ function bytesToString(b: Uint8Array, n: number): string {
   let s = "";
   for (let i = 0; i < n; i++) s += String.fromCharCode(b[i]);
   return s;
-}
-
-/** Checks sizes, flags and the name against the table; fills defaults. */
-function resolveShape(spec: MapTypeInfo, o: MapCreateOptions<unknown, unknown>): Shape {
-  const where = `${spec.name} map`;
-  const size = (
-    what: string,
-    given: number | undefined,
-    codec: Codec<unknown> | undefined,
-    fixed?: number,
-  ): number => {
-    if (given !== undefined && (!Number.isInteger(given) || given < 0)) {
-      throw new RangeError(`${where}: ${what} must be a non-negative integer, got ${given}`);
-    }
-    if (given !== undefined && codec !== undefined && codec.size !== given) {
-      throw new RangeError(
-        `${where}: ${what} ${given} does not match the ${
-          what === "keySize" ? "key" : "value"
-        } codec ${codec.name} (${codec.size} bytes)`,
-      );
-    }
-    const v = given ?? codec?.size ?? fixed;
-    if (v === undefined) {
-      throw new RangeError(
-        `${where}: give ${what} or a ${what === "keySize" ? "key" : "value"} codec`,
-      );
-    }
-    return v;
-  };
-  const keySize = size("keySize", o.keySize, o.key as Codec<unknown>, spec.keySize);
-  if (spec.keySize !== undefined && keySize !== spec.keySize) {
-    throw new RangeError(
-      spec.keySize === 0
-        ? `${where}s have no keys: keySize must be 0 (and no key codec), got ${keySize}`
-        : `${where}s need ${spec.keySize}-byte keys (${
-          spec.key === "fd" ? "a file descriptor" : "a u32 index"
-        }), got keySize ${keySize}`,
-    );
-  }
-  if (spec.key !== "none" && keySize === 0) {
-    throw new RangeError(`${where}s need keys: keySize must be at least 1`);
-  }
-  const valueSize = size(
-    "valueSize",
-    o.valueSize,
-    o.value as Codec<unknown>,
-    spec.defaultValueSize,
-  );
-  if (spec.valueSizes !== undefined && !spec.valueSizes.includes(valueSize)) {
-    throw new RangeError(
-      `${where}s need valueSize ${spec.valueSizes.join(" or ")}, got ${valueSize}`,
-    );
-  }
-  if (spec.value !== "none" && valueSize === 0) {
-    throw new RangeError(`${where}s need values: valueSize must be at least 1`);
-  }
-  if (spec.name === "stack_trace" && valueSize % 8 !== 0) {
-    throw new RangeError(
-      `${where}s need a valueSize that is a multiple of 8 (u64 addresses), got ${valueSize}`,
-    );
-  }
-  let maxEntries = o.maxEntries;
-  if (
-    maxEntries !== undefined &&
-    (!Number.isInteger(maxEntries) || maxEntries < 0 || maxEntries > 0xffffffff)
-  ) {
-    throw new RangeError(
-      `${where}: maxEntries must be a 32-bit unsigned integer, got ${maxEntries}`,
-    );
-  }
-  if (spec.maxEntries === "zero") {
-    if (maxEntries !== undefined && maxEntries !== 0) {
-      throw new RangeError(
-        `${where}s take no maxEntries (0): storage grows with its owners, got ${maxEntries}`,
-      );
-    }
-    maxEntries = 0;
-  } else if (maxEntries === undefined || maxEntries === 0) {
-    const unit = spec.maxEntries === "pages"
-      ? " (the arena size in pages)"
-      : spec.maxEntries === "ringbuf-bytes"
-      ? " (the buffer size in bytes)"
-      : "";
-    throw new RangeError(`${where}s need a positive maxEntries${unit}`);
-  } else if (spec.maxEntries === "ringbuf-bytes" && (maxEntries & (maxEntries - 1)) !== 0) {
-    throw new RangeError(
-      `${where}: maxEntries ${maxEntries} must be a power of two (bytes, at least a page)`,
-    );
-  }
-  let flags = (o.flags ?? 0) | spec.requiredFlags;
-  if (o.numaNode !== undefined) flags |= MapFlag.NUMA_NODE;
-  if (o.name !== undefined) validateObjectName(o.name);
-  flags >>>= 0;
-  return { type: spec.type, keySize, valueSize, maxEntries, flags, name: o.name ?? "" };
-}
-
-function checkCodecs(info: MapInfo, codecs: MapCodecs<unknown, unknown>): void {
-  if (codecs.key !== undefined && codecs.key.size !== info.keySize) {
-    throw new RangeError(
-      `map ${info.id} (${info.typeName}) has ${info.keySize}-byte keys; key codec ${codecs.key.name} is ${codecs.key.size} bytes`,
-    );
-  }
-  if (codecs.value !== undefined && codecs.value.size !== info.valueSize) {
-    throw new RangeError(
-      `map ${info.id} (${info.typeName}) has ${info.valueSize}-byte values; value codec ${codecs.value.name} is ${codecs.value.size} bytes`,
-    );
-  }
-}
-
-function createDetail(spec: MapTypeInfo, shape: Shape, errno: number): string {
-  const what =
-    `${spec.name} map (key ${shape.keySize} B, value ${shape.valueSize} B, max_entries ${shape.maxEntries}, flags 0x${
-      shape.flags.toString(16)
-    })`;
-  switch (errno) {
-    case 22:
-      return `${what}: the kernel refused this combination of sizes and flags` +
-        (spec.note ? ` (${spec.note})` : "");
-    case 524:
-    case 95:
-      return `${what}: not supported by this kernel or configuration` +
-        (spec.note ? ` (${spec.note})` : "");
-    case 7:
-      return `${what}: a size is larger than the kernel allows`;
-    default:
-      return what;
-  }
 }
 
 for (const symbol of INSPECT_SYMBOLS) {
