@@ -15,15 +15,23 @@ import { asm } from "../lib/insn/mod.ts";
 import { Program } from "../lib/program/program.ts";
 import { BpfMap } from "../lib/map/mod.ts";
 import { spinLock, struct, u32, u64 } from "../lib/codec/mod.ts";
-import { AttachError, attachIter, attachRawTracepoint } from "../lib/link/mod.ts";
+import {
+  AttachError,
+  attachIter,
+  attachRawTracepoint,
+  attachSocketFilter,
+  attachTracepoint,
+  attachUprobe,
+} from "../lib/link/mod.ts";
 import { loadObject } from "../lib/elf/mod.ts";
 import { kernelBtf } from "../lib/elf/vmlinux.ts";
-import { RingBuffer } from "../lib/ringbuf/mod.ts";
+import { RingBuffer, UserRingBuffer } from "../lib/ringbuf/mod.ts";
 import { sys, withSys } from "../lib/sys/mod.ts";
 import { PROG_LOAD_ATTEMPTS } from "../lib/sys/bpf_cmds.ts";
 import type { Sys } from "../lib/sys/types.ts";
 import { bpfFdCounts, kernelSkip, openFdCount, repoRoot } from "./util.ts";
 import { bpfMapMappings } from "./ringbuf_helpers.ts";
+import { closeAll, unixDgramPair } from "./link_util.ts";
 
 /** One injected failure: which calls it hits and what they return instead. */
 interface Fault {
@@ -302,4 +310,88 @@ test("RingBuffer: a failed mmap or epoll setup unmaps what was mapped and closes
   assert.equal(rb.consume(() => {}), 0);
   rb.close();
   assert.deepEqual(resources(), before);
+});
+
+test("perf-event attach (tracepoint, uprobe): a failed open or LINK_CREATE closes the event fd", {
+  skip: kernelSkip,
+}, () => {
+  const nr = sys().nr;
+  using tp = Program.load({ type: "tracepoint", license: "GPL", insns: asm`r0 = 0\nexit` });
+  using up = Program.load({ type: "kprobe", license: "GPL", insns: asm`r0 = 0\nexit` });
+  const attaches: [string, () => { close(): void }][] = [
+    ["tracepoint", () => attachTracepoint(tp, "syscalls", "sys_enter_getpid")],
+    ["uprobe", () => attachUprobe(up, { path: "libc.so.6", symbol: "syscall" })],
+  ];
+  const before = resources();
+  for (const [what, attach] of attaches) {
+    for (
+      const f of [
+        { nr: nr.perf_event_open, times: Infinity, errno: Errno.EMFILE },
+        { cmd: BpfCmd.LINK_CREATE, times: Infinity, errno: Errno.EPERM },
+      ] as Fault[]
+    ) {
+      // A failure may be answered by a fallback (the legacy perf-event ioctl); either way nothing
+      // may stay open once the returned link (if any) is closed.
+      try {
+        inject([f], attach).result.close();
+      } catch (e) {
+        assert.ok(e instanceof BpfError, `${what}: ${e}`);
+      }
+      assert.deepEqual(resources(), before, `${what} ${JSON.stringify(f)}`);
+    }
+  }
+});
+
+test("attachSocketFilter: a failed setsockopt is an AttachError and leaves the socket as it was", {
+  skip: kernelSkip,
+}, () => {
+  const [a, b] = unixDgramPair();
+  try {
+    using filter = Program.load({
+      type: "socket_filter",
+      license: "GPL",
+      insns: asm`r0 = 0\nexit`,
+    });
+    const before = resources();
+    assert.throws(
+      () =>
+        inject(
+          [{ nr: sys().nr.setsockopt, errno: Errno.ENOMEM }],
+          () => attachSocketFilter(b, filter),
+        ),
+      (e: unknown) => e instanceof AttachError && e.errno === Errno.ENOMEM,
+    );
+    assert.deepEqual(resources(), before);
+    using _f = attachSocketFilter(b, filter); // the socket still takes a filter
+  } finally {
+    closeAll(a, b);
+  }
+});
+
+test("opening by id or pin: a failed info read closes the fd just opened", {
+  skip: kernelSkip,
+}, () => {
+  using map = BpfMap.create({ type: "array", key: u32, value: u64, maxEntries: 1 });
+  using prog = Program.load(xdpPass);
+  const before = resources();
+  for (const errno of FAILURES) {
+    const fail = [{ cmd: BpfCmd.OBJ_GET_INFO_BY_FD, errno }];
+    assert.throws(() => inject(fail, () => BpfMap.fromId(map.id)), returnsErrno(errno));
+    assert.throws(() => inject(fail, () => Program.fromId(prog.id)), returnsErrno(errno));
+    assert.deepEqual(resources(), before, `errno ${errno}`);
+  }
+});
+
+test("UserRingBuffer: a failed mmap leaves nothing mapped", { skip: kernelSkip }, () => {
+  using map = BpfMap.create({ type: "user_ringbuf", maxEntries: 4096 });
+  const before = resources();
+  const nr = sys().nr;
+  for (const nth of [1, 2]) {
+    assert.throws(
+      () => inject([{ nr: nr.mmap, nth, errno: Errno.ENOMEM }], () => new UserRingBuffer(map)),
+      Error,
+    );
+    assert.deepEqual(resources(), before, `mmap ${nth}`);
+  }
+  using _urb = new UserRingBuffer(map);
 });
