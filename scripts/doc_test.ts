@@ -26,6 +26,9 @@ const RUN = [
   "lib/ids.ts",
   "lib/fd.ts",
   "lib/map/btf_load.ts",
+  "lib/map/errors.ts",
+  "lib/map/info.ts",
+  "lib/map/batch.ts",
 ];
 
 /** Files under `RUN` whose examples cannot run yet, with why. */

@@ -187,7 +187,7 @@ export function opClass(code: number): number {
  * not here), the one table behind the assembler, the builder and the disassembler.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { ALU_BY_NAME, MOV } from "./opcodes.ts";
  * ALU_BY_NAME.mov === MOV; // true
  * ```
@@ -225,7 +225,7 @@ export const ALU_BY_NAME: {
  * and the disassembler.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { JMP_BY_NAME, JSGT } from "./opcodes.ts";
  * JMP_BY_NAME.jsgt === JSGT; // true
  * ```

@@ -46,10 +46,13 @@ export interface BatchSource {
  * concurrent deletes never make it restart). Get one from `BpfMap.batchReader()`.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { BpfMap, u32 } from "@tsbpf/core";
+ * using map = BpfMap.create({ type: "hash", key: u32, value: u32, maxEntries: 16 });
+ * map.set(1, 10).set(2, 20);
  * const reader = map.batchReader(1024);
  * for (let n = reader.next(); n > 0; n = reader.next()) {
- *   const keys = new Uint32Array(reader.keys.buffer, 0, n);
+ *   const keys = new Uint32Array(reader.keys.buffer, 0, n); // [1, 2] in hash order
  * }
  * ```
  */

@@ -12,9 +12,14 @@ import type { MapOp, Refusal } from "./map_types.ts";
  * would have answered.
  *
  * @example
- * ```ts ignore
- * import { MapOpNotSupportedError } from "@tsbpf/core";
- * try { array.delete(0); } catch (e) { if (e instanceof MapOpNotSupportedError) console.log(e.errnoName); }
+ * ```ts
+ * import { BpfMap, MapOpNotSupportedError, u32 } from "@tsbpf/core";
+ * using array = BpfMap.create({ type: "array", key: u32, value: u32, maxEntries: 1 });
+ * try {
+ *   array.delete(0); // array elements cannot be deleted
+ * } catch (e) {
+ *   if (e instanceof MapOpNotSupportedError) console.log(e.message);
+ * }
  * ```
  */
 export class MapOpNotSupportedError extends TypeError {
@@ -47,10 +52,15 @@ export class MapOpNotSupportedError extends TypeError {
  * An operation on a map handle after `close()`.
  *
  * @example
- * ```ts ignore
- * import { MapClosedError } from "@tsbpf/core";
+ * ```ts
+ * import { BpfMap, MapClosedError, u32 } from "@tsbpf/core";
+ * const map = BpfMap.create({ type: "array", key: u32, value: u32, maxEntries: 1 });
  * map.close();
- * try { map.get(1); } catch (e) { e instanceof MapClosedError; } // true
+ * try {
+ *   map.get(0);
+ * } catch (e) {
+ *   e instanceof MapClosedError; // true
+ * }
  * ```
  */
 export class MapClosedError extends ClosedError {

@@ -17,9 +17,11 @@ import { objGetInfoByFd } from "../sys/bpf_cmds.ts";
  * What the kernel reports about a map.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { BpfMap, type MapInfo, u32 } from "@tsbpf/core";
+ * using map = BpfMap.create({ type: "array", key: u32, value: u32, maxEntries: 4 });
  * const info: MapInfo = map.info();
- * console.log(info.id, info.typeName, info.maxEntries);
+ * console.log(info.id, info.typeName, info.maxEntries); // … "array" 4
  * ```
  */
 export interface MapInfo {
@@ -64,9 +66,10 @@ export interface MapInfo {
  *
  * @throws {BpfError} e.g. `EBADF`/`EINVAL` when `fd` is not a map.
  * @example
- * ```ts ignore
- * import { readMapInfo } from "@tsbpf/core";
- * readMapInfo(map.fd).maxEntries;
+ * ```ts
+ * import { BpfMap, readMapInfo, u32 } from "@tsbpf/core";
+ * using map = BpfMap.create({ type: "array", key: u32, value: u32, maxEntries: 4 });
+ * readMapInfo(map.fd).maxEntries; // 4
  * ```
  */
 export function readMapInfo(fd: number): MapInfo {
