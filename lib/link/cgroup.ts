@@ -40,9 +40,10 @@ function attachLabel(attachType: number): string {
  * @throws {AttachError} `ENOENT` (from `openat`) for a missing cgroup, `EINVAL` for a program type
  *   that does not fit the attach type.
  * @example
- * ```ts ignore
- * import { AttachType } from "@tsbpf/core";
+ * ```ts
+ * import { AttachType, type Program } from "@tsbpf/core";
  * import { attachCgroup } from "@tsbpf/core/link";
+ * declare const prog: Program; // a cgroup_skb program
  * using link = attachCgroup(prog, "/sys/fs/cgroup/my.slice", AttachType.CGROUP_INET_EGRESS);
  * ```
  */
@@ -93,10 +94,10 @@ export interface AttachedPrograms {
  * @throws {AttachError} e.g. `ENOENT` for a missing cgroup, `EINVAL` for an attach type the
  *   target has no hook for.
  * @example
- * ```ts ignore
+ * ```ts
  * import { AttachType } from "@tsbpf/core";
  * import { queryAttached } from "@tsbpf/core/link";
- * queryAttached({ cgroup: "/sys/fs/cgroup/my.slice" }, AttachType.CGROUP_INET_EGRESS).progIds;
+ * queryAttached({ cgroup: "/sys/fs/cgroup" }, AttachType.CGROUP_INET_EGRESS).progIds;
  * ```
  */
 export function queryAttached(

@@ -32,9 +32,20 @@ const EAGAIN = Errno.EAGAIN;
  * (`BPF_ITER_CREATE`). Read it to the end with {@link IterReader.readAll}.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { asm, AttachType, kernelBtf, Program } from "@tsbpf/core";
+ * import { attachIter } from "@tsbpf/core/link";
+ * const iterTask = {
+ *   type: "tracing" as const,
+ *   expectedAttachType: AttachType.TRACE_ITER,
+ *   attachBtfId: kernelBtf().get("func", "bpf_iter_task").id,
+ *   insns: asm`r0 = 0\nexit`,
+ *   license: "GPL",
+ * };
+ * using prog = Program.load(iterTask);
+ * using link = attachIter(prog);
  * using reader = link.open();
- * const bytes = reader.readAll();
+ * const bytes = reader.readAll(); // empty: this program prints nothing
  * ```
  */
 export class IterReader {
@@ -55,7 +66,19 @@ export class IterReader {
    *
    * @throws {BpfError} when `read(2)` fails (e.g. an error the program's iteration returned).
    * @example
-   * ```ts ignore
+   * ```ts
+   * import { asm, AttachType, kernelBtf, Program } from "@tsbpf/core";
+   * import { attachIter } from "@tsbpf/core/link";
+   * const iterTask = {
+   *   type: "tracing" as const,
+   *   expectedAttachType: AttachType.TRACE_ITER,
+   *   attachBtfId: kernelBtf().get("func", "bpf_iter_task").id,
+   *   insns: asm`r0 = 0\nexit`,
+   *   license: "GPL",
+   * };
+   * using prog = Program.load(iterTask);
+   * using link = attachIter(prog);
+   * using reader = link.open();
    * for (let c = reader.read(); c.length > 0; c = reader.read()) console.log(c.length);
    * ```
    */
@@ -78,7 +101,19 @@ export class IterReader {
    * Reads everything to the end of the iteration.
    *
    * @example
-   * ```ts ignore
+   * ```ts
+   * import { asm, AttachType, kernelBtf, Program } from "@tsbpf/core";
+   * import { attachIter } from "@tsbpf/core/link";
+   * const iterTask = {
+   *   type: "tracing" as const,
+   *   expectedAttachType: AttachType.TRACE_ITER,
+   *   attachBtfId: kernelBtf().get("func", "bpf_iter_task").id,
+   *   insns: asm`r0 = 0\nexit`,
+   *   license: "GPL",
+   * };
+   * using prog = Program.load(iterTask);
+   * using link = attachIter(prog);
+   * using reader = link.open();
    * const all = reader.readAll();
    * ```
    */
@@ -114,8 +149,17 @@ export class IterReader {
  * kernel's objects.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { asm, AttachType, kernelBtf, Program } from "@tsbpf/core";
  * import { attachIter } from "@tsbpf/core/link";
+ * const iterTask = {
+ *   type: "tracing" as const,
+ *   expectedAttachType: AttachType.TRACE_ITER,
+ *   attachBtfId: kernelBtf().get("func", "bpf_iter_task").id,
+ *   insns: asm`r0 = 0\nexit`,
+ *   license: "GPL",
+ * };
+ * using prog = Program.load(iterTask);
  * using link = attachIter(prog);
  * console.log(link.readText());
  * ```
@@ -126,9 +170,23 @@ export class IterLink extends Link {
    *
    * @throws {TypeError} when the pinned link is not an iterator link.
    * @example
-   * ```ts ignore
-   * import { IterLink } from "@tsbpf/core/link";
-   * console.log(IterLink.fromPin("/sys/fs/bpf/tasks").readText());
+   * ```ts
+   * import { asm, AttachType, kernelBtf, Program } from "@tsbpf/core";
+   * import { attachIter, IterLink } from "@tsbpf/core/link";
+   * const iterTask = {
+   *   type: "tracing" as const,
+   *   expectedAttachType: AttachType.TRACE_ITER,
+   *   attachBtfId: kernelBtf().get("func", "bpf_iter_task").id,
+   *   insns: asm`r0 = 0\nexit`,
+   *   license: "GPL",
+   * };
+   * using prog = Program.load(iterTask);
+   * using link = attachIter(prog);
+   * const path = `/sys/fs/bpf/doc_iter_${Deno.pid}`;
+   * link.pin(path);
+   * using again = IterLink.fromPin(path);
+   * console.log(again.readText());
+   * IterLink.unpin(path);
    * ```
    */
   static override fromPin(path: string): IterLink {
@@ -151,7 +209,18 @@ export class IterLink extends Link {
    *
    * @throws {BpfError} when the kernel refuses.
    * @example
-   * ```ts ignore
+   * ```ts
+   * import { asm, AttachType, kernelBtf, Program } from "@tsbpf/core";
+   * import { attachIter } from "@tsbpf/core/link";
+   * const iterTask = {
+   *   type: "tracing" as const,
+   *   expectedAttachType: AttachType.TRACE_ITER,
+   *   attachBtfId: kernelBtf().get("func", "bpf_iter_task").id,
+   *   insns: asm`r0 = 0\nexit`,
+   *   license: "GPL",
+   * };
+   * using prog = Program.load(iterTask);
+   * using link = attachIter(prog);
    * using reader = link.open();
    * ```
    */
@@ -166,8 +235,19 @@ export class IterLink extends Link {
    * Runs one whole pass and returns its output bytes.
    *
    * @example
-   * ```ts ignore
-   * link.readBytes().length;
+   * ```ts
+   * import { asm, AttachType, kernelBtf, Program } from "@tsbpf/core";
+   * import { attachIter } from "@tsbpf/core/link";
+   * const iterTask = {
+   *   type: "tracing" as const,
+   *   expectedAttachType: AttachType.TRACE_ITER,
+   *   attachBtfId: kernelBtf().get("func", "bpf_iter_task").id,
+   *   insns: asm`r0 = 0\nexit`,
+   *   license: "GPL",
+   * };
+   * using prog = Program.load(iterTask);
+   * using link = attachIter(prog);
+   * link.readBytes().length; // 0
    * ```
    */
   readBytes(): Uint8Array {
@@ -183,7 +263,18 @@ export class IterLink extends Link {
    * Runs one whole pass and returns its output as UTF-8 text (what `bpf_seq_printf` wrote).
    *
    * @example
-   * ```ts ignore
+   * ```ts
+   * import { asm, AttachType, kernelBtf, Program } from "@tsbpf/core";
+   * import { attachIter } from "@tsbpf/core/link";
+   * const iterTask = {
+   *   type: "tracing" as const,
+   *   expectedAttachType: AttachType.TRACE_ITER,
+   *   attachBtfId: kernelBtf().get("func", "bpf_iter_task").id,
+   *   insns: asm`r0 = 0\nexit`,
+   *   license: "GPL",
+   * };
+   * using prog = Program.load(iterTask);
+   * using link = attachIter(prog);
    * console.log(link.readText());
    * ```
    */
@@ -199,8 +290,17 @@ export class IterLink extends Link {
  *
  * @throws {AttachError} `EINVAL` for a program that is not an iterator.
  * @example
- * ```ts ignore
+ * ```ts
+ * import { asm, AttachType, kernelBtf, Program } from "@tsbpf/core";
  * import { attachIter } from "@tsbpf/core/link";
+ * const iterTask = {
+ *   type: "tracing" as const,
+ *   expectedAttachType: AttachType.TRACE_ITER,
+ *   attachBtfId: kernelBtf().get("func", "bpf_iter_task").id,
+ *   insns: asm`r0 = 0\nexit`,
+ *   license: "GPL",
+ * };
+ * using prog = Program.load(iterTask);
  * using link = attachIter(prog);
  * console.log(link.readText());
  * ```
@@ -219,8 +319,17 @@ export function attachIter(program: AttachableProgram): IterLink {
  * Reads one whole pass of an iterator link as text: the same as `link.readText()`.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { asm, AttachType, kernelBtf, Program } from "@tsbpf/core";
  * import { attachIter, readIter } from "@tsbpf/core/link";
+ * const iterTask = {
+ *   type: "tracing" as const,
+ *   expectedAttachType: AttachType.TRACE_ITER,
+ *   attachBtfId: kernelBtf().get("func", "bpf_iter_task").id,
+ *   insns: asm`r0 = 0\nexit`,
+ *   license: "GPL",
+ * };
+ * using prog = Program.load(iterTask);
  * using link = attachIter(prog);
  * console.log(readIter(link));
  * ```

@@ -122,8 +122,10 @@ function readLinkInfo(fd: number): LinkInfo {
  * collection.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { asm, Program } from "@tsbpf/core";
  * import { attachRawTracepoint, Link } from "@tsbpf/core/link";
+ * using prog = Program.load({ type: "raw_tracepoint", insns: asm`r0 = 0\nexit`, license: "GPL" });
  * using link = attachRawTracepoint(prog, "sys_enter");
  * console.log(link.info().typeName, Link.list().includes(link.id)); // "raw_tracepoint" true
  * ```
@@ -142,9 +144,12 @@ export class Link {
    *
    * @throws {BpfError} `ENOENT` when no link has that id.
    * @example
-   * ```ts ignore
-   * import { Link } from "@tsbpf/core/link";
-   * using l = Link.fromId(7);
+   * ```ts
+   * import { asm, Program } from "@tsbpf/core";
+   * import { attachRawTracepoint, Link } from "@tsbpf/core/link";
+   * using prog = Program.load({ type: "raw_tracepoint", insns: asm`r0 = 0\nexit`, license: "GPL" });
+   * using link = attachRawTracepoint(prog, "sys_enter");
+   * using again = Link.fromId(link.id);
    * ```
    */
   static fromId(id: number): Link {
@@ -156,9 +161,15 @@ export class Link {
    *
    * @throws {TypeError} when the pinned object is not a link.
    * @example
-   * ```ts ignore
-   * import { Link } from "@tsbpf/core/link";
-   * using l = Link.fromPin("/sys/fs/bpf/my_link");
+   * ```ts
+   * import { asm, Program } from "@tsbpf/core";
+   * import { attachRawTracepoint, Link } from "@tsbpf/core/link";
+   * using prog = Program.load({ type: "raw_tracepoint", insns: asm`r0 = 0\nexit`, license: "GPL" });
+   * using link = attachRawTracepoint(prog, "sys_enter");
+   * const path = `/sys/fs/bpf/doc_link_${Deno.pid}`;
+   * link.pin(path);
+   * using again = Link.fromPin(path);
+   * Link.unpin(path);
    * ```
    */
   static fromPin(path: string): Link {
@@ -175,9 +186,13 @@ export class Link {
    * Removes a pin made with {@link Link.pin}; the link detaches once nothing else holds it.
    *
    * @example
-   * ```ts ignore
-   * import { Link } from "@tsbpf/core/link";
-   * Link.unpin("/sys/fs/bpf/my_link");
+   * ```ts
+   * import { asm, Program } from "@tsbpf/core";
+   * import { attachRawTracepoint, Link } from "@tsbpf/core/link";
+   * using prog = Program.load({ type: "raw_tracepoint", insns: asm`r0 = 0\nexit`, license: "GPL" });
+   * using link = attachRawTracepoint(prog, "sys_enter");
+   * link.pin(`/sys/fs/bpf/doc_link_${Deno.pid}`);
+   * Link.unpin(`/sys/fs/bpf/doc_link_${Deno.pid}`);
    * ```
    */
   static unpin(path: string): void {
@@ -217,8 +232,12 @@ export class Link {
    * part (interface, cgroup, tracepoint or iterator name…).
    *
    * @example
-   * ```ts ignore
-   * const { typeName, progId, xdp } = link.info();
+   * ```ts
+   * import { asm, Program } from "@tsbpf/core";
+   * import { attachRawTracepoint, Link } from "@tsbpf/core/link";
+   * using prog = Program.load({ type: "raw_tracepoint", insns: asm`r0 = 0\nexit`, license: "GPL" });
+   * using link = attachRawTracepoint(prog, "sys_enter");
+   * const { typeName, progId } = link.info(); // "raw_tracepoint", prog.id
    * ```
    */
   info(): LinkInfo {
@@ -231,8 +250,13 @@ export class Link {
    * Pins the link in bpffs: the attachment then outlives this process until the pin is removed.
    *
    * @example
-   * ```ts ignore
-   * link.pin("/sys/fs/bpf/my_link");
+   * ```ts
+   * import { asm, Program } from "@tsbpf/core";
+   * import { attachRawTracepoint, Link } from "@tsbpf/core/link";
+   * using prog = Program.load({ type: "raw_tracepoint", insns: asm`r0 = 0\nexit`, license: "GPL" });
+   * using link = attachRawTracepoint(prog, "sys_enter");
+   * link.pin(`/sys/fs/bpf/doc_link_${Deno.pid}`);
+   * link.unpin();
    * ```
    */
   pin(path: string): void {
@@ -250,9 +274,13 @@ export class Link {
    *
    * @throws {Error} when no path is given and this handle pinned nothing.
    * @example
-   * ```ts ignore
-   * l.pin("/sys/fs/bpf/x");
-   * l.unpin();
+   * ```ts
+   * import { asm, Program } from "@tsbpf/core";
+   * import { attachRawTracepoint, Link } from "@tsbpf/core/link";
+   * using prog = Program.load({ type: "raw_tracepoint", insns: asm`r0 = 0\nexit`, license: "GPL" });
+   * using link = attachRawTracepoint(prog, "sys_enter");
+   * link.pin(`/sys/fs/bpf/doc_link_${Deno.pid}`);
+   * link.unpin();
    * ```
    */
   unpin(path?: string): void {
@@ -265,8 +293,20 @@ export class Link {
    *
    * @throws {BpfError} e.g. `EINVAL` when the new program's type does not fit the link.
    * @example
-   * ```ts ignore
-   * link.update(newProg);
+   * ```ts
+   * import { asm, AttachType, kernelBtf, Program } from "@tsbpf/core";
+   * import { attachIter } from "@tsbpf/core/link";
+   * const iterTask = {
+   *   type: "tracing" as const,
+   *   expectedAttachType: AttachType.TRACE_ITER,
+   *   attachBtfId: kernelBtf().get("func", "bpf_iter_task").id,
+   *   insns: asm`r0 = 0\nexit`,
+   *   license: "GPL",
+   * };
+   * using prog = Program.load(iterTask);
+   * using newProg = Program.load(iterTask);
+   * using link = attachIter(prog);
+   * link.update(newProg); // iterator links take a new program in place
    * ```
    */
   update(program: AttachableProgram, expected?: AttachableProgram): void {
@@ -284,8 +324,16 @@ export class Link {
    *
    * @throws {BpfError} `EOPNOTSUPP` for link types that cannot be detached this way.
    * @example
-   * ```ts ignore
-   * link.detach();
+   * ```ts
+   * import { asm, Program } from "@tsbpf/core";
+   * import { attachRawTracepoint, Link } from "@tsbpf/core/link";
+   * using prog = Program.load({ type: "raw_tracepoint", insns: asm`r0 = 0\nexit`, license: "GPL" });
+   * using link = attachRawTracepoint(prog, "sys_enter");
+   * try {
+   *   link.detach(); // cgroup, XDP, tcx, netns, netfilter links; raw tracepoints refuse
+   * } catch (e) {
+   *   console.log((e as Error).message); // … EOPNOTSUPP …
+   * }
    * ```
    */
   detach(): void {

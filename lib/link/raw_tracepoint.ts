@@ -26,10 +26,10 @@ const ENOENT = Errno.ENOENT;
  *
  * @throws {AttachError} `ENOENT` when the kernel has no such tracepoint.
  * @example
- * ```ts ignore
- * import { AttachType, Program, asm } from "@tsbpf/core";
- * import { btfTracepointId } from "@tsbpf/core/link";
- * const prog = Program.load({
+ * ```ts
+ * import { asm, AttachType, Program } from "@tsbpf/core";
+ * import { attachBtfTracepoint, btfTracepointId } from "@tsbpf/core/link";
+ * using prog = Program.load({
  *   type: "tracing",
  *   expectedAttachType: AttachType.TRACE_RAW_TP,
  *   attachBtfId: btfTracepointId("sys_enter"),
@@ -79,8 +79,10 @@ function rawTracepointOpen(
  *
  * @throws {AttachError} `ENOENT` for an unknown tracepoint, `EINVAL` for another program type.
  * @example
- * ```ts ignore
+ * ```ts
+ * import { asm, Program } from "@tsbpf/core";
  * import { attachRawTracepoint } from "@tsbpf/core/link";
+ * using prog = Program.load({ type: "raw_tracepoint", insns: asm`r0 = 0\nexit`, license: "GPL" });
  * using link = attachRawTracepoint(prog, "sys_enter");
  * ```
  */
@@ -99,8 +101,16 @@ export function attachRawTracepoint(program: AttachableProgram, name: string): L
  *
  * @throws {AttachError} `EINVAL` when the program was not loaded for a BTF tracepoint.
  * @example
- * ```ts ignore
- * import { attachBtfTracepoint } from "@tsbpf/core/link";
+ * ```ts
+ * import { asm, AttachType, Program } from "@tsbpf/core";
+ * import { attachBtfTracepoint, btfTracepointId } from "@tsbpf/core/link";
+ * using prog = Program.load({
+ *   type: "tracing",
+ *   expectedAttachType: AttachType.TRACE_RAW_TP,
+ *   attachBtfId: btfTracepointId("sys_enter"),
+ *   insns: asm`r0 = 0\nexit`,
+ *   license: "GPL",
+ * });
  * using link = attachBtfTracepoint(prog);
  * ```
  */

@@ -44,7 +44,10 @@ const current = new Map<string, WeakRef<SocketFilterAttachment>>();
  * (`SO_DETACH_BPF`); the socket itself stays open and is not owned.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import type { Program } from "@tsbpf/core";
+ * import { attachSocketFilter } from "@tsbpf/core/link";
+ * declare const sockFd: number, prog: Program; // a socket and a socket_filter program
  * using attachment = attachSocketFilter(sockFd, prog);
  * ```
  */
@@ -120,8 +123,10 @@ export class SocketFilterAttachment {
  * @throws {AttachError} `EBADF`/`ENOTSOCK` for a bad socket, `EINVAL` for a program of another
  *   type.
  * @example
- * ```ts ignore
+ * ```ts
+ * import type { Program } from "@tsbpf/core";
  * import { attachSocketFilter } from "@tsbpf/core/link";
+ * declare const sockFd: number, prog: Program; // a socket and a socket_filter program
  * using attachment = attachSocketFilter(sockFd, prog);
  * ```
  */

@@ -37,7 +37,7 @@ const NAME = /^[A-Za-z0-9_.-]+$/;
  * @throws {AttachError} `ENOENT`, naming every path looked in (and saying when tracefs is not
  *   mounted at all).
  * @example
- * ```ts ignore
+ * ```ts
  * import { tracepointId } from "@tsbpf/core/link";
  * tracepointId("syscalls", "sys_enter_getpid"); // e.g. 1234
  * ```
@@ -94,8 +94,10 @@ function openTracepointEvent(id: number, target: string): number {
  * @throws {AttachError} `ENOENT` for an unknown tracepoint (with the paths looked in), `EINVAL`
  *   for a program of another type.
  * @example
- * ```ts ignore
+ * ```ts
+ * import { asm, Program } from "@tsbpf/core";
  * import { attachTracepoint } from "@tsbpf/core/link";
+ * using prog = Program.load({ type: "tracepoint", insns: asm`r0 = 0\nexit`, license: "GPL" });
  * using link = attachTracepoint(prog, "syscalls", "sys_enter_getpid");
  * ```
  */

@@ -100,7 +100,7 @@ function uprobePmu(target: string): { type: number; retprobeBit: number } {
  *
  * @throws {AttachError} `ENOENT` when no mapped file has that name.
  * @example
- * ```ts ignore
+ * ```ts
  * import { resolveLibraryPath } from "@tsbpf/core/link";
  * resolveLibraryPath("libc.so.6"); // e.g. "/usr/lib/x86_64-linux-gnu/libc.so.6"
  * ```
@@ -217,10 +217,12 @@ function openUprobeEvent(
  *   program of another type, `ENOEXEC` for a file that is not a native ELF object.
  * @throws {RangeError} for a bad `offset` or `pid`, or neither `symbol` nor `offset`.
  * @example
- * ```ts ignore
+ * ```ts
+ * import { asm, Program } from "@tsbpf/core";
  * import { attachUprobe } from "@tsbpf/core/link";
+ * using prog = Program.load({ type: "kprobe", insns: asm`r0 = 0\nexit`, license: "GPL" });
  * using entry = attachUprobe(prog, { path: "libc.so.6", symbol: "malloc" });
- * using exit = attachUprobe(prog, { path: "/usr/bin/bash", symbol: "readline", retprobe: true });
+ * using exit = attachUprobe(prog, { path: "libc.so.6", symbol: "malloc", retprobe: true });
  * ```
  */
 export function attachUprobe(program: AttachableProgram, target: UprobeTarget): Link {
