@@ -500,15 +500,12 @@ export function decodeBtfType(
 
 /** Throws when a type id that `t` refers to is past the last id (`limit - 1`). */
 function checkRefs(t: BtfType, limit: number, at: number): void {
-  const check = (ref: number, what: string): void => {
-    if (ref >= limit) {
-      throw new BtfError(
-        `type [${t.id}] ${t.kind}: ${what} refers to type id ${ref}, but the last id is ${
-          limit - 1
-        }`,
-        at,
-      );
-    }
+  // The description is built only for the error (this runs for every decoded type).
+  const fail = (ref: number, what: string): never => {
+    throw new BtfError(
+      `type [${t.id}] ${t.kind}: ${what} refers to type id ${ref}, but the last id is ${limit - 1}`,
+      at,
+    );
   };
   switch (t.kind) {
     case "ptr":
@@ -520,22 +517,26 @@ function checkRefs(t: BtfType, limit: number, at: number): void {
     case "var":
     case "decl_tag":
     case "type_tag":
-      check(t.type, "type");
+      if (t.type >= limit) fail(t.type, "type");
       break;
     case "array":
-      check(t.type, "element type");
-      check(t.indexType, "index type");
+      if (t.type >= limit) fail(t.type, "element type");
+      if (t.indexType >= limit) fail(t.indexType, "index type");
       break;
     case "struct":
     case "union":
-      for (const m of t.members) check(m.type, `member ${JSON.stringify(m.name)}`);
+      for (const m of t.members) {
+        if (m.type >= limit) fail(m.type, `member ${JSON.stringify(m.name)}`);
+      }
       break;
     case "func_proto":
-      check(t.returnType, "return type");
-      for (const p of t.params) check(p.type, `parameter ${JSON.stringify(p.name)}`);
+      if (t.returnType >= limit) fail(t.returnType, "return type");
+      for (const p of t.params) {
+        if (p.type >= limit) fail(p.type, `parameter ${JSON.stringify(p.name)}`);
+      }
       break;
     case "datasec":
-      for (const v of t.vars) check(v.type, "variable");
+      for (const v of t.vars) if (v.type >= limit) fail(v.type, "variable");
       break;
   }
 }

@@ -82,9 +82,11 @@ export function readElfHeader(
  * ```
  */
 export function u64(v: DataView, at: number): number {
-  const n = v.getBigUint64(at, true);
-  if (n > BigInt(Number.MAX_SAFE_INTEGER)) throw new ElfError(`value ${n} is too large`, at);
-  return Number(n);
+  const high = v.getUint32(at + 4, true);
+  if (high > 0x1fffff) {
+    throw new ElfError(`value ${v.getBigUint64(at, true)} is too large`, at);
+  }
+  return high * 0x100000000 + v.getUint32(at, true);
 }
 
 const decoder = new TextDecoder();

@@ -280,14 +280,20 @@ export function parseElf(bytes: Uint8Array): ElfFile {
     raw.push(s);
   }
   if (shstrndx >= shnum) throw new ElfError(`e_shstrndx ${shstrndx} is not a section`, 62);
-  const shstr = raw[shstrndx] as ElfSection;
+  const shstr = { ...raw[shstrndx], name: "shstrtab" } as ElfSection;
   const sections: ElfSection[] = raw.map((s, i) => {
-    const { nameOff, ...rest } = s as typeof s & { nameOff: number };
+    const r = s as typeof s & { nameOff: number };
     return {
-      ...rest,
-      name: i === 0
-        ? ""
-        : cstr(bytes, { ...shstr, name: "shstrtab" }, nameOff, shoff + i * SHDR_SIZE),
+      index: r.index,
+      type: r.type,
+      flags: r.flags,
+      offset: r.offset,
+      size: r.size,
+      link: r.link,
+      info: r.info,
+      align: r.align,
+      entsize: r.entsize,
+      name: i === 0 ? "" : cstr(bytes, shstr, r.nameOff, shoff + i * SHDR_SIZE),
       data: s.type === SHT.NOBITS || s.type === SHT.NULL
         ? new Uint8Array(0)
         : bytes.subarray(s.offset, s.offset + s.size),
@@ -344,12 +350,12 @@ export function parseElf(bytes: Uint8Array): ElfFile {
     }
     const list: ElfRelocation[] = [];
     for (let at = s.offset; at + REL_SIZE <= s.offset + s.size; at += REL_SIZE) {
-      const info = v.getBigUint64(at + 8, true);
-      const symbol = Number(info >> 32n);
+      // r_info: symbol index in the high 32 bits, type in the low 32.
+      const symbol = v.getUint32(at + 12, true);
       if (symbol >= symbols.length) {
         throw new ElfError(`relocation in "${s.name}" names missing symbol ${symbol}`, at + 8);
       }
-      list.push({ offset: u64(v, at), symbol, type: Number(info & 0xffffffffn), fileOffset: at });
+      list.push({ offset: u64(v, at), symbol, type: v.getUint32(at + 8, true), fileOffset: at });
     }
     relocations.set(s.info, list);
   }
