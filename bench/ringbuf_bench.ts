@@ -18,7 +18,9 @@
  * BENCH_ROUNDS (default 11) sets the TypeScript rounds; BENCH_C_REPS (default 5) the C
  * repetitions, BENCH_C_RECORDS (default 400000) the records of each C concurrent run.
  */
+import { spawnSync } from "node:child_process";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { loadObject } from "../lib/elf/mod.ts";
 import { RingBuffer } from "../lib/ringbuf/mod.ts";
 import type { Program } from "../lib/program/program.ts";
@@ -115,19 +117,57 @@ function measure(prog: Program, rb: RingBuffer, size: number, mode: Mode): Sampl
   return samples;
 }
 
-const haveC = buildC();
-const c = haveC ? parseC(runC("ringbuf_bench", [OBJ, C_REPS, C_RECORDS])) : new Map();
+/** Runs one (size, mode) in this process and prints its medians as JSON (a child's job). */
+function child(spec: string): void {
+  const [sizeText, mode] = spec.split("|") as [string, Mode];
+  const size = Number(sizeText);
+  const obj = loadObject(OBJ);
+  try {
+    const prog = obj.programs[size === 16 ? "emit_16" : "emit_256"];
+    const rb = new RingBuffer(obj.maps.rb, {
+      commit: mode.endsWith("commit record") ? "record" : "batch",
+    });
+    try {
+      const samples = measure(prog, rb, size, mode);
+      console.log(JSON.stringify({
+        cons: median(samples.map((s) => s.consumeNs)),
+        rate: median(samples.map((s) => s.rate)),
+        prod: median(samples.map((s) => s.produceNs)),
+      }));
+    } finally {
+      rb.close();
+    }
+  } finally {
+    obj.close();
+  }
+}
 
-const obj = loadObject(OBJ);
-try {
-  const map = obj.maps.rb;
+/**
+ * Each (size, mode) runs in a fresh process: one callback per process, as in an application
+ * (a loop that has seen several callbacks calls them all more slowly).
+ */
+function inChild(size: number, mode: Mode): { cons: number; rate: number; prod: number } {
+  const self = fileURLToPath(import.meta.url);
+  const cmd = runtime === "deno" ? [process.execPath, "run", "-A", self] : [process.execPath, self];
+  const r = spawnSync(cmd[0], cmd.slice(1), {
+    encoding: "utf8",
+    env: { ...process.env, RB_BENCH_CHILD: `${size}|${mode}` },
+  });
+  if (r.status !== 0) throw new Error(`${size}-byte ${mode}: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split("\n").pop()!);
+}
+
+if (process.env.RB_BENCH_CHILD !== undefined) {
+  child(process.env.RB_BENCH_CHILD);
+} else {
+  const haveC = buildC();
+  const c = haveC ? parseC(runC("ringbuf_bench", [OBJ, C_REPS, C_RECORDS])) : new Map();
   console.log(
-    `# ringbuf_bench (${runtime}): ring ${map.maxEntries} bytes, ${BATCH} records per round, median of ${ROUNDS} rounds; C: ${C_REPS} reps`,
+    `# ringbuf_bench (${runtime}): ring 16 MiB, ${BATCH} records per round, median of ${ROUNDS} rounds, each row in a fresh process; C: ${C_REPS} reps`,
   );
   const pad = (s: string, n: number): string => s.padEnd(n);
   const num = (x: number | undefined): string => (x === undefined ? "-" : x.toFixed(2)).padStart(9);
   for (const size of [16, 256]) {
-    const prog = obj.programs[size === 16 ? "emit_16" : "emit_256"];
     const cConsume = c.get(`${size}|serial: ring_buffer__consume`);
     const cRate = c.get(`${size}|serial: produce+consume`);
     const cProduce = c.get(`${size}|serial: produce (BPF, per rec)`);
@@ -140,30 +180,20 @@ try {
       }`,
     );
     for (const mode of MODES) {
-      const rb = new RingBuffer(map, {
-        commit: mode.endsWith("commit record") ? "record" : "batch",
-      });
-      try {
-        const samples = measure(prog, rb, size, mode);
-        const cons = median(samples.map((s) => s.consumeNs));
-        const rate = median(samples.map((s) => s.rate));
-        const ratio = cConsume === undefined ? "-" : `${(cons / cConsume).toFixed(2)}×`;
-        const rateRatio = cRate === undefined ? "-" : `${(rate / cRate).toFixed(2)}×`;
+      const { cons, rate, prod } = inChild(size, mode);
+      const ratio = cConsume === undefined ? "-" : `${(cons / cConsume).toFixed(2)}×`;
+      const rateRatio = cRate === undefined ? "-" : `${(rate / cRate).toFixed(2)}×`;
+      console.log(
+        `${pad(`consume, ${mode}`, 26)} ${num(cons)} ${num(cConsume)} ${ratio.padStart(7)}  ${
+          num(1e3 / cons)
+        } ${num(rate)} ${num(cRate).slice(2)} ${rateRatio.padStart(7)}`,
+      );
+      if (mode === "commit batch") {
         console.log(
-          `${pad(`consume, ${mode}`, 26)} ${num(cons)} ${num(cConsume)} ${ratio.padStart(7)}  ${
-            num(1e3 / cons)
-          } ${num(rate)} ${num(cRate).slice(2)} ${rateRatio.padStart(7)}`,
+          `${pad("(BPF producer, per rec)", 26)} ${num(prod)} ${num(cProduce)} ${
+            cProduce === undefined ? "      -" : `${(prod / cProduce).toFixed(2)}×`.padStart(7)
+          }`,
         );
-        if (mode === "commit batch") {
-          const prod = median(samples.map((s) => s.produceNs));
-          console.log(
-            `${pad("(BPF producer, per rec)", 26)} ${num(prod)} ${num(cProduce)} ${
-              cProduce === undefined ? "      -" : `${(prod / cProduce).toFixed(2)}×`.padStart(7)
-            }`,
-          );
-        }
-      } finally {
-        rb.close();
       }
     }
   }
@@ -177,6 +207,4 @@ try {
       );
     }
   }
-} finally {
-  obj.close();
 }

@@ -161,11 +161,11 @@ export interface BtfIndex {
   /** The blob, as a DataView. */
   readonly view: DataView;
   /**
-   * The type section as 32-bit words in host byte order (a view over `bytes` when the blob is
-   * aligned and in host order, else a converted copy); word `(offsets[i] - typeStart) / 4` is
-   * type i's name offset.
+   * The type section as 32-bit words in host byte order, signed (a view over `bytes` when the
+   * blob is aligned and in host order, else a converted copy); word `(offsets[i] - typeStart) / 4`
+   * is type i's name offset.
    */
-  readonly words: Uint32Array;
+  readonly words: Int32Array;
   /** Where the type section starts in `bytes`. */
   readonly typeStart: number;
   /** Indices (id − firstId) of the named types that are not functions, in id order. */
@@ -257,64 +257,43 @@ export function indexBtf(bytes: Uint8Array, base?: SplitBase): BtfIndex {
   const strLimit = baseStrLen + header.strLen;
   const firstId = base?.typeCount ?? 1;
 
-  // The type section as host-order words: records are whole words (12 bytes + 4·n).
+  // The type section as host-order words: records are whole words (12 bytes + 4·n). Signed
+  // words: an info word with kflag set stays a small integer in every JIT tier.
   const nWords = header.typeLen >>> 2;
-  let words: Uint32Array;
+  let words: Int32Array;
   if (le === HOST_LE && (bytes.byteOffset + typeStart) % 4 === 0) {
-    words = new Uint32Array(bytes.buffer, bytes.byteOffset + typeStart, nWords);
+    words = new Int32Array(bytes.buffer, bytes.byteOffset + typeStart, nWords);
   } else {
-    words = new Uint32Array(nWords);
-    for (let i = 0; i < nWords; i++) words[i] = view.getUint32(typeStart + 4 * i, le);
+    words = new Int32Array(nWords);
+    for (let i = 0; i < nWords; i++) words[i] = view.getInt32(typeStart + 4 * i, le);
   }
   // Every record is at least 12 bytes: enough room for the largest possible count.
-  let offsets = new Int32Array(Math.max(1, Math.floor(header.typeLen / TYPE_SIZE)));
-  let namedOther = new Int32Array(1024);
+  const most = Math.max(1, Math.floor(header.typeLen / TYPE_SIZE));
+  let offsets = new Int32Array(most);
+  const named = new Int32Array(most);
   let nNamed = 0;
   let count = 0;
   let w = 0;
   const endWord = header.typeLen / 4; // a trailing partial word counts as truncation below
   while (w < endWord) {
-    const id = firstId + count;
-    const pos = typeStart + 4 * w;
-    if (w + 3 > endWord) {
-      throw new BtfError(`type [${id}]: record truncated (${typeEnd - pos} bytes left)`, pos);
-    }
+    if (w + 3 > endWord) recordError(words, w, firstId + count, typeStart, typeEnd, strLimit);
     const nameOff = words[w];
     const info = words[w + 1];
     const kind = (info >>> 24) & 0x1f;
-    if ((info & 0x60ff0000) !== 0) {
-      throw new BtfError(`type [${id}]: reserved bits set in info 0x${info.toString(16)}`, pos + 4);
-    }
-    if (kind === 0 || kind >= KIND_COUNT) {
-      throw new BtfError(`type [${id}]: unknown kind ${kind}`, pos + 4);
-    }
-    if (nameOff >= strLimit) {
-      throw new BtfError(
-        `name offset ${nameOff} is outside the string section (${strLimit} bytes)`,
-        pos,
-      );
+    if (
+      (info & 0x60ff0000) !== 0 || kind === 0 || kind >= KIND_COUNT || nameOff < 0 ||
+      nameOff >= strLimit
+    ) {
+      recordError(words, w, firstId + count, typeStart, typeEnd, strLimit);
     }
     // Words after the 3-word header: a fixed part, plus vlen entries of some words each.
-    const extra = EXTRA_FIXED[kind] + EXTRA_PER_VLEN[kind] * (info & 0xffff);
-    if (w + 3 + extra > endWord) {
-      throw new BtfError(
-        `type [${id}] ${BTF_KIND_NAMES[kind]}: needs ${4 * extra} bytes after its header, only ${
-          typeEnd - pos - TYPE_SIZE
-        } left`,
-        pos,
-      );
-    }
-    if (nameOff !== 0 && kind !== BTF_KIND.func) {
-      if (nNamed === namedOther.length) {
-        const grown = new Int32Array(nNamed * 2);
-        grown.set(namedOther);
-        namedOther = grown;
-      }
-      namedOther[nNamed++] = count;
-    }
-    offsets[count++] = pos;
-    w += 3 + extra;
+    const next = w + 3 + EXTRA_FIXED[kind] + EXTRA_PER_VLEN[kind] * (info & 0xffff);
+    if (next > endWord) recordError(words, w, firstId + count, typeStart, typeEnd, strLimit);
+    if (nameOff !== 0 && kind !== BTF_KIND.func) named[nNamed++] = count;
+    offsets[count++] = typeStart + 4 * w;
+    w = next;
   }
+  const namedOther = named.slice(0, nNamed);
   if (count < offsets.length) offsets = offsets.slice(0, count);
   return {
     header,
@@ -326,12 +305,49 @@ export function indexBtf(bytes: Uint8Array, base?: SplitBase): BtfIndex {
     view,
     words,
     typeStart,
-    namedOther: namedOther.slice(0, nNamed),
+    namedOther,
     strStart,
     strEnd,
     baseStrLen,
     strLimit,
   };
+}
+
+/** Throws the error of the malformed record at word `w` of the type section. */
+function recordError(
+  words: Int32Array,
+  w: number,
+  id: number,
+  typeStart: number,
+  typeEnd: number,
+  strLimit: number,
+): never {
+  const pos = typeStart + 4 * w;
+  if (pos + TYPE_SIZE > typeEnd) {
+    throw new BtfError(`type [${id}]: record truncated (${typeEnd - pos} bytes left)`, pos);
+  }
+  const nameOff = words[w] >>> 0;
+  const info = words[w + 1] >>> 0;
+  const kind = (info >>> 24) & 0x1f;
+  if ((info & 0x60ff0000) !== 0) {
+    throw new BtfError(`type [${id}]: reserved bits set in info 0x${info.toString(16)}`, pos + 4);
+  }
+  if (kind === 0 || kind >= KIND_COUNT) {
+    throw new BtfError(`type [${id}]: unknown kind ${kind}`, pos + 4);
+  }
+  if (nameOff >= strLimit) {
+    throw new BtfError(
+      `name offset ${nameOff} is outside the string section (${strLimit} bytes)`,
+      pos,
+    );
+  }
+  const extra = EXTRA_FIXED[kind] + EXTRA_PER_VLEN[kind] * (info & 0xffff);
+  throw new BtfError(
+    `type [${id}] ${BTF_KIND_NAMES[kind]}: needs ${4 * extra} bytes after its header, only ${
+      typeEnd - pos - TYPE_SIZE
+    } left`,
+    pos,
+  );
 }
 
 /**

@@ -249,6 +249,8 @@ export class RingBuffer implements Disposable, AsyncIterable<Uint8Array> {
    * (SIGSEGV, not an exception) on a read-only page.
    */
   readonly #plainLoads: boolean;
+  /** Store consumer_pos with a plain store (x86-64 only: its stores are release stores). */
+  readonly #plainStores: boolean;
   #closed = false;
   #busy = false;
   /**
@@ -308,7 +310,9 @@ export class RingBuffer implements Disposable, AsyncIterable<Uint8Array> {
     this.#perRecord = commit === "record";
     this.#copy = options.copy === true;
     const s = sys();
-    this.#plainLoads = s.runtime === "bun" || s.nr.bpf === SYSCALL_NUMBERS.x86_64.bpf;
+    const x86 = s.nr.bpf === SYSCALL_NUMBERS.x86_64.bpf;
+    this.#plainLoads = s.runtime === "bun" || x86;
+    this.#plainStores = x86;
     this.#size = size;
     this.#mask = size - 1;
     const ring = mapRing(fd, size, true);
@@ -477,8 +481,12 @@ export class RingBuffer implements Disposable, AsyncIterable<Uint8Array> {
   /** Publishes consumer_pos = `high` · 2^32 + `base` + `done` (the halves read at the start). */
   #commit(high: number, base: number, done: number): void {
     const next = base + done;
-    if (next < TWO_32) Atomics.store(this.#consumer, LO, next);
-    else {
+    if (next < TWO_32) {
+      // x86-64 orders a store after every earlier load and store, which is all the release
+      // the kernel's acquire of consumer_pos pairs with; elsewhere an atomic store.
+      if (this.#plainStores) this.#consumer[LO] = next;
+      else Atomics.store(this.#consumer, LO, next);
+    } else {
       // The low half carries into the high half: one 64-bit store (every 4 GiB consumed).
       Atomics.store(this.#consumer64, 0, (BigInt(high + 1) << 32n) + BigInt(next - TWO_32));
     }
