@@ -150,6 +150,7 @@ export {
   BpfMap,
   BtfBuilder,
   type BtfMemberSpec,
+  type EntryDecoder,
   type FdHandle,
   type IterateOptions,
   loadBtf,
@@ -170,6 +171,7 @@ export {
   type PerCpuMapType,
   readMapInfo,
   type Refusal,
+  TypedBatchReader,
 } from "./lib/map/mod.ts";
 export {
   array,

@@ -42,7 +42,8 @@ type Row =
   | "entries({batch:false}) /entry"
   | "entries() /entry"
   | "typed entries() /entry"
-  | "typed batchLookup() /elem";
+  | "typed batchLookup() /elem"
+  | "typed batchReader key(i)/value(i)";
 
 /** Which C row each figure is compared with, and the target ratio. */
 const COMPARE: Record<Row, [string, number]> = {
@@ -63,6 +64,7 @@ const COMPARE: Record<Row, [string, number]> = {
   "entries() /entry": ["hash lookup_batch chunk=256 /elem", 1.10],
   "typed entries() /entry": ["hash lookup_batch chunk=256 /elem", 1.10],
   "typed batchLookup() /elem": ["hash lookup_batch chunk=256 /elem", 1.10],
+  "typed batchReader key(i)/value(i)": ["hash lookup_batch chunk=256 /elem", 1.10],
 };
 
 function fail(what: string): never {
@@ -221,6 +223,24 @@ function round(): Record<Row, number> {
       keys += all[0][0];
     }
     res["typed batchLookup() /elem"] = (nowNs() - t0) / (N_KEYS * PASSES);
+    // The columnar view: decode only the fields read, no pairs.
+    const reader = m.batchReader(256);
+    let vsum = 0n;
+    t0 = nowNs();
+    for (let p = 0; p < PASSES; p++) {
+      reader.reset();
+      let total = 0;
+      for (let n = reader.next(); n > 0 || !reader.done; n = reader.next()) {
+        for (let i = 0; i < n; i++) {
+          keys += reader.key(i);
+          vsum += reader.value(i);
+        }
+        total += n;
+      }
+      if (total !== N_KEYS) fail(`typed reader got ${total}`);
+    }
+    res["typed batchReader key(i)/value(i)"] = (nowNs() - t0) / (N_KEYS * PASSES);
+    if (vsum === 0n) fail("typed reader sum");
     if (keys === 0) fail("typed keys");
     t0 = nowNs();
     for (let i = 0; i < N_KEYS; i++) if (!m.delete(i)) fail("typed delete");

@@ -182,3 +182,95 @@ export class BatchReader {
     this.#bind();
   }
 }
+
+/** How a {@link TypedBatchReader} decodes one key or value: from a DataView at a byte offset. */
+export type EntryDecoder<T> = (view: DataView, bytes: Uint8Array, offset: number) => T;
+
+/**
+ * A {@link BatchReader} that also decodes, on demand, the entries of the chunk it holds, with
+ * its map's codecs: a columnar view, where `key(i)` and `value(i)` decode one field of entry `i`
+ * and nothing else is allocated (no `[key, value]` pairs, no arrays). Get one from
+ * `BpfMap.batchReader()`; the raw `keys`/`values` bytes stay available.
+ *
+ * @example
+ * ```ts ignore
+ * const r = map.batchReader(4096); // a BpfMap<number, bigint>
+ * let sum = 0n;
+ * for (let n = r.next(); n > 0 || !r.done; n = r.next()) {
+ *   for (let i = 0; i < n; i++) sum += r.value(i);
+ * }
+ * ```
+ */
+export class TypedBatchReader<K, V> extends BatchReader {
+  readonly #keySize: number;
+  readonly #valueBytes: number;
+  readonly #decodeKey: EntryDecoder<K>;
+  readonly #decodeValue: EntryDecoder<V>;
+  #keyBytes: Uint8Array = new Uint8Array(0);
+  #keyView: DataView = new DataView(new ArrayBuffer(0));
+  #valueBytesView: Uint8Array = new Uint8Array(0);
+  #valueView: DataView = new DataView(new ArrayBuffer(0));
+
+  /** Prefer `BpfMap.batchReader()`. */
+  constructor(
+    source: BatchSource,
+    capacity: number,
+    drain: boolean,
+    decodeKey: EntryDecoder<K>,
+    decodeValue: EntryDecoder<V>,
+  ) {
+    super(source, capacity, drain);
+    this.#keySize = source.keySize;
+    this.#valueBytes = source.valueBytes;
+    this.#decodeKey = decodeKey;
+    this.#decodeValue = decodeValue;
+    this.#sync();
+  }
+
+  /** Views over the current buffers (they are replaced when a bucket does not fit). */
+  #sync(): void {
+    const k = this.keys;
+    if (k !== this.#keyBytes) {
+      this.#keyBytes = k;
+      this.#keyView = new DataView(k.buffer, k.byteOffset, k.byteLength);
+    }
+    const v = this.values;
+    if (v !== this.#valueBytesView) {
+      this.#valueBytesView = v;
+      this.#valueView = new DataView(v.buffer, v.byteOffset, v.byteLength);
+    }
+  }
+
+  /** Fetches the next chunk ({@link BatchReader.next}). */
+  override next(): number {
+    const n = super.next();
+    this.#sync();
+    return n;
+  }
+
+  /**
+   * The key of entry `i` of the chunk held, decoded (a fresh `Uint8Array` copy for a map without
+   * a key codec).
+   *
+   * @throws {RangeError} when `i` is not an entry of the chunk held.
+   */
+  key(i: number): K {
+    if (!(i >= 0 && i < this.count) || !Number.isInteger(i)) this.#outOfRange(i);
+    return this.#decodeKey(this.#keyView, this.#keyBytes, i * this.#keySize);
+  }
+
+  /**
+   * The value of entry `i` of the chunk held, decoded (an array of one value per CPU for per-CPU
+   * maps; a fresh `Uint8Array` copy without a value codec).
+   *
+   * @throws {RangeError} when `i` is not an entry of the chunk held.
+   */
+  value(i: number): V {
+    if (!(i >= 0 && i < this.count) || !Number.isInteger(i)) this.#outOfRange(i);
+    return this.#decodeValue(this.#valueView, this.#valueBytesView, i * this.#valueBytes);
+  }
+
+  #outOfRange(i: number): never {
+    throw new RangeError(`entry ${i} is not in the chunk held (${this.count} entries)`);
+  }
+}

@@ -24,7 +24,7 @@ import { listIds, openById } from "../ids.ts";
 import { alloc } from "../sys/memory.ts";
 import { sys } from "../sys/mod.ts";
 import type { Sys } from "../sys/types.ts";
-import { BatchReader, type BatchSource } from "./batch.ts";
+import { BatchReader, type BatchSource, type EntryDecoder, TypedBatchReader } from "./batch.ts";
 import { hasSpinLock, mapBtf } from "../btf/builder.ts";
 import { loadBtf } from "./btf_load.ts";
 import { possibleCpus } from "./cpus.ts";
@@ -1445,7 +1445,9 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
 
   /**
    * A preallocated reader over `BPF_MAP_LOOKUP_BATCH` (or `BPF_MAP_LOOKUP_AND_DELETE_BATCH` with
-   * `drain`): raw keys and values, chunk by chunk, with no allocation per call.
+   * `drain`): raw keys and values, chunk by chunk, with no allocation per call, and a columnar
+   * view of each chunk through the map's codecs (`key(i)`, `value(i)`: only what is read is
+   * decoded, into nothing but the decoded values).
    *
    * @throws {MapOpNotSupportedError} for map types without batch lookup.
    * @example
@@ -1453,12 +1455,34 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
    * const r = map.batchReader(4096);
    * let total = 0;
    * for (let n = r.next(); n > 0 || !r.done; n = r.next()) total += n;
+   * let sum = 0n; // a map with a u64 value codec
+   * for (let n = (r.reset(), r.next()); n > 0 || !r.done; n = r.next()) {
+   *   for (let i = 0; i < n; i++) sum += r.value(i);
+   * }
    * ```
    */
-  batchReader(capacity?: number, drain = false): BatchReader {
+  batchReader(capacity?: number, drain = false): TypedBatchReader<K, V> {
     closedCheck(this.#fd, "batchReader", () => this.#label());
     this.#require(drain ? "lookupAndDeleteBatch" : "lookupBatch", "batchReader");
-    return new BatchReader(this.#batchSource(), this.#defaultChunk(capacity), drain);
+    const ks = this.#shape.keySize;
+    const vs = this.#shape.valueSize;
+    const keyCodec = this.#keyCodec;
+    const valueCodec = this.#valueCodec;
+    const decodeKey: EntryDecoder<K> = keyCodec !== undefined
+      ? (v, _b, o) => keyCodec.decode(v, o) as K
+      : (_v, b, o) => freshBytes(b, o, ks) as K;
+    const decodeValue: EntryDecoder<V> = this.#pcpu
+      ? (v, _b, o) => this.#decodeValue(v, o)
+      : valueCodec !== undefined
+      ? (v, _b, o) => valueCodec.decode(v, o) as V
+      : (_v, b, o) => freshBytes(b, o, vs) as V;
+    return new TypedBatchReader(
+      this.#batchSource(),
+      this.#defaultChunk(capacity),
+      drain,
+      decodeKey,
+      decodeValue,
+    );
   }
 
   /**

@@ -26,7 +26,7 @@ export {
   type MapValue,
   type PerCpuMapType,
 } from "./map.ts";
-export { BatchReader, type BatchSource } from "./batch.ts";
+export { BatchReader, type BatchSource, type EntryDecoder, TypedBatchReader } from "./batch.ts";
 export { MapClosedError, MapOpNotSupportedError } from "./errors.ts";
 export { type MapInfo, readMapInfo } from "./info.ts";
 export {
