@@ -71,7 +71,7 @@ test(
     const before = bpfFdCounts();
     assert.throws(() => loadObject(path("bad_map.bpf.o")), (e: unknown) => {
       assert.ok(e instanceof ObjectError);
-      assert.match(e.message, /^map refused: BPF_MAP_CREATE failed: EINVAL/);
+      assert.match(e.message, /^map refused \(section "\.maps"\): BPF_MAP_CREATE failed: EINVAL/);
       return true;
     });
     assert.deepEqual(bpfFdCounts(), before);

@@ -52,12 +52,20 @@ export {
 } from "./btf_ext.ts";
 export { programTypeOfSection, type SectionProgramType } from "./sections.ts";
 export {
+  type ExternRelocation,
+  internalMapName,
   type MapRelocation,
   type MapSpec,
   ObjectSpec,
+  type ParseOptions,
   type ProgramBtfExt,
   type ProgramSpec,
+  type StructOpsSpec,
 } from "./spec.ts";
+export { collectExterns, type ExternSpec, kconfigSize } from "./externs.ts";
+export { encodeVariable, type VariableValue } from "./variables.ts";
+export { type KernelConfig, kernelVersionCode, parseKernelConfig } from "./kconfig.ts";
+export { type AttachBtfTarget, attachBtfTarget } from "./attach_btf.ts";
 export { fixupBtf } from "../btf/elf_fixup.ts";
 export {
   applyCoreRelocations,
@@ -68,7 +76,14 @@ export {
   resolveCoreRelo,
 } from "./core.ts";
 export { kernelBtf, kernelModuleBtf, VMLINUX_BTF_PATH } from "./vmlinux.ts";
-export { type LoadedObject, loadObject, type LoadObjectOptions } from "./load.ts";
+// The object layer (lib/object/): loading into the kernel and attaching.
+export {
+  type LoadedObject,
+  loadObject,
+  type LoadObjectOptions,
+  type ObjectLinks,
+  readKernelConfig,
+} from "../object/mod.ts";
 // Types the API above refers to (BTF, maps, programs and what they refer to), so that this entry
 // point documents on its own. Types only: the values live in their own modules.
 export type * from "../btf/mod.ts";
