@@ -140,6 +140,7 @@ for (
     ["externs.bpf.o", []],
     ["maps_init.bpf.o", []],
     ["no_license.bpf.o", []],
+    ["kconfig_unused.bpf.o", []],
     ["events.bpf.o", ["tp_getpid"]],
   ] as [string, string[]][]
 ) {
@@ -392,6 +393,24 @@ test("kconfig, ksym and kfunc externs resolve from the kernel's config, kallsyms
   }
   assert.deepEqual(bpfFdCounts(), before);
 });
+
+test(
+  "a kconfig extern only an off program uses keeps the object's BTF",
+  { skip: kernelSkip },
+  () => {
+    using obj = loadObject(path("kconfig_unused.bpf.o"));
+    assert.equal(obj.btfError, undefined);
+    assert.deepEqual(Object.keys(obj.programs), ["plain"]);
+    assert.ok(obj.programs.plain.info().btfId > 0); // loaded with the object's BTF
+    assert.equal(obj.maps[".kconfig"].info().name, "kconfig.kconfig"); // 7 characters of the object name fit
+    const spec = parse("kconfig_unused.bpf.o");
+    spec.program("uses_config").autoload = true;
+    using both = loadObject(spec);
+    const config = kernelConfig();
+    const hz = Number(config?.get("CONFIG_HZ") ?? 0);
+    assert.equal(both.programs.uses_config.testRun({ data: new Uint8Array(20) }).retval, hz);
+  },
+);
 
 test("kconfig values: parseKernelConfig reads set, unset and string options", () => {
   const c = parseKernelConfig('CONFIG_A=y\n# CONFIG_B is not set\nCONFIG_C=0x10\nCONFIG_D="x y"\n');
