@@ -14,7 +14,20 @@ import type { ProgTypeInput } from "../lib/progtype/type_names.ts";
 import { alloc } from "../lib/sys/memory.ts";
 import { sys } from "../lib/sys/mod.ts";
 import { Link } from "../lib/link/mod.ts";
+import { parseBtf } from "../lib/btf/mod.ts";
 import { bpfFdCounts } from "./util.ts";
+
+/**
+ * Whether the running kernel describes perf-event links in `bpf_link_info` (it has the
+ * `perf_event` member there; 6.6 on), asked of its BTF. Without vmlinux BTF: false.
+ */
+export const kernelDescribesPerfLinks: boolean = (() => {
+  const path = "/sys/kernel/btf/vmlinux";
+  if (!existsSync(path)) return false;
+  const btf = parseBtf(readFileSync(path));
+  const info = btf.lookup("bpf_link_info", "struct")[0];
+  return info !== undefined && btf.fields(info.id).some((f) => f.name === "perf_event");
+})();
 
 /** A one-slot u64 counter map. */
 export function counterMap(): BpfMap<number, bigint> {

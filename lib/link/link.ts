@@ -47,7 +47,11 @@ export interface LinkInfo {
   tcx?: { ifindex: number; attachType: number };
   /** netns links: namespace inode and attach type. */
   netns?: { netnsIno: number; attachType: number };
-  /** perf-event links: `bpf_perf_event_type` (5 = tracepoint) and, for tracepoints, the name. */
+  /**
+   * perf-event links: `bpf_perf_event_type` (5 = tracepoint) and, for tracepoints, the name.
+   * Absent when the kernel does not describe perf-event links (before 6.6 it leaves that part of
+   * `bpf_link_info` zero, `BPF_PERF_EVENT_UNSPEC`).
+   */
   perfEvent?: { type: number; tracepointName?: string };
 }
 
@@ -108,6 +112,7 @@ function readLinkInfo(fd: number): LinkInfo {
       out.tcx = { ifindex: u32(16), attachType: u32(20) };
       break;
     case LinkType.PERF_EVENT:
+      if (u32(16) === 0) break; // BPF_PERF_EVENT_UNSPEC: the kernel did not describe the link
       out.perfEvent = text === undefined
         ? { type: u32(16) }
         : { type: u32(16), tracepointName: text };
