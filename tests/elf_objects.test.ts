@@ -18,6 +18,9 @@ import type { IterLink } from "../lib/link/iter.ts";
 import { BpfMap } from "../lib/map/map.ts";
 import { possibleCpus } from "../lib/map/cpus.ts";
 import { readProgramInfoArrays } from "../lib/program/info.ts";
+import { parseBtf } from "../lib/btf/mod.ts";
+import { fixupBtf } from "../lib/btf/elf_fixup.ts";
+import { kernelBtf } from "../lib/elf/vmlinux.ts";
 import {
   internalMapName,
   loadObject,
@@ -141,6 +144,7 @@ for (
     ["maps_init.bpf.o", []],
     ["no_license.bpf.o", []],
     ["kconfig_unused.bpf.o", []],
+    ["usdt_syscall.bpf.o", []],
     ["events.bpf.o", ["tp_getpid"]],
   ] as [string, string[]][]
 ) {
@@ -409,6 +413,41 @@ test(
     const config = kernelConfig();
     const hz = Number(config?.get("CONFIG_HZ") ?? 0);
     assert.equal(both.programs.uses_config.testRun({ data: new Uint8Array(20) }).retval, hz);
+  },
+);
+
+test(
+  "usdt.bpf.h and BPF_KSYSCALL: hidden helpers verified as static, LINUX_HAS_* as libbpf probes them",
+  {
+    skip: kernelSkip,
+  },
+  () => {
+    const spec = parse("usdt_syscall.bpf.o");
+    // __hidden global functions become static in the BTF given to the kernel, as libbpf does.
+    assert.equal(spec.types!.find("func", "bpf_usdt_arg")!.linkage, 1);
+    const fixed = parseBtf(fixupBtf(spec.btf!, spec.elf, spec.externs));
+    assert.equal(fixed.find("func", "bpf_usdt_arg")!.linkage, 0);
+    using obj = loadObject(spec);
+    assert.equal(obj.btfError, undefined);
+    assert.deepEqual(Object.keys(obj.programs).sort(), [
+      "enter_kill",
+      "handle_gc_end",
+      "handle_gc_start",
+    ]);
+    const kernel = kernelBtf();
+    const cookie = kernel.find("enum", "bpf_func_id")!.values.some((v) =>
+      v.name === "BPF_FUNC_get_attach_cookie"
+    );
+    const kprobes = existsSync("/sys/bus/event_source/devices/kprobe/type") ||
+      existsSync("/sys/kernel/tracing/kprobe_events") ||
+      existsSync("/sys/kernel/debug/tracing/kprobe_events");
+    const wrapper = kernel.find("func", "__x64_sys_bpf") !== undefined ||
+      kernel.find("func", "__arm64_sys_bpf") !== undefined;
+    const off = (n: string): number => spec.externs.find((e) => e.name === n)!.offset;
+    const kc = obj.maps[".kconfig"].get(KEY0)!;
+    assert.equal(kc[off("LINUX_HAS_BPF_COOKIE")], cookie ? 1 : 0);
+    assert.equal(kc[off("LINUX_HAS_SYSCALL_WRAPPER")], wrapper && kprobes ? 1 : 0);
+    assert.equal(obj.maps.__bpf_usdt_specs.info().name, "__bpf_usdt_spec"); // 15 characters kept
   },
 );
 

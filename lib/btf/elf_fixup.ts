@@ -6,7 +6,7 @@
  * @module
  */
 import type { ElfFile } from "../elf/elf.ts";
-import { STT } from "../elf/elf.ts";
+import { STB, STT } from "../elf/elf.ts";
 import { ElfError } from "../elf/error.ts";
 import type { ExternSpec } from "../elf/externs.ts";
 
@@ -45,7 +45,8 @@ function extraSize(kind: number, vlen: number): number {
  * section's size and each variable's offset set to its symbol's value, variables sorted by offset.
  * A DATASEC without an ELF section (all its variables were optimized out) is left alone.
  *
- * Extern DATASECs are made loadable as libbpf makes them: `.kconfig` variables become allocated
+ * Global functions with hidden visibility become static (verified in their caller's context), as
+ * libbpf makes them. Extern DATASECs are made loadable as libbpf makes them: `.kconfig` variables become allocated
  * at their offsets in the `.kconfig` map (from `externs`); `.ksyms` variables become allocated
  * 4-byte ints, and kfunc entries point at an added `dummy_ksym` variable, their FUNCs made global
  * and their unnamed parameters named (the kernel refuses extern linkage and unnamed parameters).
@@ -93,10 +94,23 @@ export function fixupBtf(
     if (m === undefined) symbolsBySection.set(name, m = new Map());
     m.set(s.name, s.value);
   }
+  // As libbpf: a global function with hidden or internal visibility (`__hidden`, as libbpf's
+  // usdt.bpf.h helpers) is verified as static, in its caller's context.
+  const hidden = new Set<string>();
+  for (const s of elf.symbols) {
+    if (s.type === STT.FUNC && s.bind !== STB.LOCAL && (s.visibility === 1 || s.visibility === 2)) {
+      hidden.add(s.name);
+    }
+  }
   for (let id = 1; id < starts.length; id++) {
     const at = starts[id];
     const info = v.getUint32(at + 4, true);
-    if (((info >>> 24) & 0x1f) !== KIND_DATASEC) continue;
+    const kind = (info >>> 24) & 0x1f;
+    if (kind === KIND_FUNC && hidden.size > 0 && (info & 0xffff) === FUNC_GLOBAL) {
+      if (hidden.has(str(v.getUint32(at, true)))) v.setUint32(at + 4, info & ~0xffff, true);
+      continue;
+    }
+    if (kind !== KIND_DATASEC) continue;
     const name = str(v.getUint32(at, true));
     if (name === ".kconfig" || name === ".ksyms") {
       fixupExternDatasec(v, at, name, starts, str, externs, hasDummy);

@@ -61,8 +61,16 @@ export function kernelVersionCode(rel: string): number {
   return (Number(m[1]) << 16) + (Number(m[2]) << 8) + Math.min(Number(m[3] ?? 0), 255);
 }
 
-/** What the kernel's BTF says about a `LINUX_HAS_*` feature; undefined when unknown. */
-function linuxHas(name: string, kernel: () => Btf | undefined): boolean | undefined {
+/**
+ * `LINUX_HAS_*` as libbpf decides it; undefined when unknown. `LINUX_HAS_SYSCALL_WRAPPER` is, as
+ * libbpf probes it, whether a kprobe can be placed on the arch's `__<arch>_sys_bpf`: the function
+ * exists in the kernel's BTF and `kprobes()` says the kernel can make kprobes.
+ */
+function linuxHas(
+  name: string,
+  kernel: () => Btf | undefined,
+  kprobes: () => boolean,
+): boolean | undefined {
   switch (name) {
     case "LINUX_HAS_BPF_COOKIE": {
       const e = kernel()?.find("enum", "bpf_func_id");
@@ -74,7 +82,7 @@ function linuxHas(name: string, kernel: () => Btf | undefined): boolean | undefi
       const btf = kernel();
       if (btf === undefined) return undefined;
       return ["__x64_sys_bpf", "__arm64_sys_bpf", "__s390x_sys_bpf", "__riscv_sys_bpf"]
-        .some((f) => btf.find("func", f) !== undefined);
+        .some((f) => btf.find("func", f) !== undefined) && kprobes();
     }
     default:
       return undefined;
@@ -90,13 +98,14 @@ function putInt(out: Uint8Array, at: number, size: number, n: bigint): void {
  * Fills the `.kconfig` map value for `externs`: each kconfig extern at its offset, from the
  * kernel config (`y`/`n`/`m` as bool, tristate or char; numbers in the type's range; quoted
  * strings into char arrays), `LINUX_KERNEL_VERSION` from the release, `LINUX_HAS_*` from the
- * kernel's BTF. A weak extern the kernel does not know stays zero.
+ * kernel's BTF (and, for the syscall wrapper, `kprobes()`: whether kprobes can be made). A weak
+ * extern the kernel does not know stays zero.
  *
  * @throws {ObjectError} naming the extern when a non-weak one is unknown, or its value does not
  * fit its type.
  * @example
  * ```ts ignore
- * const value = fillKconfig(spec.externs, 26, spec.types, kernelBtf, readKernelConfig, "6.18.0");
+ * const value = fillKconfig(spec.externs, 26, spec.types, kernelBtf, readKernelConfig, "6.18.0", () => true);
  * ```
  */
 export function fillKconfig(
@@ -106,6 +115,7 @@ export function fillKconfig(
   kernel: () => Btf | undefined,
   config: () => { config: KernelConfig | undefined; from: string },
   rel: string,
+  kprobes: () => boolean,
 ): Uint8Array {
   const out = new Uint8Array(size);
   for (const e of externs) {
@@ -115,7 +125,7 @@ export function fillKconfig(
     let value: string | undefined;
     if (e.name === "LINUX_KERNEL_VERSION") value = String(kernelVersionCode(rel));
     else if (e.name.startsWith("LINUX_HAS_")) {
-      const has = linuxHas(e.name, kernel);
+      const has = linuxHas(e.name, kernel, kprobes);
       value = has === undefined ? undefined : has ? "y" : "n";
     } else if (e.name.startsWith("CONFIG_")) {
       const c = config();

@@ -126,3 +126,20 @@ export function pageSize(): number {
   }
   return page = 4096;
 }
+
+let kprobes: boolean | undefined;
+
+/**
+ * Whether the kernel can make kprobes: the `kprobe` PMU, or tracefs `kprobe_events` (the two ways
+ * libbpf creates them). Read once.
+ *
+ * @example
+ * ```ts ignore
+ * kprobesAvailable(); // false on a kernel built without CONFIG_KPROBES
+ * ```
+ */
+export function kprobesAvailable(): boolean {
+  return kprobes ??= pathExists("/sys/bus/event_source/devices/kprobe/type") ||
+    pathExists("/sys/kernel/tracing/kprobe_events") ||
+    pathExists("/sys/kernel/debug/tracing/kprobe_events");
+}

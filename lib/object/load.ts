@@ -29,7 +29,13 @@ import { fillKconfig } from "../elf/kconfig.ts";
 import { relocateExterns, resolveKsyms } from "../elf/ksyms.ts";
 import { type StructOpsSlot, structOpsSlot } from "../elf/struct_ops.ts";
 import { createStructOpsMap } from "./struct_ops.ts";
-import { kallsymsAddress, kernelRelease, pageSize, readKernelConfig } from "./host.ts";
+import {
+  kallsymsAddress,
+  kernelRelease,
+  kprobesAvailable,
+  pageSize,
+  readKernelConfig,
+} from "./host.ts";
 import { attachObject, type ObjectLinks } from "./attach.ts";
 
 const PIN_BY_NAME = 1;
@@ -371,6 +377,7 @@ export function loadObject(
             kernel,
             readKernelConfig,
             kernelRelease(),
+            kprobesAvailable,
           ),
         );
         map.freeze();
