@@ -232,6 +232,21 @@ test("a mutable spec: autoload, max_entries, variables typed from BTF, run and a
   assert.deepEqual(bpfFdCounts(), before);
 });
 
+test(
+  "a global-data section resized before load keeps its initial values",
+  { skip: kernelSkip },
+  () => {
+    const spec = parse("externs.bpf.o");
+    const data = spec.map(".data");
+    const before = data.valueSize;
+    data.valueSize = before + 64;
+    using obj = loadObject(spec);
+    const value = obj.maps[".data"].get(KEY0)!;
+    assert.equal(value.length, before + 64);
+    assert.equal(u64(value, varOff(spec, "missing_addr")), 1n); // the initializer, kept
+  },
+);
+
 test("setVariable: range and type checks name the variable", () => {
   const spec = parse("events.bpf.o");
   assert.throws(() => spec.setVariable("targ_min_len", -1), (e: unknown) => {

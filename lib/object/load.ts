@@ -364,7 +364,13 @@ export function loadObject(
         pinnedHere.push(pinPath);
       }
       if (m.kind === "global") {
-        const data = constants?.get(m.name) ?? m.data;
+        let data = constants?.get(m.name) ?? m.data;
+        if (data !== undefined && data.length !== m.valueSize) {
+          // Resized before load (as libbpf's bpf_map__set_value_size): zero-filled or cut.
+          const sized = new Uint8Array(m.valueSize);
+          sized.set(data.subarray(0, m.valueSize));
+          data = sized;
+        }
         if (data !== undefined) map.set(new Uint8Array(4), data);
         if (m.readonly) map.freeze();
       } else if (m.kind === "kconfig") {
