@@ -48,13 +48,22 @@ export function setCapabilityReader(read: () => bigint | undefined): void {
   readCapabilities = read;
 }
 
-/** What the EPERM hint says, with which of the capabilities this process has. */
+/**
+ * What the EPERM hint says. It names as missing only the capabilities this process lacks; when it
+ * holds them all, the refusal is the kernel's policy (a vendor patch, an LSM, a sysctl), and the
+ * hint says so instead of naming a capability.
+ */
 function permissionHint(): string {
   const base =
     "the process needs CAP_BPF and CAP_SYS_ADMIN (or CAP_PERFMON/CAP_NET_ADMIN for some types)";
   const caps = readCapabilities();
   if (caps === undefined) return `${base}, or root`;
-  const held = BPF_CAPS.filter(([bit]) => ((caps >> BigInt(bit)) & 1n) === 1n).map(([, n]) => n);
+  const has = (bit: number) => ((caps >> BigInt(bit)) & 1n) === 1n;
+  const held = BPF_CAPS.filter(([bit]) => has(bit)).map(([, n]) => n);
+  if (held.length === BPF_CAPS.length) {
+    return `the process holds ${held.join(", ")}: this kernel refuses it for this process ` +
+      "by policy (a vendor patch, an LSM or a sysctl), not for a missing capability";
+  }
   return `${base}; it has ${held.length === 0 ? "none of them" : "only " + held.join(", ")}`;
 }
 

@@ -10,6 +10,7 @@ import { kernelSkip, repoRoot } from "./util.ts";
 import { checkProgram } from "../lib/check/mod.ts";
 import type { LoadContext } from "../lib/progtype/mod.ts";
 import { HELPER_NAMES } from "../types/helpers.ts";
+import { liveProfile } from "../lib/profile/mod.ts";
 import {
   callProgram,
   loadOptionsOf,
@@ -69,6 +70,7 @@ function compare(
         ...(opts.flags !== undefined ? { flags: opts.flags } : {}),
         ...(v.attachTo !== undefined ? { attachTo: v.attachTo } : {}),
         kernelConfig: config,
+        profile: liveProfile(),
       });
       const mine = f.some((x) => x.code === "invalid-func")
         ? "invalid"

@@ -19,6 +19,7 @@ import type { FuncProto, LoadContext, ProgTypeDef } from "../progtype/types.ts";
 import { isGplCompatible } from "./license.ts";
 import { VALID_OPCODES } from "./opcodes.ts";
 import type { CheckOptions, Finding } from "./types.ts";
+import { type CapTier, type KernelProfile, type ProgVariant, tierOf } from "../profile/types.ts";
 
 /**
  * `BPF_COMPLEXITY_LIMIT_INSNS`: the most instructions a privileged load may have.
@@ -326,6 +327,9 @@ export function checkProgram(options: CheckOptions): Finding[] {
     ...(options.kernelConfig !== undefined ? { config: options.kernelConfig } : {}),
   };
   const helperState = new Map<number, HelperState>();
+  const asked: ProfileQuery | undefined = def === undefined || options.profile === undefined
+    ? undefined
+    : profileQuery(def, options, privileged, sleepable);
   for (let i = 0; i < n; i++) {
     if (bad[i]) continue;
     const op = code[i];
@@ -444,7 +448,7 @@ export function checkProgram(options: CheckOptions): Finding[] {
               severity: "warning",
             });
           } else if (s === 0 && def !== undefined) {
-            const r = checkHelper(def, k, ctx, helperState);
+            const r = checkHelper(def, k, ctx, helperState, asked);
             if (r !== undefined) [codeName, msg] = r;
           }
         } else if (jop === OP_JA) {
@@ -517,27 +521,96 @@ export function checkProgram(options: CheckOptions): Finding[] {
 const CORE_POISON = 0xbad2310;
 
 /** The helper-call part of `check_helper_call()`: availability, license, sleepability. */
+/** What the checker asks a profile: the load's variant and the loader's capability tier. */
+interface ProfileQuery {
+  profile: KernelProfile;
+  variant: ProgVariant;
+  tier: CapTier;
+}
+
+function profileQuery(
+  def: ProgTypeDef,
+  options: CheckOptions,
+  privileged: boolean,
+  sleepable: boolean,
+): ProfileQuery | undefined {
+  const caps = options.capabilities;
+  const sysAdmin = caps?.sysAdmin ?? privileged;
+  const tier = tierOf({
+    sysAdmin,
+    bpf: sysAdmin || (caps?.bpf ?? privileged),
+    perfmon: sysAdmin || (caps?.perfmon ?? privileged),
+  });
+  if (tier === undefined || options.profile === undefined) return undefined;
+  const eat = options.expectedAttachType ?? 0;
+  return {
+    profile: options.profile,
+    tier,
+    variant: {
+      type: def.type,
+      ...(eat !== 0 ? { expectedAttachType: eat } : {}),
+      ...(options.attachTo !== undefined ? { attachTo: options.attachTo } : {}),
+      ...(sleepable ? { sleepable } : {}),
+    },
+  };
+}
+
+/** Every capability: the prototype (its shape) of a helper the profile says is offered. */
+const ALL_CAPS = Object.freeze({ bpf: true, perfmon: true, sysAdmin: true });
+
+/**
+ * The helper's state from the profile (`undefined`: the profile cannot decide, the tables do).
+ * `"invalid"` when the kernel does not know the id at all.
+ */
+function stateFromProfile(
+  def: ProgTypeDef,
+  id: number,
+  ctx: LoadContext,
+  q: ProfileQuery,
+): HelperState | "invalid" | undefined {
+  const a = q.profile.helper(q.variant, id, q.tier);
+  if (a.state === "unknown") return undefined;
+  if (a.state === "no") {
+    return q.profile.helperKnown(id).state === "no" ? "invalid" : HelperState.Unavailable;
+  }
+  const p = id < FUNC_MAX_ID
+    ? def.ops.getFuncProto(id, { ...ctx, privileged: true, capabilities: ALL_CAPS })
+    : undefined;
+  if (p === undefined) return HelperState.Ok; // offered, shape unknown to the tables
+  return helperStateOf(p, ctx);
+}
+
+function helperStateOf(p: FuncProto, ctx: LoadContext): HelperState {
+  if (p.gplOnly && !ctx.gplCompatible) return HelperState.Gpl;
+  if (p.mightSleep && !ctx.sleepable) return HelperState.Sleep;
+  return HelperState.Ok;
+}
+
 function checkHelper(
   def: ProgTypeDef,
   id: number,
   ctx: LoadContext,
   cache: Map<number, HelperState>,
+  q: ProfileQuery | undefined,
 ): [string, string] | undefined {
-  if (id < 0 || id >= FUNC_MAX_ID) return ["invalid-func", `invalid func unknown#${id}`];
   let state = cache.get(id);
   if (state === undefined) {
-    const p: FuncProto | undefined = def.ops.getFuncProto(id, ctx);
-    if (p === undefined) state = HelperState.Unavailable;
-    else if (p.gplOnly && !ctx.gplCompatible) state = HelperState.Gpl;
-    else if (p.mightSleep && !ctx.sleepable) state = HelperState.Sleep;
-    else state = HelperState.Ok;
+    const fromProfile = q === undefined ? undefined : stateFromProfile(def, id, ctx, q);
+    if (fromProfile === "invalid") return ["invalid-func", `invalid func unknown#${id}`];
+    if (fromProfile !== undefined) {
+      state = fromProfile;
+    } else {
+      if (id < 0 || id >= FUNC_MAX_ID) return ["invalid-func", `invalid func unknown#${id}`];
+      const p: FuncProto | undefined = def.ops.getFuncProto(id, ctx);
+      state = p === undefined ? HelperState.Unavailable : helperStateOf(p, ctx);
+    }
     cache.set(id, state);
   }
   switch (state) {
     case HelperState.Unavailable:
       return [
         "helper-unavailable",
-        `program of this type cannot use helper bpf_${HELPER_NAMES[id]}#${id}`,
+        `program of this type cannot use helper bpf_${HELPER_NAMES[id] ?? "unknown"}#${id}`,
       ];
     case HelperState.Gpl:
       return ["gpl-only", "cannot call GPL-restricted function from non-GPL compatible program"];

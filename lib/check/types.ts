@@ -5,6 +5,7 @@
  */
 import type { Insn } from "../insn/insn.ts";
 import type { KernelConfig } from "../progtype/kconfig.ts";
+import type { KernelProfile } from "../profile/types.ts";
 
 /**
  * One problem found in a program before load.
@@ -54,4 +55,11 @@ export interface CheckOptions {
   attachTo?: string;
   /** Kernel configuration to assume (default: everything on). */
   kernelConfig?: KernelConfig;
+  /**
+   * The kernel to check against: which helpers each program type may call at the loader's
+   * capability tier come from it (`Program.load` passes the live profile of the running kernel;
+   * a static profile answers "would this load on that kernel?"). Where it answers `unknown`, and
+   * without a profile, the registry's upstream tables decide.
+   */
+  profile?: KernelProfile;
 }

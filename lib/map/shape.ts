@@ -132,6 +132,8 @@ export function createDetail(spec: MapTypeInfo, shape: Shape, errno: number): st
         (spec.note ? ` (${spec.note})` : "");
     case 7:
       return `${what}: a size is larger than the kernel allows`;
+    case 1:
+      return `${what}: this kernel refuses ${spec.name} maps for this process`;
     default:
       return what;
   }

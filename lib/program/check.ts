@@ -10,6 +10,7 @@ import { Capability, effectiveCapabilities } from "../caps.ts";
 import type { ProgramLoadOptions } from "./types.ts";
 import { progTypeLabel } from "../progtype/type_names.ts";
 import { getProgType } from "../progtype/registry.ts";
+import { liveProfile } from "../profile/live.ts";
 
 let capabilities: { bpf: boolean; perfmon: boolean; sysAdmin: boolean } | undefined | null = null;
 
@@ -72,6 +73,7 @@ export function runPreloadCheck(
     flags: options.flags,
     capabilities: loaderCapabilities(),
     attachTo: options.attachTo,
+    profile: options.profile ?? liveProfile(),
   });
   for (const f of findings) {
     if (f.severity === "error") {

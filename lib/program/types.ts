@@ -7,6 +7,7 @@
  */
 import type { Insn } from "../insn/insn.ts";
 import type { AttachTypeInput, ProgTypeInput } from "../progtype/type_names.ts";
+import type { KernelProfile } from "../profile/types.ts";
 
 /** Options of {@link Program.load}. */
 export interface ProgramLoadOptions {
@@ -59,6 +60,11 @@ export interface ProgramLoadOptions {
    * Default `true`.
    */
   check?: boolean;
+  /**
+   * The kernel the pre-load checker checks against. Default: the live profile of the running
+   * kernel (`liveProfile()`), so the checker's helper verdicts are this kernel's.
+   */
+  profile?: KernelProfile;
 }
 
 /** One `struct bpf_func_info`: where a function starts and its BTF `FUNC` type. */

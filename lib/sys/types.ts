@@ -115,6 +115,12 @@ export interface SyscallNumbers {
   readonly listen: number;
   /** `pidfd_open(2)`. */
   readonly pidfd_open: number;
+  /** `capget(2)`. */
+  readonly capget: number;
+  /** `capset(2)`. */
+  readonly capset: number;
+  /** `prlimit64(2)`. */
+  readonly prlimit64: number;
 }
 
 /** The system call numbers of x86_64 and aarch64 Linux. */
@@ -141,6 +147,9 @@ export const SYSCALL_NUMBERS: Readonly<Record<"x86_64" | "aarch64", SyscallNumbe
     socketpair: 53,
     listen: 50,
     pidfd_open: 434,
+    capget: 125,
+    capset: 126,
+    prlimit64: 302,
   },
   aarch64: {
     bpf: 280,
@@ -164,5 +173,8 @@ export const SYSCALL_NUMBERS: Readonly<Record<"x86_64" | "aarch64", SyscallNumbe
     socketpair: 199,
     listen: 201,
     pidfd_open: 434,
+    capget: 90,
+    capset: 91,
+    prlimit64: 261,
   },
 };

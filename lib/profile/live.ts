@@ -1,0 +1,421 @@
+/**
+ * The live profile: the running kernel asked, one question at a time, with tiny programs and maps
+ * (as cilium/ebpf's `features` package and libbpf's `libbpf_probe_bpf_*` do). Each answer is
+ * probed on first use, then cached in memory and on disk for the rest of the boot.
+ *
+ * Helper sets are probed per program variant and capability tier: the probe lowers the calling
+ * thread's effective capabilities to the tier's (capset(2); the permitted set is kept), loads one
+ * `call N` program per helper id and restores the capabilities.
+ *
+ * @module
+ */
+import { HELPER_NAMES } from "../../types/helpers.ts";
+import { mapTypeName } from "../../types/map_type.ts";
+import { progTypeName } from "../../types/prog_type.ts";
+import type { Btf } from "../btf/btf.ts";
+import { Capability } from "../caps.ts";
+import { kernelBtf } from "../elf/vmlinux.ts";
+import { BpfError } from "../errors.ts";
+import { BpfMap } from "../map/map.ts";
+import { MAP_TYPES } from "../map/map_types.ts";
+import { getProgType } from "../progtype/registry.ts";
+import { bootKey, ProfileCache } from "./cache.ts";
+import { threadCapabilities, withEffectiveCapabilities } from "./capset.ts";
+import { type LoadResult, probeLoad } from "./probe_load.ts";
+import {
+  type Answer,
+  type CapTier,
+  type KernelProfile,
+  no,
+  type ProgVariant,
+  unknown,
+  yes,
+} from "./types.ts";
+import { type ProbeTarget, probeTargetOf } from "./variant.ts";
+
+const bit = (c: number): bigint => 1n << BigInt(c);
+/** The effective capabilities of each tier below `admin`. */
+const TIER_MASK: Readonly<Record<Exclude<CapTier, "admin">, bigint>> = {
+  unprivileged: 0n,
+  bpf: bit(Capability.BPF) | bit(Capability.NET_ADMIN),
+  perfmon: bit(Capability.BPF) | bit(Capability.PERFMON) | bit(Capability.NET_ADMIN),
+};
+const CAP_NAMES: readonly [number, string][] = [
+  [Capability.SYS_ADMIN, "CAP_SYS_ADMIN"],
+  [Capability.BPF, "CAP_BPF"],
+  [Capability.PERFMON, "CAP_PERFMON"],
+  [Capability.NET_ADMIN, "CAP_NET_ADMIN"],
+];
+
+/** A probed helper set: the ids offered, and the first id the kernel does not know. */
+interface HelperSet {
+  s: "ok";
+  /** Offered helper ids, ascending. */
+  a: number[];
+  /** The first id answered `invalid func`. */
+  n: number;
+}
+
+type Stored = HelperSet | Answer;
+
+function isAnswer(x: unknown): x is Answer {
+  if (x === null || typeof x !== "object") return false;
+  const a = x as Record<string, unknown>;
+  if (a.state === "yes") return true;
+  if (a.state === "unknown") return typeof a.reason === "string";
+  return a.state === "no" && (a.why === "absent" || a.why === "refused") &&
+    typeof a.reason === "string";
+}
+
+function isHelperSet(x: unknown): x is HelperSet {
+  if (x === null || typeof x !== "object") return false;
+  const h = x as Record<string, unknown>;
+  return h.s === "ok" && Array.isArray(h.a) && h.a.every((i) => Number.isInteger(i)) &&
+    Number.isInteger(h.n);
+}
+
+/** Small valid creation parameters of every map type user space can create by itself. */
+const MAP_PARAMS: Readonly<Record<string, Record<string, number>>> = {
+  hash: { keySize: 4, valueSize: 8, maxEntries: 1 },
+  array: { valueSize: 8, maxEntries: 1 },
+  prog_array: { maxEntries: 1 },
+  perf_event_array: { maxEntries: 1 },
+  percpu_hash: { keySize: 4, valueSize: 8, maxEntries: 1 },
+  percpu_array: { valueSize: 8, maxEntries: 1 },
+  stack_trace: { valueSize: 8, maxEntries: 1 },
+  cgroup_array: { maxEntries: 1 },
+  lru_hash: { keySize: 4, valueSize: 8, maxEntries: 1 },
+  lru_percpu_hash: { keySize: 4, valueSize: 8, maxEntries: 1 },
+  lpm_trie: { keySize: 8, valueSize: 8, maxEntries: 1 },
+  array_of_maps: { maxEntries: 1 },
+  hash_of_maps: { keySize: 4, maxEntries: 1 },
+  devmap: { maxEntries: 1 },
+  sockmap: { maxEntries: 1 },
+  cpumap: { maxEntries: 1 },
+  xskmap: { maxEntries: 1 },
+  sockhash: { keySize: 4, maxEntries: 1 },
+  reuseport_sockarray: { maxEntries: 1 },
+  queue: { valueSize: 4, maxEntries: 1 },
+  stack: { valueSize: 4, maxEntries: 1 },
+  sk_storage: { valueSize: 8 },
+  devmap_hash: { maxEntries: 1 },
+  ringbuf: { maxEntries: 4096 },
+  inode_storage: { valueSize: 8 },
+  task_storage: { valueSize: 8 },
+  bloom_filter: { valueSize: 4, maxEntries: 1 },
+  user_ringbuf: { maxEntries: 4096 },
+  cgrp_storage: { valueSize: 8 },
+  arena: { maxEntries: 1 },
+};
+
+/**
+ * The running kernel as a {@link KernelProfile}. Use {@link liveProfile} for the shared instance.
+ *
+ * @example
+ * ```ts
+ * import { liveProfile } from "@tsbpf/core/profile";
+ * const arena = liveProfile().mapType(33);
+ * if (arena.state !== "yes") console.log(`no arena: ${arena.reason}`);
+ * ```
+ */
+export class LiveProfile implements KernelProfile {
+  readonly name: string;
+  readonly #cache: ProfileCache;
+  #btf: Btf | null | undefined;
+
+  /** A live profile backed by `cache` (default: the per-boot file of this user). */
+  constructor(cache: ProfileCache = new ProfileCache()) {
+    this.#cache = cache;
+    this.name = `live: Linux ${bootKey()?.release ?? "(unknown release)"}`;
+  }
+
+  /** The cache behind the answers. */
+  get cache(): ProfileCache {
+    return this.#cache;
+  }
+
+  /** @inheritdoc */
+  progType(type: number): Answer {
+    const key = `prog:${type}`;
+    const c = this.#cache.get(key);
+    if (isAnswer(c)) return c;
+    const a = this.#probeProgType(type);
+    this.#remember(key, a);
+    return a;
+  }
+
+  /** @inheritdoc */
+  mapType(type: number): Answer {
+    const key = `map:${type}`;
+    const c = this.#cache.get(key);
+    if (isAnswer(c)) return c;
+    const a = this.#probeMapType(type);
+    this.#remember(key, a);
+    return a;
+  }
+
+  /** @inheritdoc */
+  helperKnown(id: number): Answer {
+    const set = this.#helperSet({ type: 1 }, "admin");
+    if (!isHelperSet(set)) {
+      return unknown(
+        `cannot ask the kernel which helpers exist: ${set.state === "yes" ? "" : set.reason}`,
+      );
+    }
+    return id >= 0 && id < set.n
+      ? yes()
+      : no("absent", `invalid func unknown#${id}: this kernel's helper ids end at ${set.n - 1}`);
+  }
+
+  /** @inheritdoc */
+  helper(variant: ProgVariant, id: number, tier: CapTier): Answer {
+    const set = this.#helperSet(variant, tier);
+    if (!isHelperSet(set)) {
+      if (set.state === "no" && set.why === "absent") return set;
+      return unknown(
+        `cannot ask the kernel about the helpers of ${label(variant)} at tier ${tier}: ${
+          set.state === "yes" ? "" : set.reason
+        }`,
+      );
+    }
+    if (id < 0 || id >= set.n) {
+      return no("absent", `invalid func unknown#${id}: this kernel has no helper ${id}`);
+    }
+    if (binaryHas(set.a, id)) return yes();
+    return no(
+      "absent",
+      `program of this type cannot use helper bpf_${HELPER_NAMES[id] ?? "unknown"}#${id} (${
+        label(variant)
+      }, tier ${tier}, as this kernel answers)`,
+    );
+  }
+
+  /**
+   * The ids of the helpers a program of `variant` may call at `tier`, as the kernel answers, or
+   * the answer that says why there is no such set.
+   *
+   * @example
+   * ```ts
+   * import { liveProfile } from "@tsbpf/core/profile";
+   * const ids = liveProfile().helperIds({ type: 6 }, "admin"); // XDP
+   * Array.isArray(ids) && ids.includes(44); // bpf_xdp_adjust_head
+   * ```
+   */
+  helperIds(variant: ProgVariant, tier: CapTier): number[] | Answer {
+    const set = this.#helperSet(variant, tier);
+    return isHelperSet(set) ? [...set.a] : set;
+  }
+
+  #remember(key: string, value: Stored): void {
+    this.#cache.set(key, value);
+    // Answers that may change (unknown) stay in memory; the others persist for the boot.
+    if (!(isAnswer(value) && value.state === "unknown")) this.#cache.flush();
+  }
+
+  #kernelBtf(): Btf | undefined {
+    if (this.#btf === undefined) {
+      try {
+        this.#btf = kernelBtf();
+      } catch {
+        this.#btf = null;
+      }
+    }
+    return this.#btf ?? undefined;
+  }
+
+  #target(variant: ProgVariant): ProbeTarget | string {
+    return probeTargetOf(variant, () => this.#kernelBtf());
+  }
+
+  /** Runs `fn` with the tier's capabilities, or says why it cannot. */
+  #atTier<T>(tier: CapTier, fn: () => T): T | Answer {
+    const caps = threadCapabilities();
+    if (caps === undefined) {
+      return unknown("capget(2) failed: this thread's capabilities are unknown");
+    }
+    if (tier === "admin") {
+      if ((caps.effective & bit(Capability.SYS_ADMIN)) === 0n) {
+        return unknown("this process lacks CAP_SYS_ADMIN, so it cannot ask as root");
+      }
+      return fn();
+    }
+    const mask = TIER_MASK[tier];
+    const lacking = CAP_NAMES.filter(([c]) =>
+      (mask & bit(c)) !== 0n && (caps.permitted & bit(c)) === 0n
+    );
+    if (lacking.length > 0) {
+      return unknown(
+        `this process lacks ${
+          lacking.map(([, n]) => n).join(", ")
+        }, so it cannot ask as tier ${tier}`,
+      );
+    }
+    try {
+      return withEffectiveCapabilities(mask, fn);
+    } catch (e) {
+      return unknown(`cannot lower the capabilities to tier ${tier}: ${(e as Error).message}`);
+    }
+  }
+
+  #helperSet(variant: ProgVariant, tier: CapTier): HelperSet | Answer {
+    const key = `helpers:${variant.type}:${variant.expectedAttachType ?? 0}:${
+      variant.attachTo ?? ""
+    }:${variant.sleepable ? 1 : 0}:${tier}`;
+    const c = this.#cache.get(key);
+    if (isHelperSet(c) || isAnswer(c)) return c;
+    const target = this.#target(variant);
+    let result: HelperSet | Answer;
+    if (typeof target === "string") {
+      result = unknown(target);
+    } else {
+      const r = this.#atTier(tier, () => probeHelperSet(target, variant, tier));
+      result = r;
+    }
+    this.#remember(key, result);
+    return result;
+  }
+
+  #probeProgType(type: number): Answer {
+    const name = progTypeName(type) ?? `${type}`;
+    const def = getProgType(type);
+    const required = def?.expectedAttachTypes.find((a) => a.requiredAtLoad)?.type;
+    const variant: ProgVariant = {
+      type,
+      ...(required !== undefined ? { expectedAttachType: required } : {}),
+      ...(type === 29 ? { attachTo: "file_open", expectedAttachType: 27 } : {}),
+      ...(type === 27 ? { attachTo: "tcp_congestion_ops.ssthresh" } : {}),
+      ...(type === 26 ? { expectedAttachType: 23 } : {}),
+    };
+    const target = this.#target(variant);
+    if (typeof target === "string") return unknown(target);
+    const r = this.#atTier("admin", () => probeLoad(target));
+    if (!("ok" in r)) return r;
+    if (r.ok || r.log.trim() !== "") return yes();
+    if (r.errno === 22) {
+      return no("absent", `this kernel refuses ${name} programs with EINVAL (not in this kernel)`);
+    }
+    if (r.errno === 1) return no("refused", policyReason(`${name} programs`));
+    return unknown(`a trivial ${name} program is refused with errno ${r.errno}`);
+  }
+
+  #probeMapType(type: number): Answer {
+    const name = mapTypeName(type);
+    const info = MAP_TYPES.find((t) => t.type === type);
+    if (name === undefined || info === undefined) {
+      return unknown(`map type ${type} is not in tsbpf's table: it cannot build a probe for it`);
+    }
+    const params = MAP_PARAMS[name];
+    if (!info.standalone || params === undefined) {
+      return unknown(`a ${name} map cannot be created by itself (it needs a program or a type)`);
+    }
+    let inner: BpfMap | undefined;
+    try {
+      if (name === "array_of_maps" || name === "hash_of_maps") {
+        inner = BpfMap.create({ type: "array", keySize: 4, valueSize: 4, maxEntries: 1 });
+      }
+      BpfMap.create({ type, ...params, ...(inner ? { innerMap: inner } : {}) }).close();
+      return yes();
+    } catch (e) {
+      if (!(e instanceof BpfError)) return unknown(`${name}: ${(e as Error).message}`);
+      if (e.errno === 22) {
+        return no("absent", `this kernel refuses ${name} maps with EINVAL (not in this kernel)`);
+      }
+      if (e.errno === 1) return no("refused", policyReason(`${name} maps`));
+      if (e.errno === 524 || e.errno === 95) {
+        return no("absent", `this kernel does not support ${name} maps (${e.errnoName})`);
+      }
+      return unknown(`creating a ${name} map failed with ${e.errnoName}`);
+    } finally {
+      inner?.close();
+    }
+  }
+}
+
+/**
+ * Why the kernel refused with EPERM: a missing capability (named) or, when the process holds them
+ * all, a policy of this kernel.
+ */
+function policyReason(what: string): string {
+  const caps = threadCapabilities();
+  if (caps === undefined) return `this kernel refuses ${what} for this process (EPERM)`;
+  const missing = CAP_NAMES.filter(([c]) => (caps.effective & bit(c)) === 0n).map(([, n]) => n);
+  return missing.length === 0
+    ? `this kernel refuses ${what} for this process (EPERM although it holds CAP_SYS_ADMIN, CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN: a kernel policy)`
+    : `this kernel refuses ${what} for this process (EPERM; it lacks ${missing.join(", ")})`;
+}
+
+function label(v: ProgVariant): string {
+  return `${progTypeName(v.type) ?? v.type}` +
+    (v.expectedAttachType ? `/${v.expectedAttachType}` : "") +
+    (v.attachTo ? `/${v.attachTo}` : "") + (v.sleepable ? " (sleepable)" : "");
+}
+
+function binaryHas(a: readonly number[], x: number): boolean {
+  let lo = 0, hi = a.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid] === x) return true;
+    if (a[mid] < x) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return false;
+}
+
+/** The kernel's verdict on `call id` in a load result. */
+function verdict(r: LoadResult): "available" | "unavailable" | "invalid" | "undecided" {
+  if (r.ok) return "available";
+  if (r.log.includes("invalid func ")) return "invalid";
+  // "unknown func" before Linux 5.19 (and since, for an id the type does not offer).
+  if (r.log.includes("cannot use helper") || r.log.includes("unknown func ")) return "unavailable";
+  // Any later complaint (about the zero arguments, typically) means the helper check passed.
+  return r.log.trim() !== "" ? "available" : "undecided";
+}
+
+/** Probes every helper id for one target (called with the tier's capabilities in effect). */
+function probeHelperSet(
+  target: ProbeTarget,
+  variant: ProgVariant,
+  tier: CapTier,
+): HelperSet | Answer {
+  const trivial = probeLoad(target);
+  if (!trivial.ok && trivial.log.trim() === "") {
+    const what = `${label(variant)} programs`;
+    if (trivial.errno === 22) {
+      return no("absent", `this kernel refuses ${what} with EINVAL (not in this kernel)`);
+    }
+    return unknown(
+      `a trivial program is refused at tier ${tier} with errno ${trivial.errno}` +
+        (trivial.errno === 1 ? ` (EPERM: ${policyReason(what)})` : ""),
+    );
+  }
+  const available: number[] = [];
+  for (let id = 0;; id++) {
+    const v = verdict(probeLoad(target, id));
+    // `invalid func` from the first id past the kernel's last (`__BPF_FUNC_MAX_ID`).
+    if (v === "invalid") return { s: "ok", a: available, n: id };
+    else if (v === "available") {
+      available.push(id);
+    } else if (v === "undecided") {
+      return unknown(`helper ${id}: the kernel refused the probe without a verifier log`);
+    }
+    if (id > HELPER_NAMES.length + 64) {
+      return unknown(`the kernel answered no helper id up to ${id} with invalid func`);
+    }
+  }
+}
+
+let shared: LiveProfile | undefined;
+
+/**
+ * The running kernel's profile, shared by the process (created on first use; probes nothing until
+ * asked).
+ *
+ * @example
+ * ```ts
+ * import { liveProfile } from "@tsbpf/core/profile";
+ * liveProfile().progType(6).state; // "yes": XDP
+ * ```
+ */
+export function liveProfile(): LiveProfile {
+  return shared ??= new LiveProfile();
+}
