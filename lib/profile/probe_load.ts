@@ -5,9 +5,9 @@
  * @module
  */
 import { PROG_LOAD_ATTR } from "../../types/attr.ts";
-import { BpfCmd } from "../../types/cmd.ts";
 import { Attr } from "../attr.ts";
 import { alloc } from "../sys/memory.ts";
+import { progLoad } from "../sys/bpf_cmds.ts";
 import { sys } from "../sys/mod.ts";
 import type { ProbeTarget } from "./variant.ts";
 
@@ -80,7 +80,7 @@ export function probeLoad(target: ProbeTarget, helper?: number): LoadResult {
     .set("prog_flags", target.flags)
     .set("expected_attach_type", target.expectedAttachType)
     .set("attach_btf_id", target.attachBtfId);
-  const fd = s.bpf(BpfCmd.PROG_LOAD, a.bytes, a.size, insns, log);
+  const fd = progLoad(a, insns, log);
   if (fd >= 0) {
     s.close(fd);
     return { ok: true };
