@@ -134,7 +134,7 @@ export class LiveProfile implements KernelProfile {
     return this.#cache;
   }
 
-  /** @inheritdoc */
+  /** Whether the kernel loads a trivial program of type `type` for this process (probed once). */
   progType(type: number): Answer {
     const key = `prog:${type}`;
     const c = this.#cache.get(key);
@@ -144,7 +144,7 @@ export class LiveProfile implements KernelProfile {
     return a;
   }
 
-  /** @inheritdoc */
+  /** Whether the kernel creates a small map of type `type` for this process (probed once). */
   mapType(type: number): Answer {
     const key = `map:${type}`;
     const c = this.#cache.get(key);
@@ -154,7 +154,7 @@ export class LiveProfile implements KernelProfile {
     return a;
   }
 
-  /** @inheritdoc */
+  /** Whether the kernel knows helper id `id` (from the socket-filter helper probe, as root). */
   helperKnown(id: number): Answer {
     const set = this.#helperSet({ type: 1 }, "admin");
     if (!isHelperSet(set)) {
@@ -167,7 +167,7 @@ export class LiveProfile implements KernelProfile {
       : no("absent", `invalid func unknown#${id}: this kernel's helper ids end at ${set.n - 1}`);
   }
 
-  /** @inheritdoc */
+  /** Whether `variant` at `tier` may call helper `id` (its helper set is probed once). */
   helper(variant: ProgVariant, id: number, tier: CapTier): Answer {
     const set = this.#helperSet(variant, tier);
     if (!isHelperSet(set)) {

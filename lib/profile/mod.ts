@@ -26,9 +26,7 @@ export {
   unknown,
   yes,
 } from "./types.ts";
-export { loadContextOf, UPSTREAM_PROFILE } from "./upstream.ts";
-export { needsBtf, type ProbeTarget, probeTargetOf } from "./variant.ts";
-export { type LoadResult, probeLoad } from "./probe_load.ts";
+export { UPSTREAM_PROFILE } from "./upstream.ts";
 export { threadCapabilities, withEffectiveCapabilities } from "./capset.ts";
 export { bootKey, type CacheEntry, cachePath, ProfileCache } from "./cache.ts";
 export { LiveProfile, liveProfile } from "./live.ts";

@@ -28,7 +28,7 @@ const TRIVIAL = [0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0];
  *
  * @example
  * ```ts
- * import type { LoadResult } from "@tsbpf/core/profile";
+ * import type { LoadResult } from "./probe_load.ts";
  * const r: LoadResult = { ok: false, errno: 13, log: "invalid func unknown#999" };
  * ```
  */
@@ -41,7 +41,7 @@ export type LoadResult = { ok: true } | { ok: false; errno: number; log: string 
  *
  * @example
  * ```ts
- * import { probeLoad } from "@tsbpf/core/profile";
+ * import { probeLoad } from "./probe_load.ts";
  * probeLoad({ type: 1, expectedAttachType: 0, attachBtfId: 0, flags: 0 }, 14).ok; // true
  * ```
  */

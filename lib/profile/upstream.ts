@@ -32,7 +32,7 @@ const TIER_CAPS: Readonly<Record<CapTier, { bpf: boolean; perfmon: boolean; sysA
  *
  * @example
  * ```ts
- * import { loadContextOf } from "@tsbpf/core/profile";
+ * import { loadContextOf } from "./upstream.ts";
  * loadContextOf({ type: 1 }, "bpf").capabilities; // { bpf: true, perfmon: false, sysAdmin: false }
  * ```
  */
@@ -58,7 +58,7 @@ const mapTypes = new Map(MAP_TYPES.map((t) => [t.type, t]));
  *
  * @example
  * ```ts
- * import { UPSTREAM_PROFILE } from "@tsbpf/core/profile";
+ * import { UPSTREAM_PROFILE } from "./upstream.ts";
  * UPSTREAM_PROFILE.mapType(33).state; // "yes" (arena)
  * UPSTREAM_PROFILE.helper({ type: 1 }, 153, "bpf").state; // "yes": bpf_per_cpu_ptr at CAP_BPF
  * ```

@@ -17,7 +17,7 @@ const F_SLEEPABLE = 1 << 4;
  *
  * @example
  * ```ts
- * import type { ProbeTarget } from "@tsbpf/core/profile";
+ * import type { ProbeTarget } from "./variant.ts";
  * const t: ProbeTarget = { type: 6, expectedAttachType: 0, attachBtfId: 0, flags: 0 };
  * ```
  */
@@ -44,7 +44,7 @@ export function needsBtf(variant: ProgVariant): boolean {
  *
  * @example
  * ```ts
- * import { probeTargetOf } from "@tsbpf/core/profile";
+ * import { probeTargetOf } from "./variant.ts";
  * probeTargetOf({ type: 6 }, () => undefined); // { type: 6, expectedAttachType: 0, attachBtfId: 0, flags: 0 }
  * ```
  */
