@@ -367,6 +367,7 @@ export function classify(r: { ok: boolean; log: string }): Verdict {
   if (r.ok) return "available";
   if (r.log.includes("invalid func ")) return "invalid";
   if (r.log.includes("program of this type cannot use helper")) return "unavailable";
+  if (r.log.includes("unknown func ")) return "unavailable"; // the wording before Linux 5.19
   return "available";
 }
 

@@ -79,7 +79,7 @@ function bootString(): string | undefined {
  * @example
  * ```ts
  * import { ProfileCache } from "@tsbpf/core/profile";
- * const c = new ProfileCache(undefined); // memory only
+ * const c = new ProfileCache(null); // memory only
  * c.set("x", 1);
  * c.get("x"); // 1
  * ```
@@ -89,10 +89,13 @@ export class ProfileCache {
   readonly #boot: string | undefined;
   #entries = new Map<string, CacheEntry>();
 
-  /** Opens the cache at `path` (`undefined`: memory only), reading what it holds for this boot. */
-  constructor(path: string | undefined = cachePath()) {
+  /**
+   * Opens the cache at `path` (default {@link cachePath}; `null`: memory only), reading what it
+   * holds for this boot.
+   */
+  constructor(path: string | null = cachePath() ?? null) {
     this.#boot = bootString();
-    this.#path = this.#boot === undefined ? undefined : path;
+    this.#path = this.#boot === undefined || path === null ? undefined : path;
     const file = this.#read();
     if (file !== undefined) this.#entries = new Map(Object.entries(file.entries));
   }

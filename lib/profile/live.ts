@@ -122,6 +122,7 @@ export class LiveProfile implements KernelProfile {
   readonly name: string;
   readonly #cache: ProfileCache;
   #btf: Btf | null | undefined;
+  #flushQueued = false;
 
   /** A live profile backed by `cache` (default: the per-boot file of this user). */
   constructor(cache: ProfileCache = new ProfileCache()) {
@@ -209,7 +210,14 @@ export class LiveProfile implements KernelProfile {
   #remember(key: string, value: Stored): void {
     this.#cache.set(key, value);
     // Answers that may change (unknown) stay in memory; the others persist for the boot.
-    if (!(isAnswer(value) && value.state === "unknown")) this.#cache.flush();
+    // Persisted once per turn of the event loop: many answers probed together, one write.
+    if (!(isAnswer(value) && value.state === "unknown") && !this.#flushQueued) {
+      this.#flushQueued = true;
+      queueMicrotask(() => {
+        this.#flushQueued = false;
+        this.#cache.flush();
+      });
+    }
   }
 
   #kernelBtf(): Btf | undefined {

@@ -1,0 +1,205 @@
+// Kernel profiles: the pure answers, the per-boot disk cache, in-process capability tiers, and the
+// live profile against the running kernel for every program type x helper pair, every map type and
+// every program type (each compared with a fresh probe that does not go through the profile).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { kernelSkip } from "./util.ts";
+import {
+  bootKey,
+  LiveProfile,
+  ProfileCache,
+  threadCapabilities,
+  tierOf,
+  UPSTREAM_PROFILE,
+  withEffectiveCapabilities,
+} from "../lib/profile/mod.ts";
+import { BpfError } from "../lib/errors.ts";
+import { BpfMap, MAP_TYPES } from "../lib/map/mod.ts";
+import { Program } from "../lib/program/program.ts";
+import { progTypeByName } from "../types/prog_type.ts";
+import { PROG_TYPE_COUNT } from "../types/prog_type.ts";
+import { HELPER_COUNT } from "../types/helpers.ts";
+import { CREATE_PARAMS } from "./map_helpers.ts";
+import { PROBE_VARIANTS, probeVariant } from "../scripts/probe_helpers.ts";
+
+test("tiers: capabilities map to the kernel's ordered checks", () => {
+  assert.equal(tierOf({}), "unprivileged");
+  assert.equal(tierOf({ bpf: true }), "bpf");
+  assert.equal(tierOf({ bpf: true, perfmon: true }), "perfmon");
+  assert.equal(tierOf({ sysAdmin: true }), "admin");
+  assert.equal(tierOf({ perfmon: true }), undefined, "CAP_PERFMON alone is no tier");
+});
+
+test("the upstream profile answers from the tables, with reasons", () => {
+  assert.equal(UPSTREAM_PROFILE.helper({ type: 1 }, 153, "bpf").state, "yes");
+  const a = UPSTREAM_PROFILE.helper({ type: 1 }, 153, "unprivileged");
+  assert.equal(a.state, "no");
+  assert.match(a.state === "no" ? a.reason : "", /cannot use helper bpf_per_cpu_ptr#153/);
+  assert.equal(UPSTREAM_PROFILE.helperKnown(HELPER_COUNT).state, "no");
+  assert.equal(UPSTREAM_PROFILE.mapType(33).state, "yes");
+  assert.equal(UPSTREAM_PROFILE.mapType(999).state, "no");
+  assert.equal(UPSTREAM_PROFILE.progType(999).state, "no");
+});
+
+test("disk cache: written atomically, read back, ignored when corrupt or from another boot", {
+  skip: bootKey() === undefined ? "/proc has no kernel release or boot id" : false,
+}, () => {
+  const dir = mkdtempSync(join(tmpdir(), `tsbpf-profile-${process.pid}-`));
+  try {
+    const path = join(dir, "sub", "profile.json");
+    const a = new ProfileCache(path);
+    a.set("k", { state: "yes" });
+    a.flush();
+    assert.deepEqual(new ProfileCache(path).get("k"), { state: "yes" });
+    // Another process's entries are merged, not lost.
+    const b = new ProfileCache(path);
+    b.set("j", 1);
+    a.set("m", 2);
+    b.flush();
+    a.flush();
+    const c = new ProfileCache(path);
+    assert.deepEqual([c.get("k"), c.get("j"), c.get("m")], [{ state: "yes" }, 1, 2]);
+    // Corrupt: ignored, and replaced on the next flush.
+    writeFileSync(path, "{ not json");
+    assert.equal(new ProfileCache(path).get("k"), undefined);
+    // Another boot: ignored.
+    writeFileSync(path, JSON.stringify({ boot: "other", entries: { k: 1 } }));
+    assert.equal(new ProfileCache(path).get("k"), undefined);
+    const d = new ProfileCache(path);
+    d.set("x", 3);
+    d.flush();
+    assert.match(readFileSync(path, "utf8"), /"x":3/);
+    assert.equal(new ProfileCache(null).path, undefined, "null: memory only");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("capabilities are lowered for one call and restored, also when it throws", {
+  skip: kernelSkip,
+}, () => {
+  const before = threadCapabilities();
+  assert.ok(before !== undefined);
+  const inside = withEffectiveCapabilities(1n << 39n, () => threadCapabilities());
+  assert.equal(inside?.effective, before.effective & (1n << 39n));
+  assert.equal(inside?.permitted, before.permitted, "the permitted set is kept");
+  assert.deepEqual(threadCapabilities(), before);
+  assert.throws(() =>
+    withEffectiveCapabilities(0n, () => {
+      throw new Error("inside");
+    }), /inside/);
+  assert.deepEqual(threadCapabilities(), before);
+});
+
+/** A profile that probes afresh (memory-only cache). */
+function freshProfile(): LiveProfile {
+  return new LiveProfile(new ProfileCache(null));
+}
+
+test("every program type x helper pair: the live profile agrees with a fresh probe", {
+  skip: kernelSkip,
+}, () => {
+  const profile = freshProfile();
+  let pairs = 0;
+  const diffs: string[] = [];
+  for (const v of PROBE_VARIANTS) {
+    const type = progTypeByName(v.type)!;
+    const variant = {
+      type,
+      ...(v.expectedAttachType !== undefined && v.member === undefined
+        ? { expectedAttachType: v.expectedAttachType }
+        : {}),
+      ...(v.attachTo !== undefined ? { attachTo: v.attachTo } : {}),
+      ...((v.flags ?? 0) & 16 ? { sleepable: true } : {}),
+    };
+    const k = probeVariant(v);
+    if (k.status !== "ok") {
+      // The kernel refuses even a trivial program: the profile must not claim any helper.
+      const a = profile.helper(variant, 1, "admin");
+      if (a.state === "yes") diffs.push(`${v.label}: ${k.status}, but the profile says yes`);
+      continue;
+    }
+    for (let id = 0; id < k.verdicts.length; id++) {
+      const a = profile.helper(variant, id, "admin");
+      const mine = a.state === "yes"
+        ? "available"
+        : a.state === "no"
+        ? (profile.helperKnown(id).state === "no" ? "invalid" : "unavailable")
+        : `unknown (${a.reason})`;
+      pairs++;
+      if (mine !== k.verdicts[id]) {
+        diffs.push(`${v.label} #${id}: kernel ${k.verdicts[id]}, ${mine}`);
+      }
+    }
+  }
+  console.log(`${pairs} pairs over ${PROBE_VARIANTS.length} variants; ${diffs.length} differ`);
+  assert.deepEqual(diffs, []);
+  assert.ok(pairs > 1000);
+});
+
+test("every map type: the live profile agrees with creating one", { skip: kernelSkip }, () => {
+  const profile = freshProfile();
+  using inner = BpfMap.create({ type: "array", keySize: 4, valueSize: 4, maxEntries: 1 });
+  for (const t of MAP_TYPES) {
+    const a = profile.mapType(t.type);
+    if (!t.standalone) {
+      assert.equal(
+        a.state,
+        "unknown",
+        `${t.name}: cannot be created alone, so the profile cannot tell`,
+      );
+      continue;
+    }
+    const extra = t.name.endsWith("_of_maps") ? { innerMap: inner } : {};
+    let kernel = "yes";
+    try {
+      BpfMap.create({ type: t.type, ...CREATE_PARAMS[t.name], ...extra }).close();
+    } catch (e) {
+      assert.ok(e instanceof BpfError, String(e));
+      kernel = e.errnoName;
+    }
+    if (kernel === "yes") {
+      assert.equal(a.state, "yes", `${t.name}: created, but ${JSON.stringify(a)}`);
+    } else {
+      assert.equal(a.state, "no", `${t.name}: the kernel says ${kernel}, the profile ${a.state}`);
+      if (kernel === "EPERM") {
+        assert.ok(a.state === "no" && a.why === "refused");
+        assert.match(a.reason, new RegExp(`refuses ${t.name} maps for this process`));
+      }
+    }
+  }
+});
+
+test("every program type: the live profile agrees with loading a trivial program", {
+  skip: kernelSkip,
+}, () => {
+  const profile = freshProfile();
+  const checked: string[] = [];
+  for (const v of PROBE_VARIANTS) {
+    const type = progTypeByName(v.type)!;
+    if (checked.includes(v.type)) continue;
+    checked.push(v.type);
+    const a = profile.progType(type);
+    const k = probeVariant({ ...v, label: `${v.label}/trivial` });
+    if (a.state === "unknown") continue; // e.g. ext: needs a program to replace
+    if (k.status === "ok") {
+      assert.equal(a.state, "yes", `${v.type}: loads, but ${JSON.stringify(a)}`);
+    } else assert.equal(a.state, "no", `${v.type}: ${k.status}, but the profile says ${a.state}`);
+  }
+  assert.equal(profile.progType(PROG_TYPE_COUNT + 100).state, "no");
+  // Program.load with a profile that refuses a helper: the checker says so before the kernel.
+  const insns = [
+    { code: 0x85, dst: 0, src: 0, off: 0, imm: 14 }, // call bpf_get_current_pid_tgid
+    { code: 0xb7, dst: 0, src: 0, off: 0, imm: 0 },
+    { code: 0x95, dst: 0, src: 0, off: 0, imm: 0 },
+  ];
+  const none = { ...UPSTREAM_PROFILE, helper: () => ({ state: "no", why: "absent", reason: "x" }) };
+  assert.throws(
+    () => Program.load({ type: "socket_filter", insns, license: "GPL", profile: none as never }),
+    /cannot use helper bpf_get_current_pid_tgid#14/,
+  );
+  Program.load({ type: "socket_filter", insns, license: "GPL" }).close();
+});
