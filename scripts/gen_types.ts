@@ -93,7 +93,8 @@ function enumWith(btf: Btf, member: string): BtfEnum {
   throw new Error(`kernel BTF has no enum with enumerator ${member}`);
 }
 
-interface Entry {
+/** One enumerator: its name without the prefix, and its value. */
+export interface Entry {
   readonly key: string;
   readonly value: number;
 }
@@ -122,19 +123,30 @@ function entries(
   return { list, count };
 }
 
-/** One name per value 0..n-1: the first, but not one ending in `_DEPRECATED` when another exists. */
-function canonicalNames(list: readonly Entry[], enumName: string): string[] {
+/**
+ * One name per value 0..max: the first, but not one ending in `_DEPRECATED` when another exists. A
+ * value the enum skips (a kernel may leave a hole, or keep an id reserved) gets `UNUSED_<value>`,
+ * so that a newer kernel's enum is reported as a difference rather than failing the generator.
+ *
+ * @example
+ * ```ts
+ * canonicalNames([{ key: "A", value: 0 }, { key: "C", value: 2 }], "e"); // ["A", "UNUSED_1", "C"]
+ * ```
+ */
+export function canonicalNames(list: readonly Entry[], _enumName: string): string[] {
   const byValue = new Map<number, string[]>();
+  let max = -1;
   for (const { key, value } of list) {
     const names = byValue.get(value);
     if (names) names.push(key);
     else byValue.set(value, [key]);
+    if (value > max) max = value;
   }
   const out: string[] = [];
-  for (let v = 0; v < byValue.size; v++) {
+  for (let v = 0; v <= max; v++) {
     const names = byValue.get(v);
-    if (names === undefined) throw new Error(`enum ${enumName}: no name for value ${v}`);
-    out.push(names.find((n) => !n.endsWith("_DEPRECATED")) ?? names[0]);
+    if (names === undefined) out.push(`UNUSED_${v}`);
+    else out.push(names.find((n) => !n.endsWith("_DEPRECATED")) ?? names[0]);
   }
   return out;
 }
