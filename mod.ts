@@ -76,7 +76,15 @@ export {
   type BtfVolatile,
   type ParseBtfOptions,
 } from "./lib/btf/mod.ts";
-export { BpfError, ClosedError, meaningfulTail, VerifierError } from "./lib/errors.ts";
+export {
+  ArgumentError,
+  BpfError,
+  ClosedError,
+  isResourceErrno,
+  meaningfulTail,
+  ResourceError,
+  VerifierError,
+} from "./lib/errors.ts";
 export { bpfObjectKind } from "./lib/fd.ts";
 export {
   type FuncInfo,

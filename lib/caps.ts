@@ -53,3 +53,31 @@ export function isBpfPrivileged(caps: bigint | undefined = effectiveCapabilities
   const admin = has(Capability.SYS_ADMIN) === 1n;
   return (admin || has(Capability.BPF) === 1n) && (admin || has(Capability.PERFMON) === 1n);
 }
+
+let memlockCache: boolean | undefined;
+
+/**
+ * Whether an `EPERM` from bpf(2) means the locked-memory limit: the running kernel is older than
+ * 5.11 (it charges BPF maps and programs to `RLIMIT_MEMLOCK`) and the process is privileged (so
+ * the refusal is not about capabilities). Read once.
+ *
+ * @example
+ * ```ts
+ * import { memlockCharged } from "./caps.ts";
+ * memlockCharged(); // false on 5.11 and later
+ * ```
+ */
+export function memlockCharged(): boolean {
+  if (memlockCache === undefined) {
+    let release = "";
+    try {
+      release = readFileText("/proc/sys/kernel/osrelease");
+    } catch {
+      // unknown: assume a current kernel
+    }
+    const m = /^(\d+)\.(\d+)/.exec(release);
+    const old = m !== null && (Number(m[1]) < 5 || (Number(m[1]) === 5 && Number(m[2]) < 11));
+    memlockCache = old && isBpfPrivileged();
+  }
+  return memlockCache;
+}

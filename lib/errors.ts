@@ -73,7 +73,10 @@ const HINTS: Readonly<Record<string, string>> = {
   EFAULT: "the kernel could not read or write a buffer it was given",
   EBADF: "the file descriptor is not open, or not a BPF object",
   ENOENT: "no such object",
-  ENOMEM: "the kernel could not allocate memory (or the memlock limit was reached)",
+  ENOMEM:
+    "the kernel could not allocate memory: free memory, or on kernels before 5.11 raise RLIMIT_MEMLOCK (ulimit -l)",
+  EMFILE: "no file descriptor left in this process: raise ulimit -n (RLIMIT_NOFILE)",
+  ENFILE: "the system file table is full: raise fs.file-max",
 };
 
 /**
@@ -196,5 +199,84 @@ export class ClosedError extends Error {
     this.name = "ClosedError";
     this.kind = kind;
     this.operation = operation;
+  }
+}
+
+/** The resource each errno of an exhausted resource names (the hint in `HINTS` says what to raise). */
+const RESOURCES: Readonly<Partial<Record<number, "fds" | "memory">>> = {
+  24: "fds",
+  23: "fds",
+  12: "memory",
+};
+
+/**
+ * A request the kernel refused for lack of a resource, not because it was wrong: `EMFILE` (no
+ * file descriptor left in this process), `ENFILE` (system file table full), `ENOMEM`, and `EPERM`
+ * from the locked-memory limit on kernels before 5.11 (which charge BPF memory to
+ * `RLIMIT_MEMLOCK`). The message says which limit to raise; `resource` names it.
+ *
+ * @example
+ * ```ts
+ * import { ResourceError } from "@tsbpf/core";
+ * const e = new ResourceError("BPF_MAP_CREATE", 24);
+ * e.resource; // "fds"
+ * ```
+ */
+export class ResourceError extends BpfError {
+  /** `"fds"`, `"memory"` or `"memlock"`. */
+  readonly resource: "fds" | "memory" | "memlock";
+
+  /** Creates the error for `errno` (EMFILE, ENFILE, ENOMEM, or EPERM meaning memlock). */
+  constructor(command: number | string, errno: number, detail?: string) {
+    const resource: "fds" | "memory" | "memlock" = RESOURCES[errno] ?? "memlock";
+    const memlock = "RLIMIT_MEMLOCK is exhausted (kernels before 5.11 charge BPF maps and " +
+      "programs to it): raise it (ulimit -l unlimited, or setrlimit(RLIMIT_MEMLOCK))";
+    super(
+      command,
+      errno,
+      resource === "memlock" ? (detail ? `${detail}: ${memlock}` : memlock) : detail,
+    );
+    this.name = "ResourceError";
+    this.resource = resource;
+  }
+}
+
+/**
+ * Whether `errno` from a bpf(2) call means an exhausted resource rather than a refusal: EMFILE,
+ * ENFILE, ENOMEM, and EPERM when `memlockCharged` (a kernel before 5.11, which charges BPF memory
+ * to RLIMIT_MEMLOCK, and a privileged caller: the object layer knows, see `memlockCharged` in
+ * `lib/caps.ts`). Callers throw a {@link ResourceError} for these.
+ *
+ * @example
+ * ```ts
+ * import { isResourceErrno } from "@tsbpf/core";
+ * isResourceErrno(24); // true (EMFILE)
+ * ```
+ */
+export function isResourceErrno(errno: number, memlockCharged = false): boolean {
+  return errno === 24 || errno === 23 || errno === 12 || (errno === 1 && memlockCharged);
+}
+
+/**
+ * An argument the caller gave is out of range or of the wrong kind, found before any system call
+ * (a chunk size, an offset, a count). It is a `RangeError`, so existing `catch` code keeps
+ * working; `argument` names the parameter.
+ *
+ * @example
+ * ```ts
+ * import { ArgumentError } from "@tsbpf/core";
+ * const e = new ArgumentError("chunk", "chunk must be an integer 1..1048576, got 1099511627776");
+ * e instanceof RangeError; // true
+ * ```
+ */
+export class ArgumentError extends RangeError {
+  /** The parameter, e.g. `"chunk"`. */
+  readonly argument: string;
+
+  /** Creates the error. */
+  constructor(argument: string, message: string) {
+    super(message);
+    this.name = "ArgumentError";
+    this.argument = argument;
   }
 }

@@ -14,7 +14,7 @@ const I = (code: number, dst = 0, src = 0, off = 0, imm = 0): Insn => ({
 
 const PROG: Insn[] = [
   I(0xb7, 0, 0, 0, 0), // 0: r0 = 0
-  I(0x18, 1, 0, 0, 5), // 1: r1 = 5 ll
+  I(0x18, 1, 0, 0, 5), // 1: r1 = 0x5 ll
   I(0x00), //            2: (second half)
   I(0x85, 0, 0, 0, 6), // 3: call bpf_trace_printk#6
   I(0x37, 0, 0, 0, 0), // 4: r0 /= 0
@@ -33,13 +33,13 @@ test("the message lists each finding with index, code, kernel wording and a ±2 
     "pre-load check refused the xdp program: 3 errors",
     "",
     "error [gpl-only] at insn 3: cannot call GPL-restricted function from non-GPL compatible program",
-    "    1: r1 = 5 ll",
+    "    1: r1 = 0x5 ll",
     ">   3: call bpf_trace_printk#6",
     "    4: r0 /= 0",
     "    5: r10 = 0",
     "",
     "error [div-by-zero] at insn 4: div by zero",
-    "    1: r1 = 5 ll",
+    "    1: r1 = 0x5 ll",
     "    3: call bpf_trace_printk#6",
     ">   4: r0 /= 0",
     "    5: r10 = 0",
@@ -55,9 +55,9 @@ test("the message lists each finding with index, code, kernel wording and a ±2 
 });
 
 test("snippets work on bytes, at the edges, on the second slot of ld_imm64, and on huge programs", () => {
-  assert.equal(findingSnippet(encodeInsns(PROG), 0), ">   0: r0 = 0\n    1: r1 = 5 ll");
+  assert.equal(findingSnippet(encodeInsns(PROG), 0), ">   0: r0 = 0\n    1: r1 = 0x5 ll");
   assert.equal(findingSnippet(PROG, 6), "    4: r0 /= 0\n    5: r10 = 0\n>   6: exit");
-  assert.match(findingSnippet(PROG, 2), />\s+1: r1 = 5 ll/);
+  assert.match(findingSnippet(PROG, 2), />\s+1: r1 = 0x5 ll/);
   assert.equal(findingSnippet(PROG, -1), "");
   assert.equal(findingSnippet(PROG, 99), "");
   const big = new Uint8Array(1_000_000 * 8);

@@ -95,7 +95,7 @@ test("codecFromBtf: enums are integers of their size and signedness", () => {
 test("codecFromBtf: unknown ids and sizeless types are refused", () => {
   const btf = globals.types!;
   assert.throws(() => codecFromBtf(btf, 9999), {
-    name: "RangeError",
+    name: "CodecError",
     message: new RegExp(
       `codecFromBtf: no BTF type with id 9999 \\(ids are 0\\.\\.${btf.types.length - 1}\\)`,
     ),
@@ -150,7 +150,7 @@ test("codecFromBtf: bool, float, signed enum64; a bitfield is refused naming the
   assert.equal(codecFromBtf(btf, 4).name, "i64");
   assert.equal(roundTrip(codecFromBtf(btf, 4), -1n), -1n);
   assert.throws(() => codecFromBtf(btf, 5), {
-    name: "TypeError",
+    name: "BtfError",
     message: /struct flags member "mode" is a bitfield \(3 bits at bit 32\)/,
   });
 });

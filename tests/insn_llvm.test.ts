@@ -110,6 +110,13 @@ function asLlvmPrints(insns: readonly Insn[], index: number, text: string, hex: 
     const n = insn.imm;
     return `call ${n < 0 ? "-" : ""}${hex ? "0x" + Math.abs(n).toString(16) : String(Math.abs(n))}`;
   }
+  if (insn.code === 0x18 && insn.src === 0 && !hex) {
+    // A 64-bit immediate is always printed in hex (as the kernel does); --no-print-imm-hex
+    // prints it in decimal.
+    const m = /^(r\d+ = )(-?)0x([0-9a-f]+) ll$/.exec(text);
+    assert.ok(m !== null, text);
+    return `${m[1]}${m[2]}${BigInt("0x" + m[3])} ll`;
+  }
   return text;
 }
 

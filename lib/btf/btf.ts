@@ -5,13 +5,41 @@
  * @module
  */
 
+import { BtfError } from "./error.ts";
 import type { BtfHeader, BtfIndex } from "./parse.ts";
 import { decodeBtfType, indexBtf, nameReader, stringReader } from "./parse.ts";
 import { lazyStringReader, NameIndex, type StringLocator } from "./lazy.ts";
 import type { BtfKindName, BtfMember, BtfType, BtfTypeOf } from "./types.ts";
 
+/**
+ * The limits of walking a BTF type graph. Input over a limit is refused with a `BtfError` naming
+ * the limit and the type id, never walked further (hostile BTF cannot make a walk loop, recurse
+ * without end or allocate without bound).
+ *
+ * @example
+ * ```ts
+ * import { BTF_LIMITS } from "@tsbpf/core";
+ * BTF_LIMITS.resolveDepth; // 32
+ * ```
+ */
+export const BTF_LIMITS: {
+  /** Longest chain of qualifiers, typedefs and arrays followed (the kernel's `MAX_RESOLVE_DEPTH`). */
+  readonly resolveDepth: number;
+  /** Most fields `Btf.fields` and `codecFromBtf` flatten out of one struct (anonymous members included). */
+  readonly fields: number;
+  /** Deepest nesting of structs, unions and arrays inside one another. */
+  readonly nesting: number;
+  /** Largest type size in bytes (BTF sizes are `u32`). */
+  readonly typeSize: number;
+} = {
+  resolveDepth: 32,
+  fields: 65536,
+  nesting: 64,
+  typeSize: 0xffffffff,
+};
+
 /** Chains longer than this are treated as loops (the kernel's `MAX_RESOLVE_DEPTH`). */
-const MAX_RESOLVE_DEPTH = 32;
+const MAX_RESOLVE_DEPTH = BTF_LIMITS.resolveDepth;
 
 /**
  * Options of `parseBtf`.
@@ -209,13 +237,16 @@ export class Btf {
    */
   string(offset: number): string {
     if (!Number.isInteger(offset) || offset < 0 || offset >= this.stringsLength) {
-      throw new RangeError(`string offset ${offset} is outside the string section`);
+      throw new BtfError(
+        `string offset ${offset} is outside the string section (${this.stringsLength} bytes)`,
+        -1,
+      );
     }
     return this.#string(offset);
   }
 
   /**
-   * The type with id `id`; throws `RangeError` when there is none.
+   * The type with id `id`; throws `BtfError` when there is none.
    *
    * @example
    * ```ts
@@ -231,7 +262,7 @@ export class Btf {
     if (this.base !== undefined && Number.isInteger(id) && id >= 0 && id < this.firstId) {
       return this.base.typeById(id);
     }
-    throw new RangeError(`no BTF type with id ${id} (ids are 0..${this.typeCount - 1})`);
+    throw new BtfError(`no type with id ${id} (ids are 0..${this.typeCount - 1})`, -1);
   }
 
   /**
@@ -299,7 +330,7 @@ export class Btf {
   }
 
   /**
-   * Like `find`, but throws `RangeError` when the type does not exist.
+   * Like `find`, but throws `BtfError` when the type does not exist.
    *
    * @example
    * ```ts
@@ -310,7 +341,7 @@ export class Btf {
    */
   get<K extends BtfKindName>(kind: K, name: string): BtfTypeOf<K> {
     const t = this.find(kind, name);
-    if (t === undefined) throw new RangeError(`BTF has no ${kind} named ${JSON.stringify(name)}`);
+    if (t === undefined) throw new BtfError(`no ${kind} named ${JSON.stringify(name)}`, -1);
     return t;
   }
 
@@ -342,8 +373,11 @@ export class Btf {
           return t;
       }
       if (depth >= MAX_RESOLVE_DEPTH) {
-        throw new RangeError(
-          `type [${id}]: qualifier/typedef chain longer than ${MAX_RESOLVE_DEPTH}`,
+        throw new BtfError(
+          `type [${id}]: qualifier/typedef chain longer than ${MAX_RESOLVE_DEPTH} ` +
+            "(BTF_LIMITS.resolveDepth; a loop?)",
+          -1,
+          id,
         );
       }
       t = this.typeById(t.type);
@@ -352,7 +386,8 @@ export class Btf {
 
   /**
    * Size in bytes of type `id` (through typedefs and qualifiers; arrays multiply). Throws
-   * `TypeError` for types without a size (void, func, func_proto, fwd).
+   * `BtfError` for types without a size (void, func, func_proto, fwd), a chain longer than
+   * `BTF_LIMITS.resolveDepth` or a size over `BTF_LIMITS.typeSize`.
    *
    * @example
    * ```ts
@@ -364,6 +399,17 @@ export class Btf {
   sizeOf(id: number): number {
     let mult = 1;
     let t = this.resolve(id);
+    const total = (size: number): number => {
+      const n = mult * size;
+      if (n > BTF_LIMITS.typeSize) {
+        throw new BtfError(
+          `type [${id}] is ${n} bytes, over BTF_LIMITS.typeSize (${BTF_LIMITS.typeSize})`,
+          -1,
+          id,
+        );
+      }
+      return n;
+    };
     for (let depth = 0;; depth++) {
       switch (t.kind) {
         case "int":
@@ -373,9 +419,9 @@ export class Btf {
         case "enum64":
         case "float":
         case "datasec":
-          return mult * t.size;
+          return total(t.size);
         case "ptr":
-          return mult * this.pointerSize;
+          return total(this.pointerSize);
         case "array":
           mult *= t.nelems;
           break;
@@ -383,10 +429,18 @@ export class Btf {
         case "decl_tag":
           break;
         default:
-          throw new TypeError(`type [${t.id}] ${t.kind} ${JSON.stringify(t.name)} has no size`);
+          throw new BtfError(
+            `type [${t.id}] ${t.kind} ${JSON.stringify(t.name)} has no size`,
+            -1,
+            t.id,
+          );
       }
       if (depth >= MAX_RESOLVE_DEPTH) {
-        throw new RangeError(`type [${id}]: type chain longer than ${MAX_RESOLVE_DEPTH}`);
+        throw new BtfError(
+          `type [${id}]: type chain longer than ${MAX_RESOLVE_DEPTH} (BTF_LIMITS.resolveDepth)`,
+          -1,
+          id,
+        );
       }
       t = this.resolve(t.type);
     }
@@ -394,7 +448,9 @@ export class Btf {
 
   /**
    * Members of struct/union `id` (through typedefs and qualifiers) with anonymous struct/union
-   * members replaced by their own members, offsets made relative to the outer type.
+   * members replaced by their own members, offsets made relative to the outer type. Throws
+   * `BtfError` for a type that is not a struct or union, anonymous members nested deeper than
+   * `BTF_LIMITS.nesting`, or more than `BTF_LIMITS.fields` fields (counting anonymous members).
    *
    * @example
    * ```ts
@@ -405,6 +461,7 @@ export class Btf {
    */
   fields(id: number): BtfField[] {
     const out: BtfField[] = [];
+    let visited = 0;
     const walk = (
       tid: number,
       base: number,
@@ -413,12 +470,27 @@ export class Btf {
     ): void => {
       const t = this.resolve(tid);
       if (t.kind !== "struct" && t.kind !== "union") {
-        throw new TypeError(
+        throw new BtfError(
           `type [${t.id}] ${t.kind} ${JSON.stringify(t.name)} is not a struct or union`,
+          -1,
+          t.id,
         );
       }
-      if (depth > MAX_RESOLVE_DEPTH) {
-        throw new RangeError(`type [${id}]: anonymous members nested too deep`);
+      if (depth > BTF_LIMITS.nesting) {
+        throw new BtfError(
+          `type [${id}]: anonymous members nested deeper than ${BTF_LIMITS.nesting} ` +
+            "(BTF_LIMITS.nesting; a loop?)",
+          -1,
+          id,
+        );
+      }
+      visited += t.members.length;
+      if (visited > BTF_LIMITS.fields) {
+        throw new BtfError(
+          `type [${id}] has more than ${BTF_LIMITS.fields} fields (BTF_LIMITS.fields)`,
+          -1,
+          id,
+        );
       }
       t.members.forEach((m, i) => {
         const r = m.name === "" ? this.resolve(m.type) : undefined;

@@ -14,7 +14,7 @@
  * @module
  */
 
-export { Btf, parseBtf } from "./btf.ts";
+export { Btf, BTF_LIMITS, parseBtf } from "./btf.ts";
 export type { BtfField, ParseBtfOptions } from "./btf.ts";
 export { BtfError } from "./error.ts";
 export type { BtfHeader } from "./parse.ts";

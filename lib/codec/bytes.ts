@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { checkSpan } from "./span.ts";
 import { type Codec, CodecError, describeValue } from "./codec.ts";
 import { freshBytes } from "./fresh.ts";
 
@@ -31,6 +32,7 @@ export function bytes(n: number): Codec<Uint8Array> {
     name: `u8[${n}]`,
     btf: { kind: "bytes" },
     encode(value: Uint8Array, view: DataView, offset: number): void {
+      checkSpan(view, offset, n, `u8[${n}]`);
       if (!(value instanceof Uint8Array)) {
         throw new CodecError(`u8[${n}] needs a Uint8Array, got ${describeValue(value)}`);
       }
@@ -41,6 +43,7 @@ export function bytes(n: number): Codec<Uint8Array> {
       else new Uint8Array(view.buffer, view.byteOffset + offset, n).set(value);
     },
     decode(view: DataView, offset: number): Uint8Array {
+      checkSpan(view, offset, n, `u8[${n}]`);
       return freshBytes(new Uint8Array(view.buffer, view.byteOffset, view.byteLength), offset, n);
     },
   };
@@ -68,6 +71,7 @@ export function cstring(n: number): Codec<string> {
     name: `char[${n}]`,
     btf: { kind: "bytes" },
     encode(value: string, view: DataView, offset: number): void {
+      checkSpan(view, offset, n, `char[${n}]`);
       if (typeof value !== "string") {
         throw new CodecError(`char[${n}] needs a string, got ${describeValue(value)}`);
       }
@@ -81,6 +85,7 @@ export function cstring(n: number): Codec<string> {
       target.fill(0, written);
     },
     decode(view: DataView, offset: number): string {
+      checkSpan(view, offset, n, `char[${n}]`);
       const b = new Uint8Array(view.buffer, view.byteOffset + offset, n);
       const end = b.indexOf(0);
       return decoder.decode(end < 0 ? b : b.subarray(0, end));
@@ -106,6 +111,7 @@ export function pad(n: number): Codec<undefined> {
     name: `pad[${n}]`,
     btf: { kind: "bytes" },
     encode(_value: undefined, view: DataView, offset: number): void {
+      checkSpan(view, offset, n, `pad[${n}]`);
       new Uint8Array(view.buffer, view.byteOffset + offset, n).fill(0);
     },
     decode(): undefined {

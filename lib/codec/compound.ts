@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { checkSpan } from "./span.ts";
 import { isPadding } from "./bytes.ts";
 import {
   type Codec,
@@ -35,6 +36,7 @@ export function array<T>(element: Codec<T>, length: number): Codec<T[]> {
     name,
     btf: { kind: "array", element: element as Codec<unknown>, length },
     encode(value: T[], view: DataView, offset: number): void {
+      checkSpan(view, offset, step * length, name);
       if (!Array.isArray(value)) {
         throw new CodecError(`${name} needs an array, got ${describeValue(value)}`);
       }
@@ -231,6 +233,7 @@ export function struct<F extends StructFields>(
     fields: infos,
     btf: { kind: "struct", fields: infos },
     encode(value: StructValue<F>, view: DataView, offset: number): void {
+      checkSpan(view, offset, size, name);
       if (typeof value !== "object" || value === null || Array.isArray(value)) {
         throw new CodecError(`${name} needs an object, got ${describeValue(value)}`);
       }
@@ -253,6 +256,7 @@ export function struct<F extends StructFields>(
       }
     },
     decode(view: DataView, offset: number): StructValue<F> {
+      checkSpan(view, offset, size, name);
       const out: Record<string, unknown> = {};
       for (let i = 0; i < n; i++) out[names[i]] = codecs[i].decode(view, offset + offsets[i]);
       return out as StructValue<F>;

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { checkSpan } from "./span.ts";
 import { type Codec, CodecError, describeValue } from "./codec.ts";
 
 /** The largest finite 32-bit float. */
@@ -38,6 +39,7 @@ export const u8: Codec<number> = {
   name: "u8",
   btf: { kind: "int", signed: false },
   encode(value: number, view: DataView, offset: number): void {
+    checkSpan(view, offset, 1, "u8");
     // Bigints and other non-numbers would make the bit test itself throw.
     if (typeof value !== "number" || (value & 0xff) !== value) {
       if (!Number.isInteger(value)) throw notInteger("u8", value);
@@ -46,6 +48,7 @@ export const u8: Codec<number> = {
     view.setUint8(offset, value);
   },
   decode(view: DataView, offset: number): number {
+    checkSpan(view, offset, 1, "u8");
     return view.getUint8(offset);
   },
 };
@@ -65,6 +68,7 @@ export const i8: Codec<number> = {
   name: "i8",
   btf: { kind: "int", signed: true },
   encode(value: number, view: DataView, offset: number): void {
+    checkSpan(view, offset, 1, "i8");
     // Bigints and other non-numbers would make the bit test itself throw.
     if (typeof value !== "number" || ((value << 24) >> 24) !== value) {
       if (!Number.isInteger(value)) throw notInteger("i8", value);
@@ -73,6 +77,7 @@ export const i8: Codec<number> = {
     view.setInt8(offset, value);
   },
   decode(view: DataView, offset: number): number {
+    checkSpan(view, offset, 1, "i8");
     return view.getInt8(offset);
   },
 };
@@ -92,6 +97,7 @@ export const u16: Codec<number> = {
   name: "u16",
   btf: { kind: "int", signed: false },
   encode(value: number, view: DataView, offset: number): void {
+    checkSpan(view, offset, 2, "u16");
     // Bigints and other non-numbers would make the bit test itself throw.
     if (typeof value !== "number" || (value & 0xffff) !== value) {
       if (!Number.isInteger(value)) throw notInteger("u16", value);
@@ -100,6 +106,7 @@ export const u16: Codec<number> = {
     view.setUint16(offset, value, true);
   },
   decode(view: DataView, offset: number): number {
+    checkSpan(view, offset, 2, "u16");
     return view.getUint16(offset, true);
   },
 };
@@ -119,6 +126,7 @@ export const i16: Codec<number> = {
   name: "i16",
   btf: { kind: "int", signed: true },
   encode(value: number, view: DataView, offset: number): void {
+    checkSpan(view, offset, 2, "i16");
     // Bigints and other non-numbers would make the bit test itself throw.
     if (typeof value !== "number" || ((value << 16) >> 16) !== value) {
       if (!Number.isInteger(value)) throw notInteger("i16", value);
@@ -127,6 +135,7 @@ export const i16: Codec<number> = {
     view.setInt16(offset, value, true);
   },
   decode(view: DataView, offset: number): number {
+    checkSpan(view, offset, 2, "i16");
     return view.getInt16(offset, true);
   },
 };
@@ -146,6 +155,7 @@ export const u32: Codec<number> = {
   name: "u32",
   btf: { kind: "int", signed: false },
   encode(value: number, view: DataView, offset: number): void {
+    checkSpan(view, offset, 4, "u32");
     // Bigints and other non-numbers would make the bit test itself throw.
     if (typeof value !== "number" || (value >>> 0) !== value) {
       if (!Number.isInteger(value)) throw notInteger("u32", value);
@@ -154,6 +164,7 @@ export const u32: Codec<number> = {
     view.setUint32(offset, value, true);
   },
   decode(view: DataView, offset: number): number {
+    checkSpan(view, offset, 4, "u32");
     return view.getUint32(offset, true);
   },
 };
@@ -173,6 +184,7 @@ export const i32: Codec<number> = {
   name: "i32",
   btf: { kind: "int", signed: true },
   encode(value: number, view: DataView, offset: number): void {
+    checkSpan(view, offset, 4, "i32");
     // Bigints and other non-numbers would make the bit test itself throw.
     if (typeof value !== "number" || (value | 0) !== value) {
       if (!Number.isInteger(value)) throw notInteger("i32", value);
@@ -181,6 +193,7 @@ export const i32: Codec<number> = {
     view.setInt32(offset, value, true);
   },
   decode(view: DataView, offset: number): number {
+    checkSpan(view, offset, 4, "i32");
     return view.getInt32(offset, true);
   },
 };
@@ -214,11 +227,13 @@ export const u64: Codec<bigint> = {
   name: "u64",
   btf: { kind: "int", signed: false },
   encode(value: bigint | number, view: DataView, offset: number): void {
+    checkSpan(view, offset, 8, "u64");
     const v = typeof value === "bigint" ? value : toBigInt("u64", value);
     if (v < 0n || v > U64_MAX) throw outOfRange("u64", value, 0, U64_MAX);
     view.setBigUint64(offset, v, true);
   },
   decode(view: DataView, offset: number): bigint {
+    checkSpan(view, offset, 8, "u64");
     return view.getBigUint64(offset, true);
   },
 };
@@ -238,11 +253,13 @@ export const i64: Codec<bigint> = {
   name: "i64",
   btf: { kind: "int", signed: true },
   encode(value: bigint | number, view: DataView, offset: number): void {
+    checkSpan(view, offset, 8, "i64");
     const v = typeof value === "bigint" ? value : toBigInt("i64", value);
     if (v < I64_MIN || v > I64_MAX) throw outOfRange("i64", value, I64_MIN, I64_MAX);
     view.setBigInt64(offset, v, true);
   },
   decode(view: DataView, offset: number): bigint {
+    checkSpan(view, offset, 8, "i64");
     return view.getBigInt64(offset, true);
   },
 };
@@ -262,6 +279,7 @@ export const f32: Codec<number> = {
   name: "f32",
   btf: { kind: "float" },
   encode(value: number, view: DataView, offset: number): void {
+    checkSpan(view, offset, 4, "f32");
     if (typeof value !== "number") {
       throw new CodecError(`f32 needs a number, got ${describeValue(value)}`);
     }
@@ -271,6 +289,7 @@ export const f32: Codec<number> = {
     view.setFloat32(offset, value, true);
   },
   decode(view: DataView, offset: number): number {
+    checkSpan(view, offset, 4, "f32");
     return view.getFloat32(offset, true);
   },
 };
@@ -290,12 +309,14 @@ export const f64: Codec<number> = {
   name: "f64",
   btf: { kind: "float" },
   encode(value: number, view: DataView, offset: number): void {
+    checkSpan(view, offset, 8, "f64");
     if (typeof value !== "number") {
       throw new CodecError(`f64 needs a number, got ${describeValue(value)}`);
     }
     view.setFloat64(offset, value, true);
   },
   decode(view: DataView, offset: number): number {
+    checkSpan(view, offset, 8, "f64");
     return view.getFloat64(offset, true);
   },
 };
@@ -315,12 +336,14 @@ export const bool: Codec<boolean> = {
   name: "bool",
   btf: { kind: "int", signed: false },
   encode(value: boolean, view: DataView, offset: number): void {
+    checkSpan(view, offset, 1, "bool");
     if (typeof value !== "boolean") {
       throw new CodecError(`bool needs true or false, got ${describeValue(value)}`);
     }
     view.setUint8(offset, value ? 1 : 0);
   },
   decode(view: DataView, offset: number): boolean {
+    checkSpan(view, offset, 1, "bool");
     return view.getUint8(offset) !== 0;
   },
 };

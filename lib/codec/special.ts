@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { checkSpan } from "./span.ts";
 import { type Codec, CodecError, describeValue } from "./codec.ts";
 
 /**
@@ -46,6 +47,7 @@ export function lpmKey(dataSize: number): Codec<LpmKey> {
     name,
     btf: { kind: "bytes" },
     encode(value: LpmKey | string, view: DataView, offset: number): void {
+      checkSpan(view, offset, 4 + dataSize, name);
       const key = typeof value === "string" ? parseCidr(value, dataSize) : value;
       if (typeof key !== "object" || key === null) {
         throw new CodecError(`${name} needs { prefixLen, data }, got ${describeValue(value)}`);
@@ -64,6 +66,7 @@ export function lpmKey(dataSize: number): Codec<LpmKey> {
       new Uint8Array(view.buffer, view.byteOffset + offset + 4, dataSize).set(data);
     },
     decode(view: DataView, offset: number): LpmKey {
+      checkSpan(view, offset, 4 + dataSize, name);
       const start = view.byteOffset + offset + 4;
       return {
         prefixLen: view.getUint32(offset, true),
@@ -123,9 +126,11 @@ export const fd32: Codec<FdLike> = {
   name: "fd",
   btf: { kind: "int", signed: false },
   encode(value: FdLike, view: DataView, offset: number): void {
+    checkSpan(view, offset, 4, "fd");
     view.setUint32(offset, fdOf(value), true);
   },
   decode(view: DataView, offset: number): number {
+    checkSpan(view, offset, 4, "fd");
     return view.getUint32(offset, true);
   },
 };
@@ -148,6 +153,7 @@ export const fd64: Codec<FdLike | bigint> = {
   name: "fd64",
   btf: { kind: "int", signed: false },
   encode(value: FdLike | bigint, view: DataView, offset: number): void {
+    checkSpan(view, offset, 8, "fd64");
     if (typeof value === "bigint") {
       // A value read back (an id or cookie) written again as it came.
       if (value < 0n || value > 0xffff_ffff_ffff_ffffn) {
@@ -159,6 +165,7 @@ export const fd64: Codec<FdLike | bigint> = {
     view.setBigUint64(offset, BigInt(fdOf(value)), true);
   },
   decode(view: DataView, offset: number): bigint {
+    checkSpan(view, offset, 8, "fd64");
     return view.getBigUint64(offset, true);
   },
 };
@@ -182,6 +189,7 @@ export const spinLock: Codec<undefined> = {
   name: "bpf_spin_lock",
   btf: { kind: "spin_lock" },
   encode(_value: undefined, view: DataView, offset: number): void {
+    checkSpan(view, offset, 4, "bpf_spin_lock");
     view.setUint32(offset, 0, true);
   },
   decode(): undefined {

@@ -93,7 +93,8 @@ const decoder = new TextDecoder();
 
 /**
  * Reads the NUL-terminated string at `start`, which must end before `limit` (the end of its
- * string table); otherwise throws `ElfError(notTerminated)` at `start`. The bytes are decoded as
+ * string table) and before the end of `bytes`; otherwise throws `ElfError(notTerminated)` at
+ * `start`. The scan never goes past either bound. The bytes are decoded as
  * UTF-8 (plain ASCII, the usual case, without the decoder).
  *
  * @example
@@ -108,9 +109,10 @@ export function readCString(
   limit: number,
   notTerminated: string,
 ): string {
+  const stop = Math.min(limit, bytes.length);
   let end = start;
-  while (end < limit && bytes[end] !== 0) end++;
-  if (end >= limit) throw new ElfError(notTerminated, start);
+  while (end < stop && bytes[end] !== 0) end++;
+  if (end >= stop) throw new ElfError(notTerminated, start);
   let ascii = "";
   for (let i = start; i < end; i++) {
     const c = bytes[i];

@@ -208,6 +208,18 @@ const SHDR_SIZE = 64;
 const SYM_SIZE = 24;
 const REL_SIZE = 16;
 
+/** Throws unless `s` has contents in the file (is not `SHT_NOBITS`/`SHT_NULL`). */
+function needContents(s: Omit<ElfSection, "data">, what: string, where: number): void {
+  if (s.type === SHT.NOBITS || s.type === SHT.NULL) {
+    throw new ElfError(
+      `${what} is section ${s.index}, of type ${
+        s.type === SHT.NOBITS ? "SHT_NOBITS" : "SHT_NULL"
+      }: it has no contents in the file`,
+      where,
+    );
+  }
+}
+
 function cstr(bytes: Uint8Array, table: ElfSection, off: number, where: number): string {
   if (off >= table.size) {
     throw new ElfError(
@@ -281,6 +293,7 @@ export function parseElf(bytes: Uint8Array): ElfFile {
   }
   if (shstrndx >= shnum) throw new ElfError(`e_shstrndx ${shstrndx} is not a section`, 62);
   const shstr = { ...raw[shstrndx], name: "shstrtab" } as ElfSection;
+  needContents(shstr, "the section-header string table (e_shstrndx)", 62);
   const sections: ElfSection[] = raw.map((s, i) => {
     const r = s as typeof s & { nameOff: number };
     return {
@@ -306,7 +319,9 @@ export function parseElf(bytes: Uint8Array): ElfFile {
     if (symtab.link >= sections.length) {
       throw new ElfError(`.symtab links to missing string table ${symtab.link}`, shoff);
     }
+    needContents(symtab, ".symtab", shoff + symtab.index * SHDR_SIZE + 4);
     const strtab = sections[symtab.link];
+    needContents(strtab, "the string table of .symtab", shoff + symtab.index * SHDR_SIZE + 40);
     const count = Math.floor(symtab.size / SYM_SIZE);
     for (let i = 0; i < count; i++) {
       const at = symtab.offset + i * SYM_SIZE;
@@ -336,6 +351,7 @@ export function parseElf(bytes: Uint8Array): ElfFile {
       throw new ElfError(`section "${s.name}": SHT_RELA relocations are not used by BPF`, s.offset);
     }
     if (s.type !== SHT.REL) continue;
+    needContents(s, `relocation section "${s.name}"`, shoff + s.index * SHDR_SIZE + 4);
     if (s.info >= sections.length) {
       throw new ElfError(
         `relocation section "${s.name}" applies to missing section ${s.info}`,

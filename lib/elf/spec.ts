@@ -833,6 +833,13 @@ function functionsOf(elf: ElfFile): Map<number, Func[]> {
     }
     const section = elf.sections[sym.section];
     if ((section.flags & SHF_EXECINSTR) === 0) continue;
+    if (section.data.length !== section.size) {
+      throw new ElfError(
+        `function ${sym.name}: its section "${section.name}" has no contents in the file ` +
+          "(SHT_NOBITS)",
+        section.offset,
+      );
+    }
     if (sym.size % INSN !== 0) {
       const symtab = elf.sections.find((s) => s.type === SHT.SYMTAB);
       throw new ElfError(
@@ -854,17 +861,23 @@ function functionsOf(elf: ElfFile): Map<number, Func[]> {
         const next = i + 1 < list.length ? list[i + 1].start : f.section.size;
         list[i] = { ...f, end: next };
       }
-      if (f.start % INSN !== 0 || list[i].end > f.section.size) {
+      if (f.start % INSN !== 0 || list[i].end > f.section.size || list[i].end < f.start) {
         throw new ElfError(
           `function ${f.sym.name} (${f.start}..${
             list[i].end
-          }) is not within section "${f.section.name}"`,
-          f.section.offset + f.start,
+          }) is not within section "${f.section.name}" (${f.section.size} bytes)`,
+          symtabAt(elf, f.sym.index, 8),
         );
       }
     }
   }
   return bySection;
+}
+
+/** File offset of field `field` of symbol `index` in `.symtab` (-1 without one). */
+function symtabAt(elf: ElfFile, index: number, field: number): number {
+  const symtab = elf.sections.find((s) => s.type === SHT.SYMTAB);
+  return symtab === undefined ? -1 : symtab.offset + index * 24 + field;
 }
 
 /** `R_BPF_64_64` (ld_imm64) and `R_BPF_64_32` (call): the relocations clang puts on code. */

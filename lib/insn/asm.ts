@@ -866,7 +866,9 @@ class Assembler {
       this.failAt(
         vTok,
         "an offset -32768..32767",
-        `offset ${neg ? "-" : ""}${vTok?.v} does not fit in 16 bits`,
+        `offset ${
+          typeof v === "bigint" ? String(neg ? -v : v) : String(off)
+        } does not fit in 16 bits`,
       );
     }
     return off;

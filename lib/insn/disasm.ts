@@ -5,7 +5,8 @@
  * Two syntaxes:
  * - `"llvm"` (default): what `llvm-objdump -d --mcpu=v4` prints (with `--no-print-imm-hex`, or
  *   `hex: true` for its default hexadecimal immediates): `r0 = 1`, `w1 += w2`,
- *   `if r1 > 16 goto +3`, `*(u32 *)(r10 - 4) = w1`, `r1 = 0x1122334455667788 ll`. Helper calls are
+ *   `if r1 > 16 goto +3`, `*(u32 *)(r10 - 4) = w1`, `r1 = 0x1122334455667788 ll` (a 64-bit
+ *   immediate is always hexadecimal, as the kernel and llvm-objdump print it). Helper calls are
  *   named as the kernel verifier names them (`call bpf_map_lookup_elem#1`). Where llvm-objdump's
  *   text is ambiguous or has no form, the kernel's wording or a bracket form is used:
  *   `call pc+3` (BPF-to-BPF), `call kfunc[1234]`, `r1 = map[fd:5] ll` (`map[id:5]` with
@@ -445,18 +446,15 @@ function ldImm64Operand(insn: Insn, hi: number, fmt: Fmt): string {
         return "0x" +
           (hi === 0 ? (lo >>> 0).toString(16) : (hi >>> 0).toString(16) + hex8(lo >>> 0));
       }
-      if (hi === 0 && lo >= 0) return num(lo, fmt.hex);
-      if (fmt.hex) {
-        if (hi >= 0) {
-          return "0x" + (hi === 0 ? (lo >>> 0).toString(16) : hi.toString(16) + hex8(lo >>> 0));
-        }
-        // negative: print the two's complement negation, -(~v + 1), from the two halves
-        const nlo = (~lo + 1) >>> 0;
-        const nhi = (~hi + (nlo === 0 ? 1 : 0)) >>> 0;
-        return "-0x" + (nhi === 0 ? nlo.toString(16) : nhi.toString(16) + hex8(nlo));
+      // Always hexadecimal, as the kernel's verifier log and llvm-objdump print 64-bit
+      // immediates (the assembler reads hex and decimal alike).
+      if (hi >= 0) {
+        return "0x" + (hi === 0 ? (lo >>> 0).toString(16) : hi.toString(16) + hex8(lo >>> 0));
       }
-      if (hi >= -0x200000 && hi < 0x200000) return String(hi * 0x100000000 + (lo >>> 0)); // exact below 2^53
-      return ((BigInt(hi) << 32n) | BigInt(lo >>> 0)).toString();
+      // negative: print the two's complement negation, -(~v + 1), from the two halves
+      const nlo = (~lo + 1) >>> 0;
+      const nhi = (~hi + (nlo === 0 ? 1 : 0)) >>> 0;
+      return "-0x" + (nhi === 0 ? nlo.toString(16) : nhi.toString(16) + hex8(nlo));
     }
     case 1:
       return `map[${mapRef(lo, fmt)}]`;

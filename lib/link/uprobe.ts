@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { ArgumentError } from "../errors.ts";
 import { readFileBytes, readFileText } from "../host_fs.ts";
 import { AttachType } from "../../types/attach_type.ts";
 import { LINK_CREATE_PERF_EVENT_ATTR } from "../../types/attr.ts";
@@ -228,13 +229,15 @@ function openUprobeEvent(
 export function attachUprobe(program: AttachableProgram, target: UprobeTarget): Link {
   const { symbol, offset, pid = -1, retprobe = false, cookie } = target;
   const where = `${target.path}:${symbol ?? ""}${
-    offset === undefined ? "" : `${symbol === undefined ? "" : "+"}0x${offset.toString(16)}`
+    offset === undefined ? "" : `${symbol === undefined ? "" : "+"}${
+      // Hex only for a valid offset: -1 is "-1", not "0x-1".
+      Number.isSafeInteger(offset) && offset >= 0 ? `0x${offset.toString(16)}` : String(offset)}`
   }`;
   const label = `attachUprobe(${retprobe ? "return " : ""}${where}${
     pid === -1 ? "" : `, pid ${pid}`
   })`;
   if (offset !== undefined && (!Number.isSafeInteger(offset) || offset < 0)) {
-    throw new RangeError(`${label}: offset ${offset} is not a non-negative integer`);
+    throw new ArgumentError("offset", `${label}: offset ${offset} is not a non-negative integer`);
   }
   if (!Number.isSafeInteger(pid) || pid < -1 || pid > 0x7fffffff) {
     throw new RangeError(`${label}: pid ${pid} is not -1 or a process id`);

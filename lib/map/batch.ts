@@ -7,7 +7,7 @@
  */
 import { MAP_BATCH_ATTR } from "../../types/attr.ts";
 import { BpfCmd } from "../../types/cmd.ts";
-import { BpfError } from "../errors.ts";
+import { ArgumentError, BpfError } from "../errors.ts";
 import { alloc } from "../sys/memory.ts";
 import { mapBatch } from "../sys/bpf_cmds.ts";
 import { sys } from "../sys/mod.ts";
@@ -38,6 +38,11 @@ export interface BatchSource {
   /** For messages. */
   readonly label: string;
 }
+
+/** Most entries one batch call may move (`count` is a u32; larger chunks only waste memory). */
+const MAX_BATCH_CHUNK = 1 << 20;
+/** Most bytes of key and value buffers one batch reader may allocate. */
+const MAX_BATCH_BYTES = 1 << 30;
 
 /**
  * Reads a map with `BPF_MAP_LOOKUP_BATCH` (or `BPF_MAP_LOOKUP_AND_DELETE_BATCH`, with
@@ -74,8 +79,19 @@ export class BatchReader {
 
   /** Allocates buffers for `capacity` entries. Prefer `BpfMap.batchReader()`. */
   constructor(source: BatchSource, capacity: number, drain = false) {
-    if (!Number.isInteger(capacity) || capacity < 1) {
-      throw new RangeError(`batch capacity must be a positive integer, got ${capacity}`);
+    if (!Number.isInteger(capacity) || capacity < 1 || capacity > MAX_BATCH_CHUNK) {
+      throw new ArgumentError(
+        "chunk",
+        `batch capacity (chunk) must be an integer 1..${MAX_BATCH_CHUNK}, got ${capacity}`,
+      );
+    }
+    const bytes = capacity * (source.keySize + source.valueBytes);
+    if (bytes > MAX_BATCH_BYTES) {
+      throw new ArgumentError(
+        "chunk",
+        `a batch chunk of ${capacity} entries needs ${bytes} bytes of buffers, over ` +
+          `${MAX_BATCH_BYTES}: use a smaller chunk`,
+      );
     }
     this.#src = source;
     this.#s = sys();

@@ -17,7 +17,8 @@ import { Attr } from "../attr.ts";
 import { type Codec, CodecError, describeValue } from "../codec/codec.ts";
 import { freshBytes } from "../codec/fresh.ts";
 import type { FdLike } from "../codec/special.ts";
-import { BpfError } from "../errors.ts";
+import { BpfError, isResourceErrno, ResourceError } from "../errors.ts";
+import { memlockCharged } from "../caps.ts";
 import { bpfObjectKind, describeHandle, FdHandle, INSPECT_SYMBOLS } from "../fd.ts";
 import { openPinned, pinFd, unpinPath } from "../pin.ts";
 import { listIds, openById } from "../ids.ts";
@@ -195,7 +196,6 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
    * {@link BpfMap.fromId}, {@link BpfMap.fromPin} or {@link BpfMap.fromFd}.
    */
   private constructor(fd: number, shape: Shape, codecs: MapCodecs<unknown, unknown>, id = 0) {
-    this.#handle = new FdHandle(fd, "map");
     this.#fd = fd;
     this.#s = sys();
     this.#spec = mapTypeInfo(shape.type);
@@ -239,6 +239,8 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
     this.#nextView = new DataView(this.#next.buffer);
     this.#nextView.setUint32(N.map_fd.offset, fd, true);
     this.#nextView.setBigUint64(N.next_key.offset, s.addressOf(this.#key2), true);
+    // Ownership last: if anything above threw, no finalizer will ever close the fd.
+    this.#handle = new FdHandle(fd, "map");
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -305,6 +307,9 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
       const s = sys();
       const fd = mapCreate(attr);
       if (fd < 0) {
+        if (isResourceErrno(-fd, -fd === Errno.EPERM && memlockCharged())) {
+          throw new ResourceError(BpfCmd.MAP_CREATE, -fd, `${spec.name} map`);
+        }
         throw new BpfError(BpfCmd.MAP_CREATE, -fd, createDetail(spec, shape, -fd));
       }
       try {
@@ -320,29 +325,50 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
   }
 
   /**
-   * Takes ownership of a map fd (reading its shape with `BPF_OBJ_GET_INFO_BY_FD`). On failure the
-   * fd is closed.
+   * Wraps a map fd that the caller opened, reading its shape with `BPF_OBJ_GET_INFO_BY_FD`.
    *
+   * Ownership: the fd is checked first (an integer, open, a BPF map, codecs that fit). If a check
+   * fails, the error is thrown and the fd is left exactly as it was, still owned by the caller.
+   * Only on success does the returned map own it: `close()` (or `using`, or garbage collection of
+   * an unclosed map) closes it, so the caller must not close it as well.
+   *
+   * @throws {BpfError} `EBADF` when `fd` is not an open fd of a BPF map (with the fd left open);
+   * `BPF_OBJ_GET_INFO_BY_FD` failures.
+   * @throws {CodecError} when a codec's size does not match the map's key or value size.
    * @example
    * ```ts ignore
    * import { BpfMap } from "@tsbpf/core";
-   * using m = BpfMap.fromFd(fdFromElsewhere);
+   * using m = BpfMap.fromFd(fdFromElsewhere); // m owns the fd from here on
    * ```
    */
   static fromFd<K = Uint8Array, V = Uint8Array>(
     fd: number,
     codecs: MapCodecs<K, V> = {},
   ): BpfMap<K, V> {
+    return BpfMap.#adopt<K, V>(fd, codecs, false);
+  }
+
+  /** Checks `fd`, then wraps it; on failure closes it only when `owned` (opened here). */
+  static #adopt<K, V>(fd: number, codecs: MapCodecs<K, V>, owned: boolean): BpfMap<K, V> {
     let info: MapInfo;
     try {
+      if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) {
+        throw new BpfError("BpfMap.fromFd", Errno.EBADF, `${fd} is not a file descriptor`);
+      }
       const kind = bpfObjectKind(fd);
+      // `undefined`: not an anonymous inode, or /proc unreadable; BPF_OBJ_GET_INFO_BY_FD decides.
       if (kind !== undefined && kind !== "map") {
-        throw new TypeError(`fd ${fd} is a BPF ${kind}, not a map`);
+        throw new BpfError(
+          "BpfMap.fromFd",
+          Errno.EBADF,
+          `fd ${fd} is a BPF ${kind}, not a map` +
+            (owned ? "" : " (left open: it still belongs to the caller)"),
+        );
       }
       info = readMapInfo(fd);
       checkCodecs(info, codecs as MapCodecs<unknown, unknown>);
     } catch (e) {
-      sys().close(fd);
+      if (owned) sys().close(fd);
       throw e;
     }
     const shape: Shape = {
@@ -356,14 +382,15 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
     try {
       return new BpfMap<K, V>(fd, shape, codecs as MapCodecs<unknown, unknown>, info.id);
     } catch (e) {
-      sys().close(fd);
+      if (owned) sys().close(fd);
       throw e;
     }
   }
 
   /**
    * Opens the map with the given id (`BPF_MAP_GET_FD_BY_ID`). For a per-CPU map, values are
-   * arrays: type it as `BpfMap<K, V[]>`.
+   * arrays: type it as `BpfMap<K, V[]>`. The fd is opened here and owned by the returned map; if
+   * the map cannot be wrapped, it is closed before the error is thrown.
    *
    * @throws {BpfError} `ENOENT` when no map has that id.
    * @example
@@ -377,11 +404,12 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
     codecs: MapCodecs<K, V> = {},
   ): BpfMap<K, V> {
     const fd = openById(BpfCmd.MAP_GET_FD_BY_ID, id, "map");
-    return BpfMap.fromFd<K, V>(fd, codecs);
+    return BpfMap.#adopt<K, V>(fd, codecs, true);
   }
 
   /**
-   * Opens a map pinned in bpffs (`BPF_OBJ_GET`).
+   * Opens a map pinned in bpffs (`BPF_OBJ_GET`). The fd is opened here and owned by the returned
+   * map (closed before the error is thrown when the pinned object is not a usable map).
    *
    * @throws {BpfError} `ENOENT` when nothing is pinned there.
    * @example
@@ -394,7 +422,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
     path: string,
     codecs: MapCodecs<K, V> = {},
   ): BpfMap<K, V> {
-    return BpfMap.fromFd<K, V>(openPinned(path), codecs);
+    return BpfMap.#adopt<K, V>(openPinned(path), codecs, true);
   }
 
   /**

@@ -5,7 +5,7 @@
  * @module
  */
 import { MapFlag } from "../../types/flags.ts";
-import type { Codec } from "../codec/codec.ts";
+import { type Codec, CodecError } from "../codec/codec.ts";
 import { validateObjectName } from "../ids.ts";
 import type { MapInfo } from "./info.ts";
 import type { MapTypeInfo } from "./map_types.ts";
@@ -106,12 +106,12 @@ export function resolveShape(spec: MapTypeInfo, o: MapCreateOptions<unknown, unk
 
 export function checkCodecs(info: MapInfo, codecs: MapCodecs<unknown, unknown>): void {
   if (codecs.key !== undefined && codecs.key.size !== info.keySize) {
-    throw new RangeError(
+    throw new CodecError(
       `map ${info.id} (${info.typeName}) has ${info.keySize}-byte keys; key codec ${codecs.key.name} is ${codecs.key.size} bytes`,
     );
   }
   if (codecs.value !== undefined && codecs.value.size !== info.valueSize) {
-    throw new RangeError(
+    throw new CodecError(
       `map ${info.id} (${info.typeName}) has ${info.valueSize}-byte values; value codec ${codecs.value.name} is ${codecs.value.size} bytes`,
     );
   }

@@ -8,7 +8,8 @@ import { BpfCmd } from "../../types/cmd.ts";
 import { Errno } from "../../types/errno.ts";
 import { PROG_LOAD_ATTR, PROG_TEST_RUN_ATTR } from "../../types/attr.ts";
 import { Attr } from "../attr.ts";
-import { BpfError, VerifierError } from "../errors.ts";
+import { BpfError, isResourceErrno, ResourceError, VerifierError } from "../errors.ts";
+import { memlockCharged } from "../caps.ts";
 import { bpfObjectKind, describeHandle, FdHandle, INSPECT_SYMBOLS } from "../fd.ts";
 import { decodeInsns, encodeInsns, type Insn, INSN_SIZE } from "../insn/insn.ts";
 import { disassembleLines, type DisassembleOptions } from "../insn/disasm.ts";
@@ -272,6 +273,10 @@ export class Program {
       // insns and license live in the module-level scratch, which is always reachable.
       const fd = info === undefined ? progLoad(attr) : progLoad(attr, info);
       if (fd >= 0) return new Program(fd, type);
+      // Out of fds or memory: a log would not say why, and the verifier did not refuse.
+      if (isResourceErrno(-fd, -fd === Errno.EPERM && memlockCharged())) {
+        throw new ResourceError(BpfCmd.PROG_LOAD, -fd, `${progTypeLabel(type)} program`);
+      }
       // Rejected: load again with a log to say why.
       return loadWithLog(attr, type, 1, options.logSize ?? DEFAULT_LOG_SIZE, -fd, false, info);
     }
@@ -613,6 +618,11 @@ function loadWithLog(
       continue;
     }
     // ENOSPC at the largest size: the log was cut short; report what we have.
+    // The verifier may have passed the program (and written its log) before the kernel ran out
+    // of fds or memory: that is not a verifier refusal.
+    if (isResourceErrno(errno, errno === Errno.EPERM && memlockCharged())) {
+      throw new ResourceError(BpfCmd.PROG_LOAD, errno, `${progTypeLabel(type)} program`);
+    }
     const truncated = errno === Errno.ENOSPC;
     const realErrno = truncated && firstErrno !== 0 ? firstErrno : errno;
     if (text.trim() === "") {
