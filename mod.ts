@@ -42,6 +42,7 @@ export {
 export { Errno, errnoName } from "./types/errno.ts";
 export {
   Btf,
+  BTF_LIMITS,
   type BtfArray,
   type BtfConst,
   type BtfDatasec,

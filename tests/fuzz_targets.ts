@@ -31,7 +31,7 @@ import type { Codec } from "../lib/codec/codec.ts";
 import { applyCoreRelocations, resolveCoreRelo } from "../lib/elf/core.ts";
 import { parseBtfExt } from "../lib/elf/btf_ext.ts";
 import { ElfError, ObjectError } from "../lib/elf/error.ts";
-import { fixupBtf } from "../lib/elf/btf_fixup.ts";
+import { fixupBtf } from "../lib/btf/elf_fixup.ts";
 import { ObjectSpec } from "../lib/elf/spec.ts";
 import { parseElf } from "../lib/elf/elf.ts";
 import { assemble } from "../lib/insn/asm.ts";

@@ -102,7 +102,9 @@ class Builder {
     if (known !== undefined) return known;
     if (depth > MAX_DEPTH) {
       throw new BtfError(
-        `codecFromBtf: type ${describe(t)} is nested more than ${MAX_DEPTH} deep (BTF_LIMITS.nesting)`,
+        `codecFromBtf: type ${
+          describe(t)
+        } is nested more than ${MAX_DEPTH} deep (BTF_LIMITS.nesting)`,
         -1,
         t.id,
       );
