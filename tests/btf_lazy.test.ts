@@ -168,8 +168,8 @@ test("lazy BTF: record problems at parse time, a type's own problems when it is 
   sameError(2, /type \[2\] ptr: type refers to type id 42, but the last id is 3/, 24 + 16);
   sameError(3, /name offset 7777 is outside/, 24 + 16 + 12 + 12);
   assert.throws(() => parseBtf(bytes), /type refers to type id 42/);
-  assert.throws(() => lazy.typeById(4), RangeError);
-  assert.throws(() => lazy.typeById(-1), RangeError);
+  assert.throws(() => lazy.typeById(4), BtfError);
+  assert.throws(() => lazy.typeById(-1), BtfError);
 });
 
 test("lazy BTF: every type of the running kernel's BTF equals the eager parse", {
