@@ -273,10 +273,6 @@ export class Program {
       // insns and license live in the module-level scratch, which is always reachable.
       const fd = info === undefined ? progLoad(attr) : progLoad(attr, info);
       if (fd >= 0) return new Program(fd, type);
-      // Out of fds or memory: a log would not say why, and the verifier did not refuse.
-      if (isResourceErrno(-fd, -fd === Errno.EPERM && memlockCharged())) {
-        throw new ResourceError(BpfCmd.PROG_LOAD, -fd, `${progTypeLabel(type)} program`);
-      }
       // Rejected: load again with a log to say why.
       return loadWithLog(attr, type, 1, options.logSize ?? DEFAULT_LOG_SIZE, -fd, false, info);
     }
