@@ -8,6 +8,7 @@
  * is terminated. A hang, a worker crash (stack overflow, out of memory) or an error that is not
  * one of the library's own classes is a failure, reported with the input in base64 and hex.
  */
+import { readdirSync } from "node:fs";
 
 /** A failing input. */
 export interface FuzzFailure {
@@ -45,6 +46,11 @@ export interface FuzzOptions {
   maxFailures?: number;
 }
 
+/** Open descriptors of this process. */
+function fdCount(): number {
+  return readdirSync("/proc/self/fd").length;
+}
+
 /** Bytes of shared memory for the current input. */
 const SLOT = 1 << 20;
 
@@ -68,6 +74,7 @@ export function runFuzz(target: string, options: FuzzOptions): Promise<FuzzResul
   const hangMs = options.hangMs ?? 20_000;
   const shared = new SharedArrayBuffer(16 + SLOT);
   const state = new Int32Array(shared, 0, 4); // [current index, input length, done]
+  const fdsBefore = fdCount();
   const worker = new Worker(new URL("./fuzz_worker.ts", import.meta.url).href, { type: "module" });
   const t0 = performance.now();
   return new Promise<FuzzResult>((resolve) => {
@@ -81,7 +88,13 @@ export function runFuzz(target: string, options: FuzzOptions): Promise<FuzzResul
     const finish = (r: FuzzResult): void => {
       clearInterval(timer);
       worker.terminate();
-      resolve(r);
+      // A worker's descriptors go away some time after terminate(): wait for them, so that tests
+      // that count this process's fds after the fuzz tests see a steady count.
+      const settle = (tries: number): void => {
+        if (fdCount() <= fdsBefore || tries === 0) resolve(r);
+        else setTimeout(() => settle(tries - 1), 25);
+      };
+      settle(400);
     };
     const timer = setInterval(() => {
       const i = Atomics.load(state, 0);
