@@ -3,7 +3,7 @@
 // every program type (each compared with a fresh probe that does not go through the profile).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { kernelSkip } from "./util.ts";
@@ -202,4 +202,45 @@ test("every program type: the live profile agrees with loading a trivial program
     /cannot use helper bpf_get_current_pid_tgid#14/,
   );
   Program.load({ type: "socket_filter", insns, license: "GPL" }).close();
+});
+
+test("instruction levels and features: the live profile agrees with loading the same program", {
+  skip: kernelSkip,
+}, () => {
+  const profile = freshProfile();
+  const i = (code: number, dst: number, src: number, off: number, imm: number) => ({
+    code,
+    dst,
+    src,
+    off,
+    imm,
+  });
+  const ret = [i(0xb7, 0, 0, 0, 0), i(0x95, 0, 0, 0, 0)];
+  const programs = {
+    v2: [i(0xb7, 0, 0, 0, 7), i(0xa5, 0, 0, 1, 9), i(0xb7, 0, 0, 0, 1), ...ret], // jlt
+    v3: [i(0xb4, 0, 0, 0, 7), i(0x26, 0, 0, 1, 9), i(0xb4, 0, 0, 0, 1), ...ret], // jgt32
+    v4: [i(0xb7, 0, 0, 0, 9), i(0x3f, 0, 0, 1, 0), ...ret], // r0 s/= r0
+    load_acquire: [i(0x7a, 10, 0, -16, 5), i(0xdb, 1, 10, -16, 0x100), ...ret],
+    may_goto: [i(0xe5, 0, 0, 1, 0), i(0xb7, 0, 0, 0, 1), ...ret],
+  } as const;
+  for (const [feature, insns] of Object.entries(programs)) {
+    let loads = true;
+    try {
+      Program.load({ type: "socket_filter", insns, license: "GPL", check: false }).close();
+    } catch {
+      loads = false;
+    }
+    const a = profile.insn(feature as keyof typeof programs);
+    assert.equal(a.state, loads ? "yes" : "no", `${feature}: ${JSON.stringify(a)}`);
+  }
+  // Features: each answer has a reason when not yes, and agrees with what the kernel shows.
+  const btf = profile.feature("btf");
+  assert.equal(btf.state === "yes", existsSync("/sys/kernel/btf/vmlinux"));
+  const kprobes = profile.feature("kprobes");
+  assert.equal(kprobes.state === "yes", existsSync("/sys/bus/event_source/devices/kprobe"));
+  const tramp = profile.feature("trampolines");
+  assert.notEqual(tramp.state, "unknown", JSON.stringify(tramp));
+  // bpf_map_lookup_elem (1) is offered to fentry programs: probed only where they load.
+  const fentryHelper = profile.helper({ type: 26, expectedAttachType: 24 }, 1, "admin");
+  assert.equal(tramp.state === "yes", fentryHelper.state === "yes", JSON.stringify(fentryHelper));
 });

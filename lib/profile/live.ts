@@ -22,9 +22,14 @@ import { getProgType } from "../progtype/registry.ts";
 import { bootKey, ProfileCache } from "./cache.ts";
 import { threadCapabilities, withEffectiveCapabilities } from "./capset.ts";
 import { type LoadResult, probeLoad } from "./probe_load.ts";
+import { existsSync } from "node:fs";
+import { AttachType } from "../../types/attach_type.ts";
+import { ProgType } from "../../types/prog_type.ts";
 import {
   type Answer,
   type CapTier,
+  type InsnFeature,
+  type KernelFeature,
   type KernelProfile,
   no,
   type ProgVariant,
@@ -191,6 +196,71 @@ export class LiveProfile implements KernelProfile {
     );
   }
 
+  /** Whether the verifier accepts a tiny program using `feature` (probed once). */
+  insn(feature: InsnFeature): Answer {
+    const key = `insn:${feature}`;
+    const c = this.#cache.get(key);
+    if (isAnswer(c)) return c;
+    const r = this.#atTier(
+      "admin",
+      () => probeLoad(SOCKET_FILTER, undefined, INSN_PROBES[feature]),
+    );
+    let a: Answer;
+    if (!("ok" in r)) a = r;
+    else if (r.ok) a = yes();
+    else if (
+      /unknown opcode|invalid atomic opcode|uses reserved fields|invalid (BPF_|may_goto)/.test(
+        r.log,
+      )
+    ) {
+      a = no("absent", `the verifier refuses ${INSN_LABEL[feature]}: ${lastLine(r.log)}`);
+    } else {a = unknown(
+        `a ${INSN_LABEL[feature]} probe failed with errno ${r.errno}: ${lastLine(r.log)}`,
+      );}
+    this.#remember(key, a);
+    return a;
+  }
+
+  /** Whether `feature` (BTF, kprobes, trampolines) is there and allowed (probed once). */
+  feature(feature: KernelFeature): Answer {
+    const key = `feature:${feature}`;
+    const c = this.#cache.get(key);
+    if (isAnswer(c)) return c;
+    let a: Answer;
+    if (feature === "btf") {
+      a = existsSync("/sys/kernel/btf/vmlinux") ? yes() : no(
+        "absent",
+        "the kernel has no BTF (/sys/kernel/btf/vmlinux; CONFIG_DEBUG_INFO_BTF off)",
+      );
+    } else if (feature === "kprobes") {
+      a = existsSync("/sys/bus/event_source/devices/kprobe") ? yes() : no(
+        "absent",
+        "the kernel has no kprobe PMU (/sys/bus/event_source/devices/kprobe): CONFIG_KPROBES is off",
+      );
+    } else {
+      const target = this.#target({
+        type: ProgType.TRACING,
+        expectedAttachType: AttachType.TRACE_FENTRY,
+      });
+      if (typeof target === "string") a = unknown(target);
+      else {
+        const r = this.#atTier("admin", () => probeLoad(target));
+        if (!("ok" in r)) a = r;
+        else if (r.ok) a = yes();
+        else if (r.errno === 1) {
+          a = no("refused", policyReason("fentry/fexit programs (BPF trampolines)"));
+        } else if (r.errno === 524 || r.errno === 95 || r.errno === 22) {
+          a = no(
+            "absent",
+            `this kernel has no BPF trampolines (errno ${r.errno}: ${lastLine(r.log)})`,
+          );
+        } else a = unknown(`an fentry probe failed with errno ${r.errno}: ${lastLine(r.log)}`);
+      }
+    }
+    this.#remember(key, a);
+    return a;
+  }
+
   /**
    * The ids of the helpers a program of `variant` may call at `tier`, as the kernel answers, or
    * the answer that says why there is no such set.
@@ -350,6 +420,54 @@ function policyReason(what: string): string {
   return missing.length === 0
     ? `this kernel refuses ${what} for this process (EPERM although it holds CAP_SYS_ADMIN, CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN: a kernel policy)`
     : `this kernel refuses ${what} for this process (EPERM; it lacks ${missing.join(", ")})`;
+}
+
+/** Little-endian `bpf_insn` bytes. */
+function ins(code: number, dst: number, src: number, off: number, imm: number): number[] {
+  return [
+    code,
+    (src << 4) | dst,
+    off & 0xff,
+    (off >> 8) & 0xff,
+    imm & 0xff,
+    (imm >> 8) & 0xff,
+    (imm >> 16) & 0xff,
+    (imm >>> 24) & 0xff,
+  ];
+}
+
+const EXIT = ins(0x95, 0, 0, 0, 0);
+const R0_0 = ins(0xb7, 0, 0, 0, 0);
+
+/** One tiny program per instruction feature; each returns 0. */
+const INSN_PROBES: Readonly<Record<InsnFeature, readonly number[]>> = {
+  // if r0 < 1 goto +0
+  v2: [...R0_0, ...ins(0xa5, 0, 0, 0, 1), ...EXIT],
+  // w0 = 0; if w0 == 0 goto +0
+  v3: [...ins(0xb4, 0, 0, 0, 0), ...ins(0x16, 0, 0, 0, 0), ...EXIT],
+  // r0 = 1; r0 s/= 1; r0 = 0
+  v4: [...ins(0xb7, 0, 0, 0, 1), ...ins(0x37, 0, 0, 1, 1), ...R0_0, ...EXIT],
+  // *(u64 *)(r10 - 8) = 0; r0 = load_acquire((u64 *)(r10 - 8)); r0 = 0
+  load_acquire: [...ins(0x7a, 10, 0, -8, 0), ...ins(0xdb, 0, 10, -8, 0x100), ...R0_0, ...EXIT],
+  // may_goto +0
+  may_goto: [...ins(0xe5, 0, 0, 0, 0), ...R0_0, ...EXIT],
+};
+
+const INSN_LABEL: Readonly<Record<InsnFeature, string>> = {
+  v2: "cpu v2 jumps (JLT)",
+  v3: "cpu v3 instructions (JMP32)",
+  v4: "cpu v4 instructions (signed division)",
+  load_acquire: "load-acquire atomics",
+  may_goto: "may_goto",
+};
+
+const SOCKET_FILTER: ProbeTarget = { type: 1, expectedAttachType: 0, attachBtfId: 0, flags: 0 };
+
+function lastLine(log: string): string {
+  const lines = log.split("\n").map((l) => l.trim()).filter((l) =>
+    l !== "" && !/^processed \d+ insns|^verification time/.test(l)
+  );
+  return lines[lines.length - 1] ?? "no verifier log";
 }
 
 function label(v: ProgVariant): string {

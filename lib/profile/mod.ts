@@ -18,6 +18,8 @@ export {
   type Answer,
   CAP_TIERS,
   type CapTier,
+  type InsnFeature,
+  type KernelFeature,
   type KernelProfile,
   no,
   type ProgVariant,

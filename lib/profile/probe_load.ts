@@ -35,7 +35,8 @@ const TRIVIAL = [0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0];
 export type LoadResult = { ok: true } | { ok: false; errno: number; log: string };
 
 /**
- * Loads `r1..r5 = 0; call helper; r0 = 0; exit` (or, with `helper` undefined, `r0 = 0; exit`) as
+ * Loads `r1..r5 = 0; call helper; r0 = 0; exit` (with `helper` undefined, `r0 = 0; exit`; or the
+ * given instruction bytes, at most 16 instructions) as
  * `target` with the GPL license and a level-1 log, closes the program if it loaded, and says what
  * the kernel answered.
  *
@@ -45,15 +46,23 @@ export type LoadResult = { ok: true } | { ok: false; errno: number; log: string 
  * probeLoad({ type: 1, expectedAttachType: 0, attachBtfId: 0, flags: 0 }, 14).ok; // true
  * ```
  */
-export function probeLoad(target: ProbeTarget, helper?: number): LoadResult {
+export function probeLoad(
+  target: ProbeTarget,
+  helper?: number,
+  program?: readonly number[],
+): LoadResult {
   const s = sys();
   attr ??= new Attr(PROG_LOAD_ATTR);
-  insns ??= alloc(64);
+  insns ??= alloc(128);
   license ??= alloc(4);
   log ??= alloc(LOG_SIZE);
   license.set([0x47, 0x50, 0x4c, 0]); // "GPL"
   let count: number;
-  if (helper === undefined) {
+  if (program !== undefined) {
+    insns.fill(0);
+    insns.set(program);
+    count = program.length >>> 3;
+  } else if (helper === undefined) {
     insns.set(TRIVIAL);
     count = 2;
   } else {

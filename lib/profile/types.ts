@@ -163,6 +163,32 @@ export interface ProgVariant {
 }
 
 /**
+ * An instruction-set feature: the cpu levels of llvm's `-mcpu` (`v2`: `JLT`/`JLE`…, `v3`: `JMP32`
+ * and atomics with fetch, `v4`: signed division, sign extension, byte swap, `gotol`), the load-acquire
+ * and store-release atomics (Linux 6.15) and `may_goto` (6.9).
+ *
+ * @example
+ * ```ts
+ * import type { InsnFeature } from "./types.ts";
+ * const f: InsnFeature = "v4";
+ * ```
+ */
+export type InsnFeature = "v2" | "v3" | "v4" | "load_acquire" | "may_goto";
+
+/**
+ * A kernel feature that configuration or policy can take away although the version has it:
+ * `btf` (`/sys/kernel/btf/vmlinux`), `kprobes` (`CONFIG_KPROBES`, the kprobe PMU), `trampolines`
+ * (fentry/fexit/fmod_ret/LSM/freplace programs load).
+ *
+ * @example
+ * ```ts
+ * import type { KernelFeature } from "./types.ts";
+ * const f: KernelFeature = "trampolines";
+ * ```
+ */
+export type KernelFeature = "btf" | "kprobes" | "trampolines";
+
+/**
  * What a kernel supports, as data. Every question answers `yes`, `no` (absent or refused, with a
  * reason) or `unknown` (cannot decide, with a reason); a profile never guesses.
  *
@@ -196,4 +222,8 @@ export interface KernelProfile {
    * kernel's `get_func_proto()` returns a prototype for it).
    */
   helper(variant: ProgVariant, id: number, tier: CapTier): Answer;
+  /** Whether the verifier accepts instructions of `feature`. */
+  insn(feature: InsnFeature): Answer;
+  /** Whether `feature` is there and allowed for this process. */
+  feature(feature: KernelFeature): Answer;
 }

@@ -11,6 +11,8 @@ import type { LoadContext } from "../progtype/types.ts";
 import {
   type Answer,
   type CapTier,
+  type InsnFeature,
+  type KernelFeature,
   type KernelProfile,
   no,
   type ProgVariant,
@@ -90,5 +92,11 @@ export const UPSTREAM_PROFILE: KernelProfile = Object.freeze({
       "absent",
       `program of this type cannot use helper bpf_${HELPER_NAMES[id]}#${id} (${def.name}, ${tier})`,
     );
+  },
+  insn(_feature: InsnFeature): Answer {
+    return yes(); // 6.18 has every level, the 6.15 atomics and may_goto
+  },
+  feature(_feature: KernelFeature): Answer {
+    return yes(); // a default upstream build: BTF, kprobes and trampolines
   },
 });
