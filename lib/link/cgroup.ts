@@ -6,6 +6,7 @@
 import { attachTypeName } from "../../types/attach_type.ts";
 import { LINK_CREATE_CGROUP_ATTR, PROG_QUERY_ATTR } from "../../types/attr.ts";
 import { BpfCmd } from "../../types/cmd.ts";
+import { Errno } from "../../types/errno.ts";
 import { Attr } from "../attr.ts";
 import { alloc } from "../sys/memory.ts";
 import { sys } from "../sys/mod.ts";
@@ -88,6 +89,10 @@ export interface AttachedPrograms {
   revision: bigint;
 }
 
+/** Set once the running kernel refused `link_ids` in `BPF_PROG_QUERY` (before 6.6). */
+let linkIdsRefused = false;
+const EINVAL = Errno.EINVAL;
+
 /**
  * Lists the programs attached to a cgroup or interface hook (`BPF_PROG_QUERY`).
  *
@@ -127,7 +132,16 @@ export function queryAttached(
   }
   let r: number;
   try {
+    if (linkIdsRefused) attr.setU64("link_ids", 0n);
     r = progQuery(attr, ids);
+    // Kernels before 6.6 end the query at prog_attach_flags and refuse (EINVAL) a nonzero
+    // link_ids: ask again without it, and from then on never pass it.
+    if (r === -EINVAL && !linkIdsRefused) {
+      attr.setU64("link_ids", 0n);
+      const again = progQuery(attr, ids);
+      if (again >= 0) linkIdsRefused = true;
+      r = again;
+    }
   } finally {
     closeQuietly(fd);
   }
