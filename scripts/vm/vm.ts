@@ -78,6 +78,12 @@ $B mkdir -p /lib/modules/$rel
 $B mount --bind ${shQuote(kernel.modulesDir)} /lib/modules/$rel
 $B mkdir -p /.tsbpf/bin
 $B ln -sf /.tsbpf/busybox /.tsbpf/bin/modprobe
+# The kernel's own config where distributions put it (kconfig externs read it), not the host's.
+for c in ${shQuote(`${kernel.dir}/root/boot/config-${kernel.release}`)} ${
+    shQuote(`${kernel.modulesDir}/config`)
+  }; do
+  [ -f "$c" ] && $B mkdir -p /boot && $B cp "$c" /boot/config-$rel && break
+done
 echo /.tsbpf/bin/modprobe > /proc/sys/kernel/modprobe
 $B ip link set lo up
 $B hostname tsbpf-vm
