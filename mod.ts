@@ -229,6 +229,7 @@ export {
   type AttachedPrograms,
   AttachError,
   attachIter,
+  attachPerfEvent,
   attachRawTracepoint,
   attachSocketFilter,
   attachTcx,
@@ -239,6 +240,8 @@ export {
   IterReader,
   Link,
   type LinkInfo,
+  PerfEventAttachment,
+  type PerfEventTarget,
   queryAttached,
   readIter,
   SocketFilterAttachment,
@@ -257,6 +260,15 @@ export {
   type RingBufferSource,
   UserRingBuffer,
 } from "./lib/ringbuf/mod.ts";
+export {
+  PerfBuffer,
+  PerfBufferClosedError,
+  type PerfBufferOptions,
+  type PerfEvent,
+  type PerfLostCallback,
+  type PerfRawCallback,
+  type PerfRecordCallback,
+} from "./lib/perf/mod.ts";
 export {
   type BtfExt,
   type CoreRelo,

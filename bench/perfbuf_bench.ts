@@ -8,7 +8,7 @@
  * with `bpf_perf_event_output` into rings of 4096 pages per CPU; then one `consume()` reads them,
  * its callback checking the sequence number and size of every record as the C callback does.
  * Rows: `consume` (a zero-copy view per record), `consume, empty callback` (its floor) and
- * `consumeInPlace` (no view: the ring's bytes, offset and length). The C side pins
+ * `consumeRaw` (no view: the ring's bytes, offset and length). The C side pins
  * itself to CPU 0; both read every CPU's ring.
  *
  *   deno run -A bench/perfbuf_bench.ts        bun bench/perfbuf_bench.ts
@@ -18,9 +18,9 @@
 import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { loadObject } from "../lib/elf/mod.ts";
+import { loadObject } from "../lib/object/mod.ts";
 import { PerfBuffer } from "../lib/perf/mod.ts";
-import type { Program } from "../lib/program.ts";
+import type { Program } from "../lib/program/program.ts";
 import { median, nowNs, runtime } from "./_c.ts";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 11);
@@ -86,7 +86,7 @@ try {
   );
   for (const size of [16, 256]) {
     const rawSize = ((size + 4 + 7) & ~7) - 4;
-    for (const mode of ["consume", "consume, empty callback", "consumeInPlace"]) {
+    for (const mode of ["consume", "consume, empty callback", "consumeRaw"]) {
       let seq = 0;
       let next = 0;
       let errors = 0;
@@ -106,7 +106,7 @@ try {
         next = seq;
         const after = emit(prog, seq, BATCH, size);
         const t0 = nowNs();
-        const n = mode === "consumeInPlace" ? pb.consumeInPlace(inPlace) : pb.consume(cb);
+        const n = mode === "consumeRaw" ? pb.consumeRaw(inPlace) : pb.consume(cb);
         const t1 = nowNs();
         if (n !== BATCH || errors !== 0) {
           throw new Error(`${mode}: read ${n} of ${BATCH}, ${errors} sequence/size errors`);

@@ -5,8 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { loadObject } from "../lib/elf/mod.ts";
-import type { LoadedObject } from "../lib/elf/mod.ts";
+import { type LoadedObject, loadObject } from "../lib/object/mod.ts";
 import { repoRoot } from "./util.ts";
 
 /** The producer object (map `events`, program `emit`). */
@@ -42,12 +41,13 @@ export function emitRecords(
 
 /** The u64 at `offset` of a record. */
 export function u64At(data: Uint8Array, offset: number): number {
-  return Number(new DataView(data.buffer, data.byteOffset, data.byteLength).getBigUint64(offset, true));
+  return Number(
+    new DataView(data.buffer, data.byteOffset, data.byteLength).getBigUint64(offset, true),
+  );
 }
 
 /** Number of this process's mappings of perf events. */
 export function perfMappings(): number {
-  return readFileSync("/proc/self/maps", "utf8").split("\n").filter((l) =>
-    l.includes("perf_event")
-  ).length;
+  return readFileSync("/proc/self/maps", "utf8").split("\n").filter((l) => l.includes("perf_event"))
+    .length;
 }

@@ -36,6 +36,7 @@ export { attachSocketFilter, SocketFilterAttachment } from "./socket_filter.ts";
 export { attachTracepoint, TRACEFS_PATHS, tracepointId } from "./tracepoint.ts";
 export { attachBtfTracepoint, attachRawTracepoint, btfTracepointId } from "./raw_tracepoint.ts";
 export { attachUprobe, resolveLibraryPath, type UprobeTarget } from "./uprobe.ts";
+export { attachPerfEvent, PerfEventAttachment, type PerfEventTarget } from "./perf_event.ts";
 export { attachXdp, type XdpMode, type XdpOptions } from "./xdp.ts";
 export { attachTcx, type TcxDirection } from "./tcx.ts";
 export { attachCgroup, type AttachedPrograms, queryAttached } from "./cgroup.ts";

@@ -20,8 +20,8 @@ export {
   type PerfEventAttr,
   perfEventOpen,
   PerfHwConfig,
-  perfIoctl,
   PerfIoctl,
+  perfIoctl,
   type PerfScope,
   PerfSwConfig,
   PerfType,
@@ -31,7 +31,8 @@ export {
   PerfBufferClosedError,
   type PerfBufferOptions,
   type PerfEvent,
-  type PerfInPlaceCallback,
   type PerfLostCallback,
+  type PerfRawCallback,
   type PerfRecordCallback,
 } from "./perf_buffer.ts";
+export type { BpfError, ClosedError } from "../errors.ts";

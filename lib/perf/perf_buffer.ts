@@ -20,8 +20,8 @@ import {
   onlineCpus,
   PERF_SAMPLE_RAW,
   perfEventOpen,
-  perfIoctl,
   PerfIoctl,
+  perfIoctl,
   PerfSwConfig,
   PerfType,
 } from "./event.ts";
@@ -57,24 +57,27 @@ const MAX_RECORD = 0x10000;
 export type PerfRecordCallback = (data: Uint8Array, cpu: number) => void | boolean;
 
 /**
- * Receives one sample in place, with no allocation: the sample is `bytes[offset .. offset +
- * length)`, written on `cpu`. `bytes` is the CPU's whole ring (or, for a sample that wraps around
- * the ring's end, a scratch buffer holding it whole); read it only until the callback returns.
- * Returning `false` stops the current {@link PerfBuffer.consumeInPlace} after this sample.
+ * Receives one sample of {@link PerfBuffer.consumeRaw}, in place, with no allocation: the sample
+ * is `data[offset .. offset + length)` (and the same bytes through `view`), written on `cpu`.
+ * `data` is the CPU's whole ring (or, for a sample that wraps around the ring's end, a scratch
+ * buffer holding it whole); read it only until the callback returns. Returning `false` stops the
+ * current `consumeRaw()` after this sample. Same shape as the ring buffer's `RawRecordCallback`,
+ * plus the CPU.
  *
  * @example
  * ```ts
- * import type { PerfInPlaceCallback } from "@tsbpf/core/perf";
+ * import type { PerfRawCallback } from "@tsbpf/core/perf";
  * let sum = 0;
- * const onSample: PerfInPlaceCallback = (bytes, offset, length) => {
- *   for (let i = 0; i < length; i++) sum += bytes[offset + i];
+ * const onSample: PerfRawCallback = (data, offset, length, view) => {
+ *   if (length >= 4) sum += view.getUint32(offset, true);
  * };
  * ```
  */
-export type PerfInPlaceCallback = (
-  bytes: Uint8Array,
+export type PerfRawCallback = (
+  data: Uint8Array,
   offset: number,
   length: number,
+  view: DataView,
   cpu: number,
 ) => void | boolean;
 
@@ -157,12 +160,14 @@ interface Ring {
   /** The data area, as bytes and as 32-bit words. */
   bytes: Uint8Array;
   words: Uint32Array;
+  view: DataView;
   readonly size: number;
   readonly mask: number;
   /** data_tail, as this reader last wrote it. */
   tail: number;
   /** Where a record that wraps around the end is made contiguous. */
   readonly scratch: Uint8Array;
+  readonly scratchView: DataView;
 }
 
 /** What close and the finalizer release: never the PerfBuffer itself. */
@@ -207,6 +212,7 @@ const finalizer = new FinalizationRegistry<Held>((held) => {
 const EMPTY_U8 = new Uint8Array(0);
 const EMPTY_U32 = new Uint32Array(0);
 const EMPTY_I64 = new BigInt64Array(0);
+const EMPTY_VIEW = new DataView(new ArrayBuffer(0));
 
 /** Sets `map[key] = value` for a 4-byte key and value. */
 function setEntry(mapFd: number, key: number, value: number): void {
@@ -229,7 +235,9 @@ function epollAdd(epfd: number, fd: number): void {
   const s = sys();
   const ev = alloc(16);
   new DataView(ev.buffer).setUint32(0, EPOLLIN, true);
-  const r = Number(s.syscall(s.nr.epoll_ctl, BigInt(epfd), EPOLL_CTL_ADD, BigInt(fd), s.addressOf(ev)));
+  const r = Number(
+    s.syscall(s.nr.epoll_ctl, BigInt(epfd), EPOLL_CTL_ADD, BigInt(fd), s.addressOf(ev)),
+  );
   retain(ev);
   if (r < 0) throw new BpfError("epoll_ctl", -r, `EPOLL_CTL_ADD of perf event fd ${fd}`);
 }
@@ -237,7 +245,9 @@ function epollAdd(epfd: number, fd: number): void {
 function sourceFd(source: { readonly fd: number } | number): number {
   const fd = typeof source === "number" ? source : source?.fd;
   if (!Number.isInteger(fd) || fd < 0) {
-    throw new TypeError("PerfBuffer needs a perf_event_array BpfMap, an object with an fd, or an fd");
+    throw new TypeError(
+      "PerfBuffer needs a perf_event_array BpfMap, an object with an fd, or an fd",
+    );
   }
   return fd;
 }
@@ -366,6 +376,7 @@ export class PerfBuffer implements Disposable, AsyncIterable<PerfEvent> {
         if (r < 0) throw new BpfError("ioctl", -r, `PERF_EVENT_IOC_ENABLE on CPU ${cpu}`);
         epollAdd(epfd, efd);
         const ctl = new BigInt64Array(buffer, 0, page / 8);
+        const scratch = new Uint8Array(new ArrayBuffer(Math.min(MAX_RECORD, dataSize)));
         rings.push({
           cpu,
           ctl,
@@ -374,7 +385,9 @@ export class PerfBuffer implements Disposable, AsyncIterable<PerfEvent> {
           size: dataSize,
           mask: dataSize - 1,
           tail: Number(ctl[TAIL_WORD]),
-          scratch: new Uint8Array(new ArrayBuffer(Math.min(MAX_RECORD, dataSize))),
+          view: new DataView(buffer, page, dataSize),
+          scratch,
+          scratchView: new DataView(scratch.buffer),
         });
         setEntry(held.mapFd, cpu, efd);
       }
@@ -459,7 +472,8 @@ export class PerfBuffer implements Disposable, AsyncIterable<PerfEvent> {
 
   /**
    * Like {@link PerfBuffer.consume}, without creating a view per sample: `onSample` gets the
-   * ring's bytes with the sample's offset and length. The fastest form, for small records.
+   * ring's bytes (and a DataView over them) with the sample's offset and length. The fastest
+   * form, for small records.
    *
    * @returns the number of samples passed to the callback.
    * @throws {PerfBufferClosedError} once closed.
@@ -467,19 +481,19 @@ export class PerfBuffer implements Disposable, AsyncIterable<PerfEvent> {
    * @example
    * ```ts ignore
    * const seqs: number[] = [];
-   * pb.consumeInPlace((bytes, offset) => void seqs.push(bytes[offset]));
+   * pb.consumeRaw((data, offset, length, view, cpu) => void seqs.push(view.getUint32(offset, true)));
    * ```
    */
-  consumeInPlace(onSample: PerfInPlaceCallback, onLost?: PerfLostCallback): number {
-    if (this.#closed) throw new PerfBufferClosedError("consumeInPlace()");
-    if (typeof onSample !== "function") throw new TypeError("consumeInPlace() needs a callback");
-    if (this.#busy) throw new TypeError("consumeInPlace() cannot be called from its own callback");
+  consumeRaw(onSample: PerfRawCallback, onLost?: PerfLostCallback): number {
+    if (this.#closed) throw new PerfBufferClosedError("consumeRaw()");
+    if (typeof onSample !== "function") throw new TypeError("consumeRaw() needs a callback");
+    if (this.#busy) throw new TypeError("consumeRaw() cannot be called from its own callback");
     const lost = onLost ?? this.#onLost;
     this.#busy = true;
     let count = 0;
     try {
       for (const ring of this.#rings) {
-        const n = this.#drainInPlace(ring, onSample, lost);
+        const n = this.#drainRaw(ring, onSample, lost);
         if (n < 0) return count - n - 1;
         count += n;
         if (this.#closed) break;
@@ -491,8 +505,8 @@ export class PerfBuffer implements Disposable, AsyncIterable<PerfEvent> {
     }
   }
 
-  /** {@link PerfBuffer.#drain} for {@link PerfBuffer.consumeInPlace}. */
-  #drainInPlace(ring: Ring, cb: PerfInPlaceCallback, lost: PerfLostCallback | undefined): number {
+  /** {@link PerfBuffer.#drain} for {@link PerfBuffer.consumeRaw}. */
+  #drainRaw(ring: Ring, cb: PerfRawCallback, lost: PerfLostCallback | undefined): number {
     const ctl = ring.ctl;
     const head = Number(Atomics.load(ctl, HEAD_WORD));
     let tail = ring.tail;
@@ -503,6 +517,7 @@ export class PerfBuffer implements Disposable, AsyncIterable<PerfEvent> {
     const mask = ring.mask;
     const wordMask = mask >>> 2;
     const cpu = ring.cpu;
+    const view = ring.view;
     let count = 0;
     let stop = false;
     try {
@@ -518,13 +533,13 @@ export class PerfBuffer implements Disposable, AsyncIterable<PerfEvent> {
           const start = (off + 12) & mask;
           count++;
           if (start + rawSize <= ringSize) {
-            if (cb(bytes, start, rawSize, cpu) === false) stop = true;
+            if (cb(bytes, start, rawSize, view, cpu) === false) stop = true;
           } else {
             const first = ringSize - start;
             const sc = ring.scratch;
             sc.set(bytes.subarray(start), 0);
             sc.set(bytes.subarray(0, rawSize - first), first);
-            if (cb(sc, 0, rawSize, cpu) === false) stop = true;
+            if (cb(sc, 0, rawSize, ring.scratchView, cpu) === false) stop = true;
           }
         } else if (type === RECORD_LOST) {
           lost?.(words[(w + 5) & wordMask] * 0x1_0000_0000 + words[(w + 4) & wordMask], cpu);
@@ -817,6 +832,7 @@ export class PerfBuffer implements Disposable, AsyncIterable<PerfEvent> {
       ring.ctl = EMPTY_I64;
       ring.bytes = EMPTY_U8;
       ring.words = EMPTY_U32;
+      ring.view = EMPTY_VIEW;
     }
     release(this.#held);
   }
