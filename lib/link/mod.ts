@@ -37,6 +37,21 @@ export { attachTracepoint, TRACEFS_PATHS, tracepointId } from "./tracepoint.ts";
 export { attachBtfTracepoint, attachRawTracepoint, btfTracepointId } from "./raw_tracepoint.ts";
 export { attachUprobe, resolveLibraryPath, type UprobeTarget } from "./uprobe.ts";
 export { attachPerfEvent, PerfEventAttachment, type PerfEventTarget } from "./perf_event.ts";
+export {
+  attachKprobe,
+  attachKprobeMulti,
+  type KprobeMultiTarget,
+  type KprobeOptions,
+  KPROBES_OFF,
+  kprobesUnavailable,
+} from "./kprobe.ts";
+export { attachUprobeMulti, type UprobeMultiTarget } from "./uprobe_multi.ts";
+export {
+  attachTracing,
+  kernelFunctionBtfId,
+  TRACING_ATTACH_TYPES,
+  type TracingOptions,
+} from "./tracing.ts";
 export { attachXdp, type XdpMode, type XdpOptions } from "./xdp.ts";
 export { attachTcx, type TcxDirection } from "./tcx.ts";
 export { attachCgroup, type AttachedPrograms, queryAttached } from "./cgroup.ts";

@@ -12,7 +12,7 @@ import { ProgType } from "../../types/prog_type.ts";
 import { Attr } from "../attr.ts";
 import { BpfError } from "../errors.ts";
 import { perfEventOpen, PerfIoctl, perfIoctl, PerfType } from "../perf/event.ts";
-import { sys } from "../sys/mod.ts";
+import { linkCreate } from "../sys/bpf_cmds.ts";
 import { AttachError } from "./errors.ts";
 import { Link, type LinkInfo } from "./link.ts";
 import { type AttachableProgram, closeQuietly, programFd } from "./os.ts";
@@ -185,7 +185,7 @@ export function attachPerfEvent(
         .set("target_fd", fd)
         .set("attach_type", AttachType.PERF_EVENT);
       if (event.cookie !== undefined) attr.set("perf_event.bpf_cookie", event.cookie);
-      const lfd = sys().bpf(BpfCmd.LINK_CREATE, attr.bytes, attr.size);
+      const lfd = linkCreate(attr);
       if (lfd >= 0) return new PerfEventAttachment(new Link(lfd), fd);
       // EINVAL: a kernel before perf-event links (5.15) does not know the attach type.
       if (mode === "link" || -lfd !== Errno.EINVAL || event.cookie !== undefined) {

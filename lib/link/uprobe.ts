@@ -130,7 +130,7 @@ export function resolveLibraryPath(path: string): string {
 }
 
 /** The file offset of `symbol` in `path`, as an {@link AttachError} on failure. */
-function symbolOffset(path: string, symbol: string, target: string): number {
+export function symbolOffset(path: string, symbol: string, target: string): number {
   let bytes: Uint8Array;
   try {
     bytes = readFileBytes(path);

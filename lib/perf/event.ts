@@ -8,22 +8,9 @@ import { readFileSync } from "node:fs";
 import { BpfError } from "../errors.ts";
 import { alloc, retain } from "../sys/memory.ts";
 import { sys } from "../sys/mod.ts";
+import { PerfFlag, PerfType } from "../../types/os.ts";
 
-/** `perf_type_id`: the kind of event `perf_event_open(2)` counts or samples. */
-export const PerfType = {
-  /** `PERF_TYPE_HARDWARE`: CPU cycles, instructions… (needs a PMU the VM may lack). */
-  HARDWARE: 0,
-  /** `PERF_TYPE_SOFTWARE`: kernel-counted events (cpu-clock, page faults, BPF output…). */
-  SOFTWARE: 1,
-  /** `PERF_TYPE_TRACEPOINT`. */
-  TRACEPOINT: 2,
-  /** `PERF_TYPE_HW_CACHE`. */
-  HW_CACHE: 3,
-  /** `PERF_TYPE_RAW`. */
-  RAW: 4,
-  /** `PERF_TYPE_BREAKPOINT`. */
-  BREAKPOINT: 5,
-} as const;
+export { PerfType };
 
 /** `perf_sw_ids`: `config` of `PERF_TYPE_SOFTWARE` events. */
 export const PerfSwConfig = {
@@ -59,8 +46,7 @@ export const PerfHwConfig = {
 export const PERF_SAMPLE_RAW = 1n << 10n;
 /** `sizeof(struct perf_event_attr)` (`PERF_ATTR_SIZE_VER5`; every kernel since 4.1 takes it). */
 const ATTR_SIZE = 112;
-/** `PERF_FLAG_FD_CLOEXEC`. */
-const PERF_FLAG_FD_CLOEXEC = 8n;
+const FD_CLOEXEC = BigInt(PerfFlag.FD_CLOEXEC);
 /** Bits of the flags word at offset 40. */
 const FLAG_DISABLED = 1n << 0n;
 const FLAG_FREQ = 1n << 10n;
@@ -98,6 +84,10 @@ export interface PerfEventAttr {
   wakeupEvents?: number;
   /** `wakeup_watermark` (sets `watermark`): wake readers when this many bytes are waiting. */
   wakeupWatermark?: number;
+  /** `config1` (kprobe/uprobe PMUs: the address of the function or path name). */
+  config1?: bigint;
+  /** `config2` (kprobe/uprobe PMUs: the offset). */
+  config2?: bigint;
   /** Open the event disabled (`disabled`): it counts only after `PERF_EVENT_IOC_ENABLE`. */
   disabled?: boolean;
 }
@@ -165,13 +155,15 @@ export function perfEventOpen(attr: PerfEventAttr, scope: PerfScope): number {
     v.setUint32(48, attr.wakeupEvents, true);
   }
   v.setBigUint64(40, flags, true);
+  v.setBigUint64(56, attr.config1 ?? 0n, true);
+  v.setBigUint64(64, attr.config2 ?? 0n, true);
   const fd = s.syscall(
     s.nr.perf_event_open,
     s.addressOf(buf),
     BigInt(scope.pid),
     BigInt(scope.cpu),
     -1n,
-    PERF_FLAG_FD_CLOEXEC,
+    FD_CLOEXEC,
   );
   retain(buf);
   if (fd < 0n) {

@@ -8,6 +8,8 @@
 import { MAP_UPDATE_ELEM_ATTR } from "../../types/attr.ts";
 import { BpfCmd } from "../../types/cmd.ts";
 import { MapType } from "../../types/map_type.ts";
+import { Epoll } from "../../types/os.ts";
+import { mapUpdateElem } from "../sys/bpf_cmds.ts";
 import { Attr } from "../attr.ts";
 import { BpfError, ClosedError } from "../errors.ts";
 import { openById } from "../ids.ts";
@@ -33,9 +35,9 @@ const RECORD_SAMPLE = 9;
 /** Offsets in `struct perf_event_mmap_page`, as indexes of 64-bit words. */
 const HEAD_WORD = 1024 / 8;
 const TAIL_WORD = 1032 / 8;
-const EPOLL_CLOEXEC = 0o2000000n;
-const EPOLL_CTL_ADD = 1n;
-const EPOLLIN = 1;
+const EPOLL_CLOEXEC = BigInt(Epoll.CLOEXEC);
+const EPOLL_CTL_ADD = BigInt(Epoll.CTL_ADD);
+const EPOLLIN = Epoll.IN;
 /** A record's `size` is a u16: no record is longer. */
 const MAX_RECORD = 0x10000;
 
@@ -225,7 +227,7 @@ function setEntry(mapFd: number, key: number, value: number): void {
     .set("map_fd", mapFd)
     .setU64("key", s.addressOf(k))
     .setU64("value", s.addressOf(v));
-  const r = s.bpf(BpfCmd.MAP_UPDATE_ELEM, attr.bytes, attr.size, k, v);
+  const r = mapUpdateElem(attr, k, v);
   if (r < 0) {
     throw new BpfError(BpfCmd.MAP_UPDATE_ELEM, -r, `perf_event_array entry ${key} (CPU ${key})`);
   }
