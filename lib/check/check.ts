@@ -18,6 +18,7 @@ import { getProgType } from "../progtype/registry.ts";
 import type { FuncProto, LoadContext, ProgTypeDef } from "../progtype/types.ts";
 import { isGplCompatible } from "./license.ts";
 import { VALID_OPCODES } from "./opcodes.ts";
+import { runDeepCheck } from "../verifier/hook.ts";
 import type { CheckOptions, Finding } from "./types.ts";
 import { type CapTier, type KernelProfile, type ProgVariant, tierOf } from "../profile/types.ts";
 
@@ -507,6 +508,12 @@ export function checkProgram(options: CheckOptions): Finding[] {
       }
       err(i, codeName, msg);
     }
+  }
+
+  if (
+    options.depth === "deep" && def !== undefined && !findings.some((f) => f.severity === "error")
+  ) {
+    findings.push(...runDeepCheck(def, options.insns, ctx, options.maps));
   }
 
   // Stable order: by index (program-wide findings first), then in pass order.

@@ -6,6 +6,7 @@
 import type { Insn } from "../insn/insn.ts";
 import type { KernelConfig } from "../progtype/kconfig.ts";
 import type { KernelProfile } from "../profile/types.ts";
+import type { MapDescription } from "../verifier/maps.ts";
 
 /**
  * One problem found in a program before load.
@@ -25,6 +26,10 @@ export interface Finding {
   message: string;
   /** `"error"`: the kernel would refuse the program; `"warning"`: it may load but is suspect. */
   severity: "error" | "warning";
+  /** Deep findings: what is wrong, in plain words. */
+  explanation?: string;
+  /** Deep findings: the abstract state of the registers involved (`{ R0: "map_value_or_null(…)" }`). */
+  registers?: Record<string, string>;
 }
 
 /**
@@ -62,4 +67,11 @@ export interface CheckOptions {
    * without a profile, the registry's upstream tables decide.
    */
   profile?: KernelProfile;
+   * `"deep"` also runs the abstract interpreter of `lib/verifier/` (register and stack state,
+   * NULL checks, packet and map bounds, references, helper arguments, context access). Default
+   * `"basic"`.
+   */
+  depth?: "basic" | "deep";
+  /** Maps by the fd number in `ld_imm64` map references, for the deep checker. */
+  maps?: Readonly<Record<number, MapDescription>>;
 }

@@ -15,6 +15,7 @@
  * @module
  */
 import type { Insn } from "./insn.ts";
+import { ATOMIC_RMW_OPS, SIZE_BYTES } from "./semantics.ts";
 
 /**
  * What an instruction does, as {@link describeInsn} reports it.
@@ -78,9 +79,6 @@ export interface InsnDescription {
    */
   target?: number;
 }
-
-/** The sizes of loads and stores, by the `size` field (`W`, `H`, `B`, `DW`). */
-const SIZE_BYTES = [4, 2, 1, 8] as const;
 
 /**
  * Why `insns[index]` is not a valid instruction, or `undefined` when it is.
@@ -292,21 +290,7 @@ function ldImm64Error(insns: readonly Insn[], index: number): string | undefined
 }
 
 function isAtomicOp(imm: number): boolean {
-  switch (imm) {
-    case 0x00:
-    case 0x01:
-    case 0x40:
-    case 0x41:
-    case 0x50:
-    case 0x51:
-    case 0xa0:
-    case 0xa1: // deno-fmt-ignore
-    case 0xe1:
-    case 0xf1:
-      return true;
-    default:
-      return false;
-  }
+  return ATOMIC_RMW_OPS.has(imm);
 }
 
 function badReg(dst: number, src: number): string {

@@ -13,6 +13,7 @@ import {
 } from "../../types/attr.ts";
 import { BpfCmd } from "../../types/cmd.ts";
 import { ElemFlag } from "../../types/flags.ts";
+import type { MapDescription } from "../verifier/maps.ts";
 import { Attr } from "../attr.ts";
 import { type Codec, CodecError, describeValue } from "../codec/codec.ts";
 import { freshBytes } from "../codec/fresh.ts";
@@ -524,6 +525,25 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
   /** Where {@link BpfMap.pin} last pinned the map, if it is still pinned there. */
   get pinnedPath(): string | undefined {
     return this.#pinnedAt;
+  }
+
+  /**
+   * This map as the deep checker's data (`checkProgram({ maps: { [fd]: m.describe() } })`).
+   *
+   * @example
+   * ```ts ignore
+   * const maps = { [counts.fd]: counts.describe() };
+   * ```
+   */
+  describe(): MapDescription {
+    const s = this.#shape;
+    return {
+      type: s.type,
+      keySize: s.keySize,
+      valueSize: s.valueSize,
+      maxEntries: s.maxEntries,
+      flags: s.flags,
+    };
   }
 
   /**

@@ -35,6 +35,7 @@ export {
 export { BUILTIN_PROG_TYPES } from "./builtin.ts";
 export { DEFAULT_KERNEL_CONFIG, type KernelConfig, parseKernelConfig } from "./kconfig.ts";
 export { funcProtoOf, opsFromProtoFn } from "./proto_resolve.ts";
+export { type CtxAccess, ctxAccess } from "./ctx_access.ts";
 export { KERNEL_FUNC_PROTOS } from "./get_func_proto.ts";
 export {
   type Case,

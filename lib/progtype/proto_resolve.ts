@@ -10,6 +10,7 @@ import { AttachType as A } from "../../types/attach_type.ts";
 import type { ProtoCtx, ProtoFn } from "./dsl.ts";
 import { DEFAULT_KERNEL_CONFIG } from "./kconfig.ts";
 import { PROTOS } from "./helper_protos.ts";
+import { type CtxAccess, ctxAccess } from "./ctx_access.ts";
 import type { ArgType, FuncProto, LoadContext, ProgTypeOps, RetType, TypeFlag } from "./types.ts";
 
 const NO_FLAGS: readonly TypeFlag[] = Object.freeze([]);
@@ -114,6 +115,9 @@ export function opsFromProtoFn(progType: number, fn: ProtoFn): ProgTypeOps {
       if (name === undefined) return undefined;
       const sym = fn(name, protoCtx(progType, ctx));
       return sym === undefined ? undefined : funcProtoOf(helperId, sym);
+    },
+    isValidAccess(offset: number, size: number, kind: "read" | "write"): CtxAccess {
+      return ctxAccess(progType, offset, size, kind);
     },
   };
 }

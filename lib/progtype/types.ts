@@ -5,6 +5,7 @@
  * @module
  */
 import type { KernelConfig } from "./kconfig.ts";
+import type { CtxAccess } from "./ctx_access.ts";
 
 /**
  * A helper's return type, named as the kernel's `enum bpf_return_type` (extended names included).
@@ -192,6 +193,11 @@ export interface LoadContext {
 export interface ProgTypeOps {
   /** The helper prototype this type offers for `helperId` in `ctx`, or `undefined` if none. */
   getFuncProto(helperId: number, ctx: LoadContext): FuncProto | undefined;
+  /**
+   * The kernel's `is_valid_access()` for this type's context (see `ctxAccess`): whether a load or
+   * store of `size` bytes at `offset` is allowed and what a load gives. Absent: not modelled.
+   */
+  isValidAccess?(offset: number, size: number, kind: "read" | "write"): CtxAccess;
 }
 
 /**

@@ -1,0 +1,208 @@
+/**
+ * The abstract program state of the deep checker: registers, stack slots, frames and acquired
+ * references, following the kernel's `bpf_verifier_state`.
+ *
+ * @module
+ */
+import { cloneScalar, constScalar, type Scalar, scalarText } from "./scalar.ts";
+import type { ResolvedMap } from "./maps.ts";
+
+/** Register kinds (`enum bpf_reg_type`, the part modelled; `Unknown` = not modelled). */
+export const enum K {
+  NotInit = 0,
+  Scalar = 1,
+  Ctx = 2,
+  Stack = 3,
+  MapValue = 4,
+  MapPtr = 5,
+  Pkt = 6,
+  PktMeta = 7,
+  PktEnd = 8,
+  Sock = 9,
+  SockCommon = 10,
+  TcpSock = 11,
+  Mem = 12,
+  /** Something this checker does not model: any use of it ends the path without a finding. */
+  Unknown = 13,
+}
+
+/** The kernel's names for register kinds (`reg_type_str()`). */
+export const KIND_NAMES: readonly string[] = [
+  "?",
+  "scalar",
+  "ctx",
+  "fp",
+  "map_value",
+  "map_ptr",
+  "pkt",
+  "pkt_meta",
+  "pkt_end",
+  "sock",
+  "sock_common",
+  "tcp_sock",
+  "mem",
+  "unknown",
+];
+
+/** One register. */
+export interface Reg {
+  k: K;
+  /** Scalar value, or the variable part of a pointer's offset. */
+  s: Scalar;
+  /** Fixed offset of a pointer. */
+  off: number;
+  /** `PTR_MAYBE_NULL`. */
+  nullable: boolean;
+  /** Id shared by copies (null checks, packet ranges, linked scalars); 0 none. */
+  id: number;
+  /** Acquired reference this pointer carries; 0 none. */
+  ref: number;
+  /** Map of a map pointer or map value. */
+  map?: ResolvedMap;
+  /** Proven packet range; `-1` / `-2`: beyond / at `pkt_end` (kernel markers). */
+  range: number;
+  /** Frame a stack pointer points into. */
+  frame: number;
+  /** Size of a `mem` region (ringbuf record). */
+  memSize: number;
+  /** `mem` comes from the ring buffer. */
+  ringbuf: boolean;
+  /**
+   * An array-map lookup result: newer kernels know it is not NULL when the key is a constant in
+   * range, older ones do not; its nullness is not relied on either way.
+   */
+  nullUnsure: boolean;
+}
+
+const ZERO = constScalar(0n);
+
+/**
+ * A fresh register of kind `k`.
+ *
+ * @example
+ * ```ts ignore
+ * mkReg(K.NotInit);
+ * ```
+ */
+export function mkReg(k: K, s: Scalar = ZERO): Reg {
+  return {
+    k,
+    s: cloneScalar(s),
+    off: 0,
+    nullable: false,
+    id: 0,
+    ref: 0,
+    range: 0,
+    frame: 0,
+    memSize: 0,
+    ringbuf: false,
+    nullUnsure: false,
+  };
+}
+
+/** A copy of a register. */
+export function cloneReg(r: Reg): Reg {
+  return { ...r, s: cloneScalar(r.s) };
+}
+
+/** Stack byte kinds (`enum bpf_stack_slot_type`). */
+export const enum B {
+  Invalid = 0,
+  Misc = 1,
+  Zero = 2,
+  Spill = 3,
+}
+
+/** One function frame. */
+export interface Frame {
+  regs: Reg[];
+  /** 512 byte kinds, index `512 + off` for frame offset `off` (negative). */
+  bytes: Uint8Array;
+  /** Spilled registers by 8-byte slot (`(512 + off) >> 3`). */
+  spills: (Reg | undefined)[];
+  /** The call instruction that made this frame (-1 for the main program). */
+  callsite: number;
+  /** Subprogram start. */
+  subprog: number;
+}
+
+/** One path's state. */
+export interface State {
+  frames: Frame[];
+  /** Acquired references: id and the instruction that acquired them. */
+  refs: { id: number; insn: number }[];
+  /** Path steps, kept in trace mode only. */
+  trace?: string[];
+}
+
+/** A new frame with every register uninitialised. */
+export function newFrame(callsite: number, subprog: number, depth: number): Frame {
+  const regs: Reg[] = [];
+  for (let i = 0; i < 11; i++) regs.push(mkReg(K.NotInit));
+  regs[10] = mkReg(K.Stack);
+  regs[10].frame = depth;
+  return {
+    regs,
+    bytes: new Uint8Array(512),
+    spills: new Array(64).fill(undefined),
+    callsite,
+    subprog,
+  };
+}
+
+/** A deep copy of a state (for the other side of a branch). */
+export function cloneState(st: State): State {
+  return {
+    frames: st.frames.map((f) => ({
+      regs: f.regs.map(cloneReg),
+      bytes: f.bytes.slice(),
+      spills: f.spills.map((r) => r === undefined ? undefined : cloneReg(r)),
+      callsite: f.callsite,
+      subprog: f.subprog,
+    })),
+    refs: st.refs.map((r) => ({ ...r })),
+    ...(st.trace !== undefined ? { trace: st.trace.slice() } : {}),
+  };
+}
+
+/** The kernel-like text of a register, for findings and traces. */
+export function regText(r: Reg): string {
+  switch (r.k) {
+    case K.NotInit:
+      return "not initialised";
+    case K.Scalar:
+      return scalarText(r.s);
+    default: {
+      const name = KIND_NAMES[r.k] + (r.nullable ? "_or_null" : "");
+      const parts: string[] = [];
+      if (r.id) parts.push(`id=${r.id}`);
+      if (r.ref) parts.push(`ref_obj_id=${r.ref}`);
+      if (r.off) parts.push(`off=${r.off}`);
+      if (r.k === K.Pkt || r.k === K.PktMeta) parts.push(`r=${r.range}`);
+      if (r.map) parts.push(`ks=${r.map.keySize},vs=${r.map.valueSize}`);
+      if (r.k === K.Mem) parts.push(`sz=${r.memSize}`);
+      if (r.s.m !== 0n || r.s.v !== 0n) parts.push(`var=${scalarText(r.s)}`);
+      return `${name}(${parts.join(",")})`;
+    }
+  }
+}
+
+/** A key identifying a state exactly, for pruning revisits of the same state. */
+export function stateKey(st: State): string {
+  let k = "";
+  for (const f of st.frames) {
+    k += `|${f.callsite}:`;
+    for (const r of f.regs) {
+      k += `${r.k},${r.s.v},${r.s.m},${r.s.umin},${r.s.umax},${r.s.smin},${r.s.smax},${
+        r.s.exact ? 1 : 0
+      },${r.off},${r.nullable ? 1 : 0},${r.id},${r.ref},${r.range},${r.frame},${r.memSize};`;
+    }
+    k += String.fromCharCode(...f.bytes);
+    for (let i = 0; i < 64; i++) {
+      const s = f.spills[i];
+      if (s !== undefined) k += `#${i}:${regText(s)}${s.s.exact ? 1 : 0}${s.id},${s.ref}`;
+    }
+  }
+  for (const r of st.refs) k += `@${r.id}/${r.insn}`;
+  return k;
+}
