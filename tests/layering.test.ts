@@ -22,6 +22,7 @@ const PURE = [
   "lib/codec/",
   "lib/progtype/",
   "lib/check/",
+  "lib/verifier/",
   "lib/elf/",
   "lib/attr.ts",
   "lib/errors.ts",

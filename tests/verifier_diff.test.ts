@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { BpfMap } from "../lib/map/map.ts";
-import { Program } from "../lib/program.ts";
+import { Program } from "../lib/program/program.ts";
 import { checkProgram } from "../lib/check/check.ts";
 import { generate } from "./verifier_gen.ts";
 import { kernelSkip } from "./util.ts";

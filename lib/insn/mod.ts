@@ -103,6 +103,13 @@ export {
   REGS,
 } from "./regs.ts";
 export {
+  ATOMIC_RMW_OPS,
+  decodeSemantics,
+  LD_IMM64_KINDS,
+  type Semantics,
+  SIZE_BYTES,
+} from "./semantics.ts";
+export {
   describeInsn,
   type InsnDescription,
   insnError,

@@ -8,10 +8,26 @@
  */
 import type { Insn } from "./insn.ts";
 
-/** Access sizes in bytes, indexed by the size field `>> 3` (`W`, `H`, `B`, `DW`). */
+/**
+ * Access sizes in bytes, indexed by the size field `>> 3` (`W`, `H`, `B`, `DW`).
+ *
+ * @example
+ * ```ts
+ * import { SIZE_BYTES } from "@tsbpf/core/insn";
+ * SIZE_BYTES[(0x79 >> 3) & 3]; // 8 (r0 = *(u64 *)(r1 + 0))
+ * ```
+ */
 export const SIZE_BYTES: readonly [4, 2, 1, 8] = [4, 2, 1, 8];
 
-/** The read-modify-write atomic operations (`imm` of `STX | ATOMIC`), with and without `FETCH`. */
+/**
+ * The read-modify-write atomic operations (`imm` of `STX | ATOMIC`), with and without `FETCH`.
+ *
+ * @example
+ * ```ts
+ * import { ATOMIC_RMW_OPS } from "@tsbpf/core/insn";
+ * ATOMIC_RMW_OPS.has(0xe1); // true (xchg)
+ * ```
+ */
 export const ATOMIC_RMW_OPS: ReadonlySet<number> = new Set([
   0x00,
   0x01,
@@ -25,7 +41,15 @@ export const ATOMIC_RMW_OPS: ReadonlySet<number> = new Set([
   0xf1,
 ]);
 
-/** `ld_imm64` pseudo source kinds, by `src`. */
+/**
+ * `ld_imm64` pseudo source kinds, by `src`.
+ *
+ * @example
+ * ```ts
+ * import { LD_IMM64_KINDS } from "@tsbpf/core/insn";
+ * LD_IMM64_KINDS[1]; // "map_fd"
+ * ```
+ */
 export const LD_IMM64_KINDS: readonly string[] = [
   "imm64",
   "map_fd",
@@ -42,7 +66,7 @@ export const LD_IMM64_KINDS: readonly string[] = [
  * @example
  * ```ts
  * import { decodeSemantics } from "@tsbpf/core/insn";
- * decodeSemantics({ code: 0x61, dst: 0, src: 1, off: 4, imm: 0 }); // { kind: "load", size: 4, ... }
+ * decodeSemantics({ code: 0x61, dst: 0, src: 1, off: 4, imm: 0 }); // { kind: "load", size: 4, signExtend: false }
  * ```
  */
 export type Semantics =

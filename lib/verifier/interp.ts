@@ -15,6 +15,7 @@ import type { Insn } from "../insn/insn.ts";
 import { decodeSemantics, type Semantics } from "../insn/semantics.ts";
 import { HELPER_NAMES } from "../../types/helpers.ts";
 import { ProgType } from "../../types/prog_type.ts";
+import { MapFlag } from "../../types/flags.ts";
 import type { FuncProto, LoadContext, ProgTypeDef } from "../progtype/types.ts";
 import type { CtxAccess } from "../progtype/ctx_access.ts";
 import { type MapDescription, type ResolvedMap, resolveMapDescription } from "./maps.ts";
@@ -131,8 +132,8 @@ class GiveUp {
 }
 
 const MAX_CALL_FRAMES = 8;
-const BPF_MAX_VAR_OFF = 1n << 29n;
-const F_RDONLY_PROG = 1 << 7;
+const MAX_VAR_OFF = 1n << 29n;
+const F_RDONLY_PROG = MapFlag.RDONLY_PROG;
 const ALU_STR = [
   "+=",
   "-=",
@@ -688,7 +689,7 @@ class Interp {
     if (known) {
       const v = s64(off.s.v);
       const nv = op === 0x00 ? BigInt(ptr.off) + v : BigInt(ptr.off) - v;
-      if (nv >= BPF_MAX_VAR_OFF || nv <= -BPF_MAX_VAR_OFF) {
+      if (nv >= MAX_VAR_OFF || nv <= -MAX_VAR_OFF) {
         this.giveUp("pointer offset out of range");
       }
       res.off = Number(nv);
@@ -712,7 +713,7 @@ class Interp {
       "The kernel refuses pointer arithmetic with values that could move the pointer arbitrarily far.";
     if (isConst(off.s)) {
       const val = s64(off.s.v);
-      if (val >= BPF_MAX_VAR_OFF || val <= -BPF_MAX_VAR_OFF) {
+      if (val >= MAX_VAR_OFF || val <= -MAX_VAR_OFF) {
         this.fail("ptr-arith", `math between ${t} pointer and ${val} is not allowed`, expl);
       }
       return;
@@ -724,7 +725,7 @@ class Interp {
         `${expl} Bound the value (e.g. "if rX > N goto" or "rX &= N") before adding it.`,
       );
     }
-    if (off.s.smin >= BPF_MAX_VAR_OFF || off.s.smin <= -BPF_MAX_VAR_OFF) {
+    if (off.s.smin >= MAX_VAR_OFF || off.s.smin <= -MAX_VAR_OFF) {
       this.fail("ptr-arith", `value ${off.s.smin} makes ${t} pointer be out of bounds`, expl);
     }
   }
@@ -934,7 +935,7 @@ class Interp {
         [regno],
       );
     }
-    if (v.umax >= BPF_MAX_VAR_OFF) {
+    if (v.umax >= MAX_VAR_OFF) {
       this.fail(
         "map-bounds",
         `R${regno} unbounded memory access, make sure to bounds check any such access`,
@@ -1524,7 +1525,7 @@ class Interp {
               [regno],
             );
           }
-          if (v.umax >= BPF_MAX_VAR_OFF) {
+          if (v.umax >= MAX_VAR_OFF) {
             this.fail(
               "helper-size",
               `R${regno} unbounded memory access, use 'var &= const' or 'if (var < const)'`,

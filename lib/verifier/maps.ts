@@ -33,14 +33,29 @@ export interface MapDescription {
   btf?: { keyTypeId?: number; valueTypeId?: number };
 }
 
-/** A map description with its type resolved to a number. */
+/**
+ * A map description with its type resolved to a number.
+ *
+ * @example
+ * ```ts
+ * import type { ResolvedMap } from "@tsbpf/core/verifier";
+ * const m: ResolvedMap = { type: 1, keySize: 4, valueSize: 8, maxEntries: 1, flags: 0, hasBtf: false };
+ * ```
+ */
 export interface ResolvedMap {
+  /** Map type number. */
   type: number;
+  /** Key size in bytes. */
   keySize: number;
+  /** Value size in bytes. */
   valueSize: number;
+  /** Maximum number of entries. */
   maxEntries: number;
+  /** `map_flags`. */
   flags: number;
+  /** Inner map of a map-in-map. */
   inner?: ResolvedMap;
+  /** Described with BTF. */
   hasBtf: boolean;
 }
 

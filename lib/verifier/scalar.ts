@@ -32,11 +32,13 @@ export interface Scalar {
   v: bigint;
   /** Unknown bits (tnum mask). */
   m: bigint;
-  /** Unsigned bounds. */
+  /** Unsigned lower bound. */
   umin: bigint;
+  /** Unsigned upper bound. */
   umax: bigint;
-  /** Signed bounds. */
+  /** Signed lower bound. */
   smin: bigint;
+  /** Signed upper bound. */
   smax: bigint;
   /** The kernel holds the same bounds (see the module doc). */
   exact: boolean;
