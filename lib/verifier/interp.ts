@@ -48,7 +48,7 @@ import {
   type Reg,
   regText,
   type State,
-  stateKey,
+  stateHash,
 } from "./state.ts";
 
 /**
@@ -245,7 +245,7 @@ class Interp {
   readonly allowUninitStack: boolean;
   readonly bpfCapable: boolean;
   readonly prune: Uint8Array;
-  readonly seen = new Map<number, Set<string>>();
+  readonly seen = new Map<number, Set<number>>();
   idGen = 0;
   processed = 0;
   complete = true;
@@ -335,11 +335,11 @@ class Interp {
   }
 
   seenBefore(): boolean {
-    const key = stateKey(this.st) + "@" + this.pc;
+    const key = stateHash(this.st);
     let set = this.seen.get(this.pc);
     if (set === undefined) this.seen.set(this.pc, set = new Set());
     if (set.has(key)) return true;
-    if (set.size < 64) set.add(key);
+    if (set.size < 256) set.add(key);
     return false;
   }
 
@@ -404,11 +404,16 @@ class Interp {
   }
 
   /** Every register and spilled register of the state (all frames). */
-  *allRegs(): Generator<Reg> {
+  allRegs(): Reg[] {
+    const out: Reg[] = [];
     for (const f of this.st.frames) {
-      for (const r of f.regs) yield r;
-      for (const s of f.spills) if (s !== undefined) yield s;
+      for (const r of f.regs) out.push(r);
+      for (let i = f.low >> 3; i < 64; i++) {
+        const s = f.spills[i];
+        if (s !== undefined) out.push(s);
+      }
     }
+    return out;
   }
 
   /** Marks a scalar's linked copies inexact (their link is one this checker does not follow). */
@@ -988,6 +993,7 @@ class Interp {
     const base = 512 + off;
     const slot = base >> 3;
     if (write) {
+      if (base < f.low) f.low = base;
       // Scrub spills the write touches.
       for (let sl = base >> 3; sl <= (base + size - 1) >> 3; sl++) {
         if (f.spills[sl] !== undefined) {
@@ -1704,6 +1710,7 @@ class Interp {
         const f = this.st.frames[reg.frame];
         const base = 512 + off;
         if (write) {
+          if (base < f.low) f.low = base;
           for (let i = 0; i < size; i++) {
             const sl = (base + i) >> 3;
             if (f.spills[sl] !== undefined) {

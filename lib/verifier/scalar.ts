@@ -113,10 +113,10 @@ export function inexact(bits = 64): Scalar {
 function tnumRange(min: bigint, max: bigint): [bigint, bigint] {
   const chi = min ^ max;
   if (chi === 0n) return [min, 0n];
-  let bits = 0n;
-  for (let c = chi; c > 0n; c >>= 1n) bits++;
-  if (bits > 63n) return [0n, U64_MAX];
-  const delta = (1n << bits) - 1n;
+  const hi = Number(chi >> 32n);
+  const bits = hi !== 0 ? 64 - Math.clz32(hi) : 32 - Math.clz32(Number(chi));
+  if (bits > 63) return [0n, U64_MAX];
+  const delta = (1n << BigInt(bits)) - 1n;
   return [min & ~delta, delta];
 }
 

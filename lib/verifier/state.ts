@@ -124,6 +124,8 @@ export interface Frame {
   callsite: number;
   /** Subprogram start. */
   subprog: number;
+  /** Lowest byte index ever written (`512`: none); bytes below it are all `Invalid`. */
+  low: number;
 }
 
 /** One path's state. */
@@ -147,6 +149,7 @@ export function newFrame(callsite: number, subprog: number, depth: number): Fram
     spills: new Array(64).fill(undefined),
     callsite,
     subprog,
+    low: 512,
   };
 }
 
@@ -159,6 +162,7 @@ export function cloneState(st: State): State {
       spills: f.spills.map((r) => r === undefined ? undefined : cloneReg(r)),
       callsite: f.callsite,
       subprog: f.subprog,
+      low: f.low,
     })),
     refs: st.refs.map((r) => ({ ...r })),
     ...(st.trace !== undefined ? { trace: st.trace.slice() } : {}),
@@ -187,22 +191,50 @@ export function regText(r: Reg): string {
   }
 }
 
-/** A key identifying a state exactly, for pruning revisits of the same state. */
-export function stateKey(st: State): string {
-  let k = "";
+/** Mixes a bigint into a 32-bit hash. */
+function mixBig(h: number, x: bigint): number {
+  if (x === 0n) return Math.imul(h ^ 0x9e37, 0x85ebca6b);
+  const lo = Number(BigInt.asUintN(32, x)), hi = Number(BigInt.asUintN(32, x >> 32n));
+  h = Math.imul(h ^ lo, 0x85ebca6b);
+  return Math.imul(h ^ hi, 0xc2b2ae35);
+}
+
+function mix(h: number, x: number): number {
+  h = Math.imul(h ^ x, 0x85ebca6b);
+  return h ^ (h >>> 13);
+}
+
+function hashReg(h: number, r: Reg): number {
+  h = mix(h, r.k | (r.nullable ? 64 : 0) | (r.s.exact ? 128 : 0) | (r.nullUnsure ? 256 : 0));
+  if (r.k === 0) return h;
+  h = mix(mix(mix(mix(h, r.off), r.id), r.ref), r.range);
+  h = mix(mix(h, r.frame), r.memSize);
+  const s = r.s;
+  h = mixBig(h, s.v);
+  if (s.m !== 0n) {
+    h = mixBig(mixBig(mixBig(mixBig(mixBig(h, s.m), s.umin), s.umax), s.smin), s.smax);
+  }
+  return h;
+}
+
+/**
+ * A hash of a state, for pruning revisits of the same state. A collision can only make the
+ * checker skip a path (report less), never report more.
+ */
+export function stateHash(st: State): number {
+  let h = 0x811c9dc5;
   for (const f of st.frames) {
-    k += `|${f.callsite}:`;
-    for (const r of f.regs) {
-      k += `${r.k},${r.s.v},${r.s.m},${r.s.umin},${r.s.umax},${r.s.smin},${r.s.smax},${
-        r.s.exact ? 1 : 0
-      },${r.off},${r.nullable ? 1 : 0},${r.id},${r.ref},${r.range},${r.frame},${r.memSize};`;
+    h = mix(h, f.callsite);
+    for (const r of f.regs) h = hashReg(h, r);
+    const b = f.bytes;
+    for (let i = f.low & ~3; i < 512; i += 4) {
+      h = mix(h, b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24));
     }
-    k += String.fromCharCode(...f.bytes);
-    for (let i = 0; i < 64; i++) {
-      const s = f.spills[i];
-      if (s !== undefined) k += `#${i}:${regText(s)}${s.s.exact ? 1 : 0}${s.id},${s.ref}`;
+    for (let i = f.low >> 3; i < 64; i++) {
+      const sp = f.spills[i];
+      if (sp !== undefined) h = hashReg(mix(h, i), sp);
     }
   }
-  for (const r of st.refs) k += `@${r.id}/${r.insn}`;
-  return k;
+  for (const r of st.refs) h = mix(mix(h, r.id), r.insn);
+  return h >>> 0;
 }
