@@ -11,7 +11,9 @@ import { checkProgram } from "../lib/check/check.ts";
 import { assemble } from "../lib/insn/asm.ts";
 import { deepCheck } from "../lib/verifier/interp.ts";
 import { getProgType } from "../lib/progtype/registry.ts";
-import { kernelSkip } from "./util.ts";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { kernelSkip, repoRoot } from "./util.ts";
 
 interface Case {
   name: string;
@@ -416,4 +418,51 @@ test("deep checker: trace mode shows the path to the finding", () => {
 test("deep checker: basic depth stays as it was", () => {
   const insns = assemble("exit");
   assert.deepEqual(checkProgram({ type: "xdp", insns, license: "GPL" }), []);
+});
+
+test(
+  "Program.load: checkDepth 'deep' refuses before the kernel; the default leaves it to the kernel",
+  { skip: kernelSkip },
+  () => {
+    withMaps((fds, maps) => {
+      const insns = assemble(`${LOOKUP(fds.hash)}
+      r0 = *(u64 *)(r0 + 0)
+      exit`);
+      assert.throws(
+        () => Program.load({ type: "xdp", insns, license: "GPL", checkDepth: "deep", maps }),
+        (e: Error) =>
+          e.name === "PreloadCheckError" &&
+          e.message.includes("R0 invalid mem access 'map_value_or_null'"),
+      );
+      assert.throws(
+        () => Program.load({ type: "xdp", insns, license: "GPL" }),
+        (e: Error) => e.name === "VerifierError",
+      );
+    });
+  },
+);
+
+test("deep checker: the stored corpus keeps its verdicts (no kernel needed)", () => {
+  const corpus = JSON.parse(
+    readFileSync(join(repoRoot, "tests/fixtures/verifier/corpus.json"), "utf8"),
+  ) as {
+    seed: number;
+    type: string;
+    insns: string;
+    kernel: string;
+    checker: { code: string } | null;
+  }[];
+  const maps = {
+    1: { type: "hash", keySize: 4, valueSize: 16, maxEntries: 8 },
+    2: { type: "array", keySize: 4, valueSize: 48, maxEntries: 4 },
+    3: { type: "ringbuf", keySize: 0, valueSize: 0, maxEntries: 4096 },
+  };
+  assert.ok(corpus.length >= 40);
+  for (const c of corpus) {
+    const bytes = new Uint8Array(c.insns.match(/../g)!.map((h) => parseInt(h, 16)));
+    const err = checkProgram({ type: c.type, insns: bytes, license: "GPL", depth: "deep", maps })
+      .find((f) => f.severity === "error");
+    if (c.kernel === "accepted") assert.equal(err, undefined, `seed ${c.seed}: ${err?.message}`);
+    if (c.checker) assert.equal(err?.code, c.checker.code, `seed ${c.seed}`);
+  }
 });

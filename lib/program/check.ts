@@ -74,6 +74,8 @@ export function runPreloadCheck(
     capabilities: loaderCapabilities(),
     attachTo: options.attachTo,
     profile: options.profile ?? liveProfile(),
+    depth: options.checkDepth,
+    maps: options.maps,
   });
   for (const f of findings) {
     if (f.severity === "error") {

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { MapDescription } from "../verifier/maps.ts";
 import type { Insn } from "../insn/insn.ts";
 import type { AttachTypeInput, ProgTypeInput } from "../progtype/type_names.ts";
 import type { KernelProfile } from "../profile/types.ts";
@@ -65,6 +66,14 @@ export interface ProgramLoadOptions {
    * kernel (`liveProfile()`), so the checker's helper verdicts are this kernel's.
    */
   profile?: KernelProfile;
+  /**
+   * `"deep"` also runs the deep checker (`lib/verifier/`: register and stack state, NULL checks,
+   * packet and map bounds, references, helper arguments) before the kernel sees the program. Off
+   * (`"basic"`) by default.
+   */
+  checkDepth?: "basic" | "deep";
+  /** The maps the program references, by fd, for the deep checker (`BpfMap#describe()`). */
+  maps?: Readonly<Record<number, MapDescription>>;
 }
 
 /** One `struct bpf_func_info`: where a function starts and its BTF `FUNC` type. */

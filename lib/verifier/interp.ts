@@ -1179,7 +1179,8 @@ class Interp {
     if (this.st.refs.length > 0) this.giveUp("legacy packet load with references held");
     const f = this.frame();
     for (let i = 1; i <= 5; i++) f.regs[i] = mkReg(K.NotInit);
-    f.regs[0] = this.scalarReg(unknownScalar());
+    // The kernel may narrow the loaded value to the load's width: not relied on.
+    f.regs[0] = this.scalarReg(inexact());
   }
 
   // ---------------------------------------------------------------- jumps
