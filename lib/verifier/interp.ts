@@ -1199,6 +1199,9 @@ class Interp {
       ? this.read(insn.src)
       : this.scalarReg(constScalar(wide ? BigInt(insn.imm) : BigInt(insn.imm >>> 0)));
     if (dr.k === K.Unknown || sr.k === K.Unknown) this.giveUp("comparison of an unmodelled value");
+    if (srcReg && insn.src === insn.dst && !(dr.k === K.Scalar && isConst(dr.s))) {
+      this.giveUp("a register compared with itself");
+    }
     if (dr.k === K.Scalar && sr.k === K.Scalar) {
       return this.scalarJump(insn, wide, op, srcReg, dr, sr, target, work);
     }
@@ -1214,14 +1217,7 @@ class Interp {
       }
       const nullCheck = wide && !srcReg && insn.imm === 0 && (op === 0x10 || op === 0x50) &&
         dr.nullable;
-      if (!nullCheck && !pktAny(dr) && dr.k !== K.Scalar) {
-        this.fail(
-          "ptr-compare",
-          `R${insn.dst} pointer comparison prohibited`,
-          "Without CAP_PERFMON pointers may only be compared with 0 (NULL checks).",
-          [insn.dst],
-        );
-      }
+      // A destination pointer compared with a constant: the kernel may decide the branch first.
       if (!nullCheck) this.giveUp("unprivileged pointer comparison");
     }
     if (!wide) this.giveUp("32-bit comparison of a pointer");
@@ -1817,6 +1813,13 @@ class Interp {
         `Unreleased reference id=${r.id} alloc_insn=${r.insn}`,
         `The reference acquired at instruction ${r.insn} (a socket lookup or ring buffer reservation) is not released on this path: call the matching release/submit/discard helper before exit.`,
       );
+    }
+    const t = this.def.type;
+    if (
+      t === ProgType.TRACING || t === ProgType.STRUCT_OPS || t === ProgType.EXT ||
+      t === ProgType.LSM
+    ) {
+      this.giveUp("return convention of this program type not modelled");
     }
     const r0 = this.read(0);
     if (r0.k === K.Unknown) this.giveUp("return value not modelled");
