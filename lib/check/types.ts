@@ -67,6 +67,7 @@ export interface CheckOptions {
    * without a profile, the registry's upstream tables decide.
    */
   profile?: KernelProfile;
+  /**
    * `"deep"` also runs the abstract interpreter of `lib/verifier/` (register and stack state,
    * NULL checks, packet and map bounds, references, helper arguments, context access). Default
    * `"basic"`.
