@@ -337,9 +337,16 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
    * `BPF_OBJ_GET_INFO_BY_FD` failures.
    * @throws {CodecError} when a codec's size does not match the map's key or value size.
    * @example
-   * ```ts ignore
-   * import { BpfMap } from "@tsbpf/core";
+   * ```ts
+   * import { BpfMap, u32, u64 } from "@tsbpf/core";
+   * using map = BpfMap.create({ type: "hash", key: u32, value: u64, maxEntries: 64 });
+   * import { openPinned, pinFd, unpinPath } from "../pin.ts";
+   * const path = `/sys/fs/bpf/doc_map_${Deno.pid}`;
+   * pinFd(map.fd, path);
+   * const fdFromElsewhere = openPinned(path);
+   * unpinPath(path);
    * using m = BpfMap.fromFd(fdFromElsewhere); // m owns the fd from here on
+   * m.maxEntries; // 64
    * ```
    */
   static fromFd<K = Uint8Array, V = Uint8Array>(
@@ -395,9 +402,12 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
    *
    * @throws {BpfError} `ENOENT` when no map has that id.
    * @example
-   * ```ts ignore
+   * ```ts
    * import { BpfMap, u32, u64 } from "@tsbpf/core";
-   * using m = BpfMap.fromId(17, { key: u32, value: u64 });
+   * using map = BpfMap.create({ type: "hash", key: u32, value: u64, maxEntries: 64 });
+   * map.set(1, 2n);
+   * using m = BpfMap.fromId(map.id, { key: u32, value: u64 });
+   * m.get(1); // 2n
    * ```
    */
   static fromId<K = Uint8Array, V = Uint8Array>(
@@ -414,9 +424,13 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
    *
    * @throws {BpfError} `ENOENT` when nothing is pinned there.
    * @example
-   * ```ts ignore
-   * import { BpfMap, u32 } from "@tsbpf/core";
-   * using m = BpfMap.fromPin("/sys/fs/bpf/counts", { key: u32 });
+   * ```ts
+   * import { BpfMap, u32, u64 } from "@tsbpf/core";
+   * using map = BpfMap.create({ type: "hash", key: u32, value: u64, maxEntries: 64 });
+   * const path = `/sys/fs/bpf/doc_map_${Deno.pid}`;
+   * map.pin(path);
+   * using m = BpfMap.fromPin(path, { key: u32 });
+   * BpfMap.unpin(path);
    * ```
    */
   static fromPin<K = Uint8Array, V = Uint8Array>(
@@ -443,9 +457,12 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
    * Removes a bpffs pin (the map lives on while anything else holds it).
    *
    * @example
-   * ```ts ignore
-   * import { BpfMap } from "@tsbpf/core";
-   * BpfMap.unpin("/sys/fs/bpf/counts");
+   * ```ts
+   * import { BpfMap, u32, u64 } from "@tsbpf/core";
+   * using map = BpfMap.create({ type: "hash", key: u32, value: u64, maxEntries: 64 });
+   * const path = `/sys/fs/bpf/doc_map_${Deno.pid}`;
+   * map.pin(path);
+   * BpfMap.unpin(path);
    * ```
    */
   static unpin(path: string): void {
@@ -550,8 +567,10 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
    * Fresh `struct bpf_map_info` from the kernel.
    *
    * @example
-   * ```ts ignore
-   * const { id, maxEntries, name } = map.info();
+   * ```ts
+   * import { BpfMap, u32, u64 } from "@tsbpf/core";
+   * using map = BpfMap.create({ type: "hash", key: u32, value: u64, maxEntries: 64 });
+   * const { id, maxEntries, name } = map.info(); // …, 64, ""
    * ```
    */
   info(): MapInfo {
@@ -768,8 +787,11 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
    * may be `ElemFlag.LOCK` (copy under the value's `bpf_spin_lock`).
    *
    * @example
-   * ```ts ignore
-   * const v = map.get(42); // undefined when absent
+   * ```ts
+   * import { BpfMap, u32, u64 } from "@tsbpf/core";
+   * using map = BpfMap.create({ type: "hash", key: u32, value: u64, maxEntries: 64 });
+   * map.set(42, 1n);
+   * const v = map.get(42); // 1n (undefined when absent)
    * ```
    */
   get(key: K, flags = 0): V | undefined {
@@ -791,9 +813,12 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
    * maps, each rounded up to 8 bytes). Returns false when the key is absent.
    *
    * @example
-   * ```ts ignore
+   * ```ts
+   * import { BpfMap, u32, u64 } from "@tsbpf/core";
+   * using map = BpfMap.create({ type: "hash", key: u32, value: u64, maxEntries: 64 });
+   * map.set(7, 5n);
    * const out = new Uint8Array(map.valueSize);
-   * if (map.getInto(key, out)) use(out);
+   * if (map.getInto(7, out)) console.log(out[0]); // 5
    * ```
    */
   getInto(key: K, out: Uint8Array, flags = 0): boolean {
@@ -840,7 +865,9 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
    *
    * @throws {BpfError} e.g. `EEXIST` with NOEXIST, `ENOENT` with EXIST, `E2BIG` when full.
    * @example
-   * ```ts ignore
+   * ```ts
+   * import { BpfMap, u32, u64 } from "@tsbpf/core";
+   * using map = BpfMap.create({ type: "hash", key: u32, value: u64, maxEntries: 64 });
    * import { ElemFlag } from "@tsbpf/core";
    * map.set(42, 7n);
    * map.set(43, 1n, ElemFlag.NOEXIST);
@@ -862,7 +889,10 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
    * Deletes a key (`BPF_MAP_DELETE_ELEM`). Returns false when it was absent.
    *
    * @example
-   * ```ts ignore
+   * ```ts
+   * import { BpfMap, u32, u64 } from "@tsbpf/core";
+   * using map = BpfMap.create({ type: "hash", key: u32, value: u64, maxEntries: 64 });
+   * map.set(42, 1n);
    * map.delete(42); // true
    * ```
    */
@@ -884,9 +914,14 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
    * certainly not).
    *
    * @example
-   * ```ts ignore
+   * ```ts
+   * import { BpfMap, u32, u64 } from "@tsbpf/core";
+   * using map = BpfMap.create({ type: "hash", key: u32, value: u64, maxEntries: 64 });
+   * map.set(42, 1n);
    * map.has(42); // true
-   * bloom.has(value); // false means never pushed
+   * using bloom = BpfMap.create({ type: "bloom_filter", value: u64, maxEntries: 64 });
+   * bloom.push(5n);
+   * bloom.has(6n); // false means never pushed
    * ```
    */
   has(keyOrValue: K | V): boolean {
@@ -918,8 +953,11 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
    * Returns `undefined` when the key was absent.
    *
    * @example
-   * ```ts ignore
-   * const last = map.getAndDelete(42);
+   * ```ts
+   * import { BpfMap, u32, u64 } from "@tsbpf/core";
+   * using map = BpfMap.create({ type: "hash", key: u32, value: u64, maxEntries: 64 });
+   * map.set(42, 9n);
+   * const last = map.getAndDelete(42); // 9n
    * ```
    */
   getAndDelete(key: K, flags = 0): V | undefined {
@@ -942,7 +980,10 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
    * map (e.g. just deleted), hash maps answer with their first key.
    *
    * @example
-   * ```ts ignore
+   * ```ts
+   * import { BpfMap, u32, u64 } from "@tsbpf/core";
+   * using map = BpfMap.create({ type: "hash", key: u32, value: u64, maxEntries: 64 });
+   * map.set(1, 1n).set(2, 2n);
    * for (let k = map.nextKey(); k !== undefined; k = map.nextKey(k)) console.log(k);
    * ```
    */
@@ -985,9 +1026,12 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
    *
    * @throws {BpfError} `E2BIG` when a queue or stack is full (without EXIST).
    * @example
-   * ```ts ignore
+   * ```ts
+   * import { BpfMap, u64 } from "@tsbpf/core";
+   * using queue = BpfMap.create({ type: "queue", value: u64, maxEntries: 8 });
    * queue.push(1n);
-   * bloom.push(value);
+   * using bloom = BpfMap.create({ type: "bloom_filter", value: u64, maxEntries: 64 });
+   * bloom.push(5n);
    * ```
    */
   push(value: V, flags = 0): void {
@@ -1005,8 +1049,11 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
    * (`BPF_MAP_LOOKUP_AND_DELETE_ELEM`); `undefined` when empty.
    *
    * @example
-   * ```ts ignore
-   * const v = queue.pop();
+   * ```ts
+   * import { BpfMap, u64 } from "@tsbpf/core";
+   * using queue = BpfMap.create({ type: "queue", value: u64, maxEntries: 8 });
+   * queue.push(1n);
+   * const v = queue.pop(); // 1n
    * ```
    */
   pop(): V | undefined {
@@ -1027,8 +1074,11 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
    * empty.
    *
    * @example
-   * ```ts ignore
-   * const next = stack.peek();
+   * ```ts
+   * import { BpfMap, u64 } from "@tsbpf/core";
+   * using stack = BpfMap.create({ type: "stack", value: u64, maxEntries: 8 });
+   * stack.push(3n);
+   * const next = stack.peek(); // 3n, still in the stack
    * ```
    */
   peek(): V | undefined {
@@ -1060,9 +1110,11 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
    * @throws {BpfError} `EBUSY` when already frozen or writably mapped; `ENOTSUPP` for values with a
    * spin lock or timer.
    * @example
-   * ```ts ignore
-   * config.set(0, settings);
-   * config.freeze();
+   * ```ts
+   * import { BpfMap, u32, u64 } from "@tsbpf/core";
+   * using config = BpfMap.create({ type: "array", key: u32, value: u64, maxEntries: 1 });
+   * config.set(0, 42n);
+   * config.freeze(); // programs still read it; user space can no longer write
    * ```
    */
   freeze(): void {
@@ -1084,7 +1136,9 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
    * Whether the map is frozen (from `/proc/self/fdinfo`).
    *
    * @example
-   * ```ts ignore
+   * ```ts
+   * import { BpfMap, u32, u64 } from "@tsbpf/core";
+   * using map = BpfMap.create({ type: "hash", key: u32, value: u64, maxEntries: 64 });
    * map.freeze();
    * map.frozen; // true
    * ```
@@ -1103,7 +1157,10 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
    * deletes: no entry twice, no endless loop. For array-like maps every index is a key.
    *
    * @example
-   * ```ts ignore
+   * ```ts
+   * import { BpfMap, u32, u64 } from "@tsbpf/core";
+   * using map = BpfMap.create({ type: "hash", key: u32, value: u64, maxEntries: 64 });
+   * map.set(1, 1n);
    * for (const k of map.keys()) console.log(k);
    * ```
    */
@@ -1115,9 +1172,12 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
    * Values, in the kernel's order of their keys.
    *
    * @example
-   * ```ts ignore
+   * ```ts
+   * import { BpfMap, u32, u64 } from "@tsbpf/core";
+   * using map = BpfMap.create({ type: "hash", key: u32, value: u64, maxEntries: 64 });
+   * map.set(1, 1n).set(2, 2n);
    * let total = 0n;
-   * for (const v of map.values()) total += v;
+   * for (const v of map.values()) total += v; // 3n
    * ```
    */
   *values(options: IterateOptions = {}): Generator<V, void, undefined> {
@@ -1129,7 +1189,10 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
    * value is skipped; for fd arrays (`prog_array`, devmap…) only occupied slots are listed.
    *
    * @example
-   * ```ts ignore
+   * ```ts
+   * import { BpfMap, u32, u64 } from "@tsbpf/core";
+   * using map = BpfMap.create({ type: "hash", key: u32, value: u64, maxEntries: 64 });
+   * map.set(1, 1n);
    * for (const [k, v] of map.entries()) console.log(k, v);
    * ```
    */
@@ -1141,7 +1204,10 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
    * Same as {@link BpfMap.entries}.
    *
    * @example
-   * ```ts ignore
+   * ```ts
+   * import { BpfMap, u32, u64 } from "@tsbpf/core";
+   * using map = BpfMap.create({ type: "hash", key: u32, value: u64, maxEntries: 64 });
+   * map.set(1, 1n);
    * for (const [k, v] of map) console.log(k, v);
    * ```
    */
@@ -1154,7 +1220,10 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
    * other array-like maps (prog_array, devmap, …) the occupied slots.
    *
    * @example
-   * ```ts ignore
+   * ```ts
+   * import { BpfMap, u32, u64 } from "@tsbpf/core";
+   * using map = BpfMap.create({ type: "hash", key: u32, value: u64, maxEntries: 64 });
+   * map.set(1, 1n).set(2, 2n).set(3, 3n);
    * map.count(); // 3
    * ```
    */
@@ -1499,10 +1568,13 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
    *
    * @throws {MapOpNotSupportedError} for map types without batch lookup.
    * @example
-   * ```ts ignore
+   * ```ts
+   * import { BpfMap, u32, u64 } from "@tsbpf/core";
+   * using map = BpfMap.create({ type: "hash", key: u32, value: u64, maxEntries: 64 });
+   * map.set(1, 1n);
    * const r = map.batchReader(4096);
    * let total = 0;
-   * for (let n = r.next(); n > 0 || !r.done; n = r.next()) total += n;
+   * for (let n = r.next(); n > 0 || !r.done; n = r.next()) total += n; // 1
    * let sum = 0n; // a map with a u64 value codec
    * for (let n = (r.reset(), r.next()); n > 0 || !r.done; n = r.next()) {
    *   for (let i = 0; i < n; i++) sum += r.value(i);
@@ -1538,8 +1610,11 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
    * map types (or kernels) without it.
    *
    * @example
-   * ```ts ignore
-   * const all = map.batchLookup(); // [[key, value], …]
+   * ```ts
+   * import { BpfMap, u32, u64 } from "@tsbpf/core";
+   * using map = BpfMap.create({ type: "hash", key: u32, value: u64, maxEntries: 64 });
+   * map.set(1, 10n);
+   * const all = map.batchLookup(); // [[1, 10n]]
    * ```
    */
   batchLookup(options: BatchOptions = {}): [K, V][] {
@@ -1557,8 +1632,11 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
    *
    * @throws {MapOpNotSupportedError} for types whose elements cannot be deleted (arrays).
    * @example
-   * ```ts ignore
-   * const drained = map.batchLookupAndDelete();
+   * ```ts
+   * import { BpfMap, u32, u64 } from "@tsbpf/core";
+   * using map = BpfMap.create({ type: "hash", key: u32, value: u64, maxEntries: 64 });
+   * map.set(1, 10n);
+   * const drained = map.batchLookupAndDelete(); // [[1, 10n]], and the map is empty
    * ```
    */
   batchLookupAndDelete(options: BatchOptions = {}): [K, V][] {
@@ -1582,8 +1660,10 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
    * @throws {BpfError} on the first entry the kernel refuses; the message says how many were
    * written before it.
    * @example
-   * ```ts ignore
-   * map.batchUpdate([[1, 10n], [2, 20n]]);
+   * ```ts
+   * import { BpfMap, u32, u64 } from "@tsbpf/core";
+   * using map = BpfMap.create({ type: "hash", key: u32, value: u64, maxEntries: 64 });
+   * map.batchUpdate([[1, 10n], [2, 20n]]); // 2
    * ```
    */
   batchUpdate(entries: Iterable<readonly [K, V]>, flags = 0): number {
@@ -1637,7 +1717,10 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
    * are absent are skipped. Returns the number deleted.
    *
    * @example
-   * ```ts ignore
+   * ```ts
+   * import { BpfMap, u32, u64 } from "@tsbpf/core";
+   * using map = BpfMap.create({ type: "hash", key: u32, value: u64, maxEntries: 64 });
+   * map.batchUpdate([[1, 10n], [2, 20n], [3, 30n]]);
    * map.batchDelete([1, 2, 3]); // 3
    * ```
    */
@@ -1722,8 +1805,11 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
    *
    * @throws {MapOpNotSupportedError} for types whose elements cannot be deleted (arrays).
    * @example
-   * ```ts ignore
-   * map.clear();
+   * ```ts
+   * import { BpfMap, u32, u64 } from "@tsbpf/core";
+   * using map = BpfMap.create({ type: "hash", key: u32, value: u64, maxEntries: 64 });
+   * map.set(1, 1n);
+   * map.clear(); // 1
    * ```
    */
   clear(): number {
@@ -1748,8 +1834,11 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
    *
    * @throws {BpfError} e.g. `EEXIST` when the path exists.
    * @example
-   * ```ts ignore
-   * map.pin("/sys/fs/bpf/counts");
+   * ```ts
+   * import { BpfMap, u32, u64 } from "@tsbpf/core";
+   * using map = BpfMap.create({ type: "hash", key: u32, value: u64, maxEntries: 64 });
+   * map.pin(`/sys/fs/bpf/doc_map_${Deno.pid}`);
+   * map.unpin();
    * ```
    */
   pin(path: string): void {
@@ -1761,7 +1850,10 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
    * Removes the pin made by {@link BpfMap.pin} (or the given path).
    *
    * @example
-   * ```ts ignore
+   * ```ts
+   * import { BpfMap, u32, u64 } from "@tsbpf/core";
+   * using map = BpfMap.create({ type: "hash", key: u32, value: u64, maxEntries: 64 });
+   * map.pin(`/sys/fs/bpf/doc_map_${Deno.pid}`);
    * map.unpin();
    * ```
    */
@@ -1777,8 +1869,10 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
    * Closes this handle (idempotent). The map lives on while a program, pin or other fd holds it.
    *
    * @example
-   * ```ts ignore
-   * map.close();
+   * ```ts
+   * import { BpfMap, u32, u64 } from "@tsbpf/core";
+   * using map = BpfMap.create({ type: "hash", key: u32, value: u64, maxEntries: 64 });
+   * map.close(); // later calls throw MapClosedError; close() again is a no-op
    * ```
    */
   close(): void {
