@@ -31,6 +31,8 @@ const RUN = [
   "lib/link/iter.ts",
   "lib/link/raw_tracepoint.ts",
   "lib/link/uprobe.ts",
+  "lib/link/mod.ts",
+  "lib/link/os.ts",
 ];
 
 /** Files under `RUN` whose examples cannot run yet, with why. */

@@ -3,7 +3,7 @@
  * attach function per kind of hook — socket filters, tracepoints, uprobes, raw and BTF
  * tracepoints, XDP, tcx, cgroups and iterators.
  *
- * ```ts ignore
+ * ```ts
  * import { asm, BpfMap, Program, u32, u64 } from "@tsbpf/core";
  * import { attachRawTracepoint, Link } from "@tsbpf/core/link";
  *

@@ -40,9 +40,11 @@ export function closeQuietly(fd: number): void {
  * What the attach functions need of a program: a `Program` from `@tsbpf/core` fits.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { asm, Program } from "@tsbpf/core";
  * import type { AttachableProgram } from "@tsbpf/core/link";
- * const p: AttachableProgram = Program.load({ type: "xdp", insns, license: "GPL" });
+ * using prog = Program.load({ type: "xdp", insns: asm`r0 = 2\nexit`, license: "GPL" });
+ * const p: AttachableProgram = prog; // or prog.fd, or { fd, type }
  * ```
  */
 export interface AttachableProgram {

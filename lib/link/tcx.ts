@@ -21,8 +21,10 @@ export type TcxDirection = "ingress" | "egress";
  * @throws {AttachError} e.g. `ENODEV` for no such interface, `EINVAL` for a program of another
  *   type.
  * @example
- * ```ts ignore
+ * ```ts
+ * import type { Program } from "@tsbpf/core";
  * import { attachTcx } from "@tsbpf/core/link";
+ * declare const prog: Program; // a sched_cls program
  * using link = attachTcx(prog, "eth0", "ingress");
  * ```
  */

@@ -33,8 +33,10 @@ const XDP_MODE_FLAGS: Readonly<Record<XdpMode, number>> = {
  * @throws {AttachError} e.g. `ENODEV` for no such interface, `EBUSY` when another program is
  *   attached in a conflicting way, `EINVAL` for a program of another type.
  * @example
- * ```ts ignore
+ * ```ts
+ * import type { Program } from "@tsbpf/core";
  * import { attachXdp } from "@tsbpf/core/link";
+ * declare const prog: Program; // an xdp program
  * using link = attachXdp(prog, "eth0", { mode: "generic" });
  * ```
  */

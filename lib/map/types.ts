@@ -43,8 +43,13 @@ export type MapValue<T, V> = T extends PerCpuMapType ? V[] : V;
  * BTF to create a map with: a loaded BTF object and the type ids of key and value.
  *
  * @example
- * ```ts ignore
- * const btf: MapBtfRef = { fd: btfHandle, keyTypeId: 1, valueTypeId: 4 };
+ * ```ts
+ * import { BpfMap, loadBtf, type MapBtfRef, u32, u64 } from "@tsbpf/core";
+ * import { mapBtf } from "@tsbpf/core/map";
+ * const described = mapBtf(u32, u64);
+ * using btfHandle = loadBtf(described.blob);
+ * const btf: MapBtfRef = { fd: btfHandle, keyTypeId: described.keyTypeId, valueTypeId: described.valueTypeId };
+ * using map = BpfMap.create({ type: "hash", key: u32, value: u64, maxEntries: 4, btf });
  * ```
  */
 export interface MapBtfRef {
@@ -118,7 +123,10 @@ export interface MapCodecs<K, V> {
  * Options of {@link BpfMap.keys}, {@link BpfMap.values} and {@link BpfMap.entries}.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { BpfMap, u32, u64 } from "@tsbpf/core";
+ * using map = BpfMap.create({ type: "hash", key: u32, value: u64, maxEntries: 4 });
+ * map.set(1, 1n);
  * for (const k of map.keys({ batch: false })) console.log(k); // walk with get_next_key
  * ```
  */

@@ -5,7 +5,7 @@
  * {@link UserRingBuffer} writes records into a `BPF_MAP_TYPE_USER_RINGBUF` map for programs that
  * call `bpf_user_ringbuf_drain`.
  *
- * ```ts ignore
+ * ```ts
  * import { BpfMap } from "@tsbpf/core";
  * import { RingBuffer } from "@tsbpf/core/ringbuf";
  * using map = BpfMap.create({ type: "ringbuf", maxEntries: 1 << 16 });
