@@ -14,7 +14,7 @@ import { codecFromBtf } from "../lib/codec/from_btf.ts";
 import { ElfError, ObjectError } from "../lib/elf/error.ts";
 import { ObjectSpec } from "../lib/elf/spec.ts";
 import { BtfBuilder, K } from "./btf_builder.ts";
-import { isLibraryError } from "./fuzz_targets.ts";
+import { isLibraryError, objectFiles } from "./fuzz_targets.ts";
 import { loadObject } from "../lib/object/load.ts";
 import { assemble } from "../lib/insn/asm.ts";
 import { disassemble } from "../lib/insn/disasm.ts";
@@ -282,5 +282,14 @@ test("EMFILE is a ResourceError saying to raise ulimit -n, not a VerifierError",
     assert.equal(out[what].errnoName, "EMFILE");
     assert.equal(out[what].resource, "fds");
     assert.match(out[what].message, /raise ulimit -n \(RLIMIT_NOFILE\)/);
+  }
+});
+
+test("committed objects embed no absolute build path (built with -fdebug-prefix-map)", () => {
+  const dec = new TextDecoder("latin1");
+  for (const f of objectFiles()) {
+    const text = dec.decode(readFileSync(f));
+    assert.ok(!text.includes(repoRoot), `${f} contains ${repoRoot}`);
+    assert.ok(!/\/(work|home|tmp)\//.test(text), `${f} contains an absolute path`);
   }
 });

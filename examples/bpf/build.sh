@@ -4,5 +4,5 @@
 set -eu
 cd "$(dirname "$0")"
 for c in *.bpf.c; do
-	clang-19 -O2 -g -target bpf -I/usr/include/$(uname -m)-linux-gnu -c "$c" -o "${c%.c}.o"
+	clang-19 -O2 -g -fdebug-prefix-map="$PWD"=. -target bpf -I/usr/include/$(uname -m)-linux-gnu -c "$c" -o "${c%.c}.o"
 done
