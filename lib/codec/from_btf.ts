@@ -146,6 +146,15 @@ class Builder {
         const elem = btf.resolve(t.type);
         if (isChar(elem)) return cstring(t.nelems);
         const e = this.build(t.type, depth + 1);
+        if (t.nelems > BTF_LIMITS.fields && e.size === 0) {
+          // Zero-size elements: the size check below cannot bound the decoded array.
+          throw new BtfError(
+            `codecFromBtf: type ${describe(t)} has ${t.nelems} zero-size elements, over ` +
+              `BTF_LIMITS.fields (${BTF_LIMITS.fields})`,
+            -1,
+            t.id,
+          );
+        }
         if (e.size * t.nelems > BTF_LIMITS.typeSize) {
           throw new BtfError(
             `codecFromBtf: type ${describe(t)} is ${e.size * t.nelems} bytes, over ` +
