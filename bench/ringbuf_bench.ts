@@ -15,8 +15,9 @@
  *
  *   deno run -A bench/ringbuf_bench.ts        bun bench/ringbuf_bench.ts
  *
- * BENCH_ROUNDS (default 11) sets the TypeScript rounds; BENCH_C_REPS (default 5) the C
- * repetitions, BENCH_C_RECORDS (default 400000) the records of each C concurrent run.
+ * BENCH_RB_MODES=plain runs only the consume() rows. BENCH_ROUNDS (default 11) sets the
+ * TypeScript rounds; BENCH_C_REPS (default 5) the C repetitions, BENCH_C_RECORDS (default 400000)
+ * the records of each C concurrent run.
  */
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
@@ -62,7 +63,7 @@ type Mode =
   | "raw, commit batch"
   | "raw, commit record"
   | "raw, empty callback";
-const MODES: Mode[] = [
+const ALL_MODES: Mode[] = [
   "commit batch",
   "commit record",
   "empty callback",
@@ -70,6 +71,10 @@ const MODES: Mode[] = [
   "raw, commit record",
   "raw, empty callback",
 ];
+/** BENCH_RB_MODES=plain leaves out the consumeRaw rows (for a library without it). */
+const MODES = process.env.BENCH_RB_MODES === "plain"
+  ? ALL_MODES.filter((m) => !m.startsWith("raw"))
+  : ALL_MODES;
 
 interface Sample {
   produceNs: number;
