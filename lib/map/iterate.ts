@@ -1,0 +1,310 @@
+/**
+ * Iterating a map (`keys()`, `values()`, `entries()`, `count()`): batch chunks for hash maps,
+ * increasing indices for array-like maps, and a get_next_key walk one key ahead for the rest, which
+ * never yields an entry twice and never loops forever under concurrent deletes (see `BpfMap`).
+ * Internal to `lib/map/`.
+ *
+ * @module
+ */
+import { BpfCmd } from "../../types/cmd.ts";
+import { Errno } from "../../types/errno.ts";
+import { freshBytes } from "../codec/fresh.ts";
+import { BpfError } from "../errors.ts";
+import { alloc } from "../sys/memory.ts";
+import { mapGetNextKey, mapLookupElem } from "../sys/bpf_cmds.ts";
+import { decodeKey, decodeValue } from "./encode.ts";
+import { MapOpNotSupportedError } from "./errors.ts";
+import { type MapHandle, N, NEXT_SIZE, OFF_FLAGS } from "./handle.ts";
+import type { IterateOptions } from "./types.ts";
+
+const ENOENT = Errno.ENOENT;
+
+/**
+ * Walks the map: batch chunks decoded in this generator (one level between the caller and the
+ * entries), or a get_next_key walk. The checks run at the first step, as generators do.
+ */
+export function* walk<K, V>(
+  h: MapHandle,
+  operation: string,
+  withValues: boolean,
+  options: IterateOptions,
+): Generator<[K, V | undefined], void, undefined> {
+  h.openFd(operation);
+  if (withValues) h.require("lookup", operation);
+  const mode = h.spec.iterate;
+  if (mode === "none" || h.spec.key === "none") {
+    h.require("getNextKey", operation);
+    throw new MapOpNotSupportedError(operation, "getNextKey", h.spec.name, {
+      errno: "EINVAL",
+      why: "this map type has no keys to iterate",
+    }, h.shape.name);
+  }
+  if (mode === "batch" && options.batch !== false && !h.batchOff) {
+    const reader = h.tryBatchReader(h.defaultChunk(options.chunk), false);
+    if (reader !== undefined) {
+      const ks = h.shape.keySize;
+      const vb = h.vb;
+      const vs = h.shape.valueSize;
+      const rawKey = h.keyCodec === undefined;
+      const rawValue = h.valueCodec === undefined && !h.pcpu;
+      // The reader already holds the first chunk. Its buffers are its own: the loop body may
+      // use the map freely, and they change only when the next chunk is fetched, after the
+      // last entry of this one was decoded.
+      for (let n = reader.count; n > 0 || !reader.done; n = reader.next()) {
+        const keys = reader.keys;
+        const values = reader.values;
+        const kv = new DataView(keys.buffer);
+        const vv = new DataView(values.buffer);
+        for (let i = 0; i < n; i++) {
+          const key = rawKey
+            ? freshBytes(keys, i * ks, ks) as K
+            : decodeKey<K>(h, kv, keys, i * ks);
+          yield [
+            key,
+            rawValue ? freshBytes(values, i * vb, vs) as V : decodeValue<V>(h, vv, i * vb),
+          ];
+        }
+      }
+      return;
+    }
+  }
+  if (withValues && mode !== "index") yield* walkNextKeyValues<K, V>(h, operation);
+  else yield* walkNextKey<K, V>(h, mode === "index", withValues, operation);
+}
+
+/**
+ * Number of entries, by iterating: for arrays max_entries, for other array-like maps (prog_array,
+ * devmap, …) the occupied slots.
+ */
+export function countEntries(h: MapHandle): number {
+  // Slots of fd arrays, devmaps, cpumaps… may be empty: count only those with a value.
+  const spec = h.spec;
+  const sparse = spec.key === "index" && spec.name !== "array" && spec.name !== "percpu_array" &&
+    spec.ops.lookup === true;
+  let n = 0;
+  for (const _ of walk(h, "count", sparse, {})) n++;
+  return n;
+}
+
+/**
+ * get_next_key walk of a hash-ordered map with values, one key ahead, paying for concurrent
+ * deletes only when one happens. For each key: fetch its successor, then read its value. A
+ * value that is still there proves the key existed when its successor was fetched, so the
+ * successor is genuine (not a restart from the first key): no set of yielded keys is needed,
+ * only a log of their bytes. When a value is gone (the key vanished, so its successor may be a
+ * restart), the walk hands over to {@link walkNextKey}, with the set of yielded keys built from
+ * the log, which resumes without yielding anything twice.
+ */
+function* walkNextKeyValues<K, V>(
+  h: MapHandle,
+  operation: string,
+): Generator<[K, V], void, undefined> {
+  const ks = h.shape.keySize;
+  const room = Math.max(8, ks);
+  // Two key buffers in turn: attrs[i] asks for the successor of bufs[i], into bufs[1 - i].
+  const bufs = [alloc(room), alloc(room)];
+  const views = [new DataView(bufs[0].buffer), new DataView(bufs[1].buffer)];
+  const attrs = [alloc(NEXT_SIZE), alloc(NEXT_SIZE), alloc(NEXT_SIZE)];
+  const attrViews = attrs.map((a) => new DataView(a.buffer));
+  for (let i = 0; i < 2; i++) {
+    attrViews[i].setBigUint64(N.key.offset, h.s.addressOf(bufs[i]), true);
+    attrViews[i].setBigUint64(N.next_key.offset, h.s.addressOf(bufs[1 - i]), true);
+  }
+  // attrs[2]: the first key (key NULL), into bufs[0].
+  attrViews[2].setBigUint64(N.next_key.offset, h.s.addressOf(bufs[0]), true);
+  const fdOff = N.map_fd.offset;
+  const scratch = h.key;
+  let log = new Uint8Array(ks * 256);
+  let logged = 0;
+  let calls = 0;
+  const budget = 1024 + 8 * (h.shape.maxEntries + 1);
+
+  let fd = h.openFd(operation);
+  attrViews[2].setUint32(fdOff, fd, true);
+  let r = mapGetNextKey(attrs[2]);
+  if (r === -ENOENT) return;
+  if (r < 0) nextKeyFailed(h, -r, operation);
+  let cur = 0;
+  for (;;) {
+    fd = h.openFd(operation);
+    if (++calls > budget) walkGaveUp(h, operation, calls);
+    const key = bufs[cur];
+    // The successor first: the loop body may delete this key.
+    attrViews[cur].setUint32(fdOff, fd, true);
+    r = mapGetNextKey(attrs[cur]); // bufs and attrs live as long as this generator
+    if (r < 0 && r !== -ENOENT) nextKeyFailed(h, -r, operation);
+    const more = r === 0;
+    // The value, through the map's scratch (the loop body only runs between yields).
+    for (let i = 0; i < ks; i++) scratch[i] = key[i];
+    h.elemView.setUint32(OFF_FLAGS, 0, true);
+    const lr = mapLookupElem(h.elem);
+    if (lr === -ENOENT) {
+      // The key vanished: its successor may be a restart. Resume with the set of yielded keys.
+      const idOf = ks <= 6 ? bytesToNumber : bytesToString;
+      const seen = new Set<number | string>();
+      const history: Uint8Array[] = [];
+      for (let off = 0; off < logged; off += ks) {
+        const k = log.subarray(off, off + ks);
+        seen.add(idOf(k, ks));
+        if (off >= logged - 32 * ks) history.push(k.slice());
+      }
+      history.push(key.slice(0, ks)); // the vanished key: where the walk resumes from
+      yield* walkNextKey<K, V>(h, false, true, operation, {
+        seen,
+        history,
+        from: key.slice(0, ks),
+        calls,
+      }) as Generator<[K, V], void, undefined>;
+      return;
+    }
+    if (lr < 0) h.fail(BpfCmd.MAP_LOOKUP_ELEM, -lr, operation);
+    if (logged + ks > log.length) {
+      const grown = new Uint8Array(log.length * 2);
+      grown.set(log);
+      log = grown;
+    }
+    for (let i = 0; i < ks; i++) log[logged + i] = key[i];
+    logged += ks;
+    yield [decodeKey<K>(h, views[cur], key), decodeValue<V>(h)];
+    if (!more) return;
+    cur = 1 - cur;
+  }
+}
+
+function nextKeyFailed(h: MapHandle, errno: number, operation: string): never {
+  throw new BpfError(BpfCmd.MAP_GET_NEXT_KEY, errno, `${operation}() on ${h.label()}`);
+}
+
+function walkGaveUp(h: MapHandle, operation: string, calls: number): never {
+  throw new Error(
+    `${operation}() on ${h.label()} gave up after ${calls} get_next_key calls: keys are deleted faster than the walk advances`,
+  );
+}
+
+/** Where a walk that lost its key resumes: the keys it yielded, the recent ones, and the key. */
+interface Resume {
+  seen: Set<number | string>;
+  history: Uint8Array[];
+  from: Uint8Array;
+  calls: number;
+}
+
+/**
+ * get_next_key walk with one key of lookahead: the successor of a key is fetched before the key
+ * is handed out, so deleting the current key in the loop body costs nothing. When a fetch
+ * restarts (its key was deleted meanwhile, and the kernel answers with its first key):
+ * - indexed maps: keys only grow, so anything not above the last index is skipped;
+ * - hash-ordered maps: the yielded keys are remembered (`seen`), which recognises the restart;
+ *   the walk then resumes from the newest recently yielded key that still exists (`history`),
+ *   and only when none is left does it re-walk from the start, skipping what it has seen.
+ */
+function* walkNextKey<K, V>(
+  h: MapHandle,
+  indexed: boolean,
+  withValues: boolean,
+  operation: string,
+  resume?: Resume,
+): Generator<[K, V | undefined], void, undefined> {
+  const s = h.s;
+  const ks = h.shape.keySize;
+  // Own buffers: the loop body may call get/set/delete, which use the map's scratch.
+  const from = alloc(Math.max(8, ks));
+  const out = alloc(Math.max(8, ks));
+  const outView = new DataView(out.buffer);
+  const attr = alloc(NEXT_SIZE);
+  const av = new DataView(attr.buffer);
+  av.setBigUint64(N.next_key.offset, s.addressOf(out), true);
+  const fromAddr = s.addressOf(from);
+  const seen = indexed ? undefined : resume?.seen ?? new Set<number | string>();
+  const idOf = ks <= 6 ? bytesToNumber : bytesToString;
+  const HISTORY = 32;
+  const history: Uint8Array[] = resume?.history ?? [];
+  let last = -1; // last index accepted (indexed maps)
+  let calls = resume?.calls ?? 0;
+  const budget = 1024 + 8 * (h.shape.maxEntries + 1);
+  const label = h.label();
+
+  /** get_next_key from `key` (or the first key); the answer lands in `out`. */
+  const fetch = (key: Uint8Array | null): boolean => {
+    if (++calls > budget) {
+      throw new Error(
+        `${operation}() on ${label} gave up after ${calls} get_next_key calls: keys are deleted faster than the walk advances`,
+      );
+    }
+    av.setUint32(N.map_fd.offset, h.openFd("fd"), true);
+    if (key === null) av.setBigUint64(N.key.offset, 0n, true);
+    else {
+      from.set(key);
+      av.setBigUint64(N.key.offset, fromAddr, true);
+    }
+    const r = mapGetNextKey(attr, from, out);
+    if (r === -ENOENT) return false;
+    if (r < 0) throw new BpfError(BpfCmd.MAP_GET_NEXT_KEY, -r, `${operation}() on ${label}`);
+    return true;
+  };
+
+  /** Whether the key in `out` is new; if so, remembers it. */
+  const accept = (): boolean => {
+    if (indexed) {
+      const index = outView.getUint32(0, true);
+      if (index <= last) return false;
+      last = index;
+      return true;
+    }
+    const id = idOf(out, ks);
+    if (seen!.has(id)) return false;
+    seen!.add(id);
+    while (history.length >= HISTORY) history.shift();
+    history.push(out.slice(0, ks));
+    return true;
+  };
+
+  /** The first new key after `key` (null: the first key), or null at the end. */
+  const advance = (key: Uint8Array | null): Uint8Array | null => {
+    if (!fetch(key)) return null;
+    if (accept()) return out.slice(0, ks);
+    // A restart (or a key seen before): resume from a recent key that still exists.
+    if (!indexed) {
+      for (let j = history.length - 2; j >= 0; j--) {
+        if (!fetch(history[j])) return null;
+        if (accept()) return out.slice(0, ks);
+      }
+    }
+    // Walk on from where the kernel put us, skipping what was already yielded.
+    for (;;) {
+      if (!fetch(out.slice(0, ks))) return null;
+      if (accept()) return out.slice(0, ks);
+    }
+  };
+
+  let current = advance(resume?.from ?? null);
+  while (current !== null) {
+    const following = advance(current); // lookahead, before the loop body can delete `current`
+    const keyView = new DataView(current.buffer);
+    const key = decodeKey<K>(h, keyView, current);
+    if (!withValues) {
+      yield [key, undefined];
+    } else {
+      // Read the value through the map's scratch (the key bytes are copied there).
+      h.key.set(current);
+      h.elemView.setUint32(OFF_FLAGS, 0, true);
+      const lr = mapLookupElem(h.elem);
+      if (lr >= 0) yield [key, decodeValue<V>(h)];
+      else if (lr !== -ENOENT) h.fail(BpfCmd.MAP_LOOKUP_ELEM, -lr, operation);
+      // ENOENT: deleted since its key was read (or an empty fd-array slot): skipped.
+    }
+    current = following;
+  }
+}
+
+function bytesToNumber(b: Uint8Array, n: number): number {
+  let v = 0;
+  for (let i = n - 1; i >= 0; i--) v = v * 256 + b[i];
+  return v;
+}
+
+function bytesToString(b: Uint8Array, n: number): string {
+  let s = "";
+  for (let i = 0; i < n; i++) s += String.fromCharCode(b[i]);
+  return s;
+}
