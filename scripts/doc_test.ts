@@ -33,6 +33,8 @@ const RUN = [
   "lib/link/uprobe.ts",
   "lib/link/mod.ts",
   "lib/link/os.ts",
+  "lib/link/netfilter.ts",
+  "lib/link/netns.ts",
 ];
 
 /** Files under `RUN` whose examples cannot run yet, with why. */

@@ -25,3 +25,4 @@ export * from "./errno.ts";
 export * from "./attr.ts";
 export * from "./info.ts";
 export * from "./os.ts";
+export * from "./netfilter.ts";

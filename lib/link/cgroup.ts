@@ -94,7 +94,9 @@ let linkIdsRefused = false;
 const EINVAL = Errno.EINVAL;
 
 /**
- * Lists the programs attached to a cgroup or interface hook (`BPF_PROG_QUERY`).
+ * Lists the programs attached to a hook (`BPF_PROG_QUERY`): of a cgroup (by path), an interface
+ * (tcx, netkit), a network namespace (`sk_lookup`, flow dissector; by path such as
+ * `/proc/self/ns/net`) or a sockmap/sockhash (by its fd: `{ mapFd: map.fd }`).
  *
  * @throws {AttachError} e.g. `ENOENT` for a missing cgroup, `EINVAL` for an attach type the
  *   target has no hook for.
@@ -106,13 +108,17 @@ const EINVAL = Errno.EINVAL;
  * ```
  */
 export function queryAttached(
-  target: { cgroup: string } | { ifindex: number | string },
+  target: { cgroup: string } | { ifindex: number | string } | { netns: string } | {
+    mapFd: number;
+  },
   attachTypeInput: AttachTypeInput,
 ): AttachedPrograms {
   const attachType = resolveAttachType(attachTypeInput);
   const s = sys();
-  const isCgroup = "cgroup" in target;
-  const where = isCgroup ? target.cgroup : `ifindex ${target.ifindex}`;
+  const path = "cgroup" in target ? target.cgroup : "netns" in target ? target.netns : undefined;
+  const mapFd = "mapFd" in target ? target.mapFd : undefined;
+  const iface = "ifindex" in target ? target.ifindex : undefined;
+  const where = path ?? (mapFd !== undefined ? `map fd ${mapFd}` : `ifindex ${iface}`);
   const label = `queryAttached(${where}, ${attachLabel(attachType)})`;
   const ids = alloc(QUERY_CAPACITY * 8);
   // Link ids the kernel leaves unwritten (cgroup hooks do not report them) stay all-ones.
@@ -124,11 +130,13 @@ export function queryAttached(
     .set("prog_cnt", QUERY_CAPACITY)
     .setU64("link_ids", base + BigInt(QUERY_CAPACITY * 4));
   let fd = -1;
-  if (isCgroup) {
-    fd = openReadOnly(target.cgroup, label);
+  if (path !== undefined) {
+    fd = openReadOnly(path, label);
     attr.set("target_fd", fd);
+  } else if (mapFd !== undefined) {
+    attr.set("target_fd", mapFd);
   } else {
-    attr.set("target_ifindex", resolveIfindex(target.ifindex, "queryAttached"));
+    attr.set("target_ifindex", resolveIfindex(iface ?? 0, "queryAttached"));
   }
   let r: number;
   try {

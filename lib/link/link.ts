@@ -45,8 +45,16 @@ export interface LinkInfo {
   xdp?: { ifindex: number };
   /** tcx links: interface and attach type (`TCX_INGRESS`/`TCX_EGRESS`). */
   tcx?: { ifindex: number; attachType: number };
-  /** netns links: namespace inode and attach type. */
+  /** netns links (`sk_lookup`, flow dissector): namespace inode and attach type. */
   netns?: { netnsIno: number; attachType: number };
+  /** Netfilter links: protocol family, hook, priority and flags. */
+  netfilter?: { pf: number; hooknum: number; priority: number; flags: number };
+  /** sockmap links: the sockmap or sockhash and the attach type (`SK_SKB_STREAM_VERDICT`…). */
+  sockmap?: { mapId: number; attachType: number };
+  /** netkit links: interface and attach type (`NETKIT_PRIMARY`/`NETKIT_PEER`). */
+  netkit?: { ifindex: number; attachType: number };
+  /** struct_ops links: the struct_ops map registered. */
+  structOps?: { mapId: number };
   /**
    * perf-event links: `bpf_perf_event_type` (5 = tracepoint) and, for tracepoints, the name.
    * Absent when the kernel does not describe perf-event links (before 6.6 it leaves that part of
@@ -110,6 +118,23 @@ function readLinkInfo(fd: number): LinkInfo {
       break;
     case LinkType.TCX:
       out.tcx = { ifindex: u32(16), attachType: u32(20) };
+      break;
+    case LinkType.NETFILTER:
+      out.netfilter = {
+        pf: u32(16),
+        hooknum: u32(20),
+        priority: dv.getInt32(24, true),
+        flags: u32(28),
+      };
+      break;
+    case LinkType.SOCKMAP:
+      out.sockmap = { mapId: u32(16), attachType: u32(20) };
+      break;
+    case LinkType.NETKIT:
+      out.netkit = { ifindex: u32(16), attachType: u32(20) };
+      break;
+    case LinkType.STRUCT_OPS:
+      out.structOps = { mapId: u32(16) };
       break;
     case LinkType.PERF_EVENT:
       if (u32(16) === 0) break; // BPF_PERF_EVENT_UNSPEC: the kernel did not describe the link

@@ -1,7 +1,8 @@
 /**
  * Attaching programs: `Link` (an owned `bpf_link`: info, pin, update, detach, list) and one
  * attach function per kind of hook — socket filters, tracepoints, uprobes, raw and BTF
- * tracepoints, XDP, tcx, cgroups and iterators.
+ * tracepoints, XDP, tcx, cgroups, iterators, netfilter hooks
+ * and network namespaces (`sk_lookup`, flow dissector).
  *
  * ```ts
  * import { asm, BpfMap, Program, u32, u64 } from "@tsbpf/core";
@@ -55,6 +56,13 @@ export {
 export { attachXdp, type XdpMode, type XdpOptions } from "./xdp.ts";
 export { attachTcx, type TcxDirection } from "./tcx.ts";
 export { attachCgroup, type AttachedPrograms, queryAttached } from "./cgroup.ts";
+export {
+  attachNetfilter,
+  type NetfilterFamily,
+  type NetfilterHook,
+  type NetfilterOptions,
+} from "./netfilter.ts";
+export { attachFlowDissector, attachSkLookup, type NetnsTarget } from "./netns.ts";
 export { attachIter, IterLink, IterReader, readIter } from "./iter.ts";
 export type { AttachableProgram } from "./os.ts";
 export type { BpfError } from "../errors.ts";

@@ -121,6 +121,12 @@ export interface SyscallNumbers {
   readonly capset: number;
   /** `prlimit64(2)`. */
   readonly prlimit64: number;
+  /** `connect(2)`. */
+  readonly connect: number;
+  /** `accept4(2)`. */
+  readonly accept4: number;
+  /** `getsockname(2)`. */
+  readonly getsockname: number;
 }
 
 /** The system call numbers of x86_64 and aarch64 Linux. */
@@ -150,6 +156,9 @@ export const SYSCALL_NUMBERS: Readonly<Record<"x86_64" | "aarch64", SyscallNumbe
     capget: 125,
     capset: 126,
     prlimit64: 302,
+    connect: 42,
+    accept4: 288,
+    getsockname: 51,
   },
   aarch64: {
     bpf: 280,
@@ -176,5 +185,8 @@ export const SYSCALL_NUMBERS: Readonly<Record<"x86_64" | "aarch64", SyscallNumbe
     capget: 90,
     capset: 91,
     prlimit64: 261,
+    connect: 203,
+    accept4: 242,
+    getsockname: 204,
   },
 };
