@@ -145,6 +145,7 @@ for (
     ["no_license.bpf.o", []],
     ["kconfig_unused.bpf.o", []],
     ["usdt_syscall.bpf.o", []],
+    ["core_matches.bpf.o", []],
     ["events.bpf.o", ["tp_getpid"]],
   ] as [string, string[]][]
 ) {
@@ -156,6 +157,37 @@ for (
     assert.deepEqual(bpfFdCounts(), before);
   });
 }
+
+test(
+  "bpf_core_type_matches: subsets, pointers and prototypes match; other sizes, signs, members do not",
+  {
+    skip: kernelSkip,
+  },
+  () => {
+    using obj = loadObject(path("core_matches.bpf.o"));
+    const got = obj.core.matches.filter((r) => r.kind === "TYPE_MATCHES").map((r) =>
+      `${r.description.replace(/^TYPE_MATCHES /, "")}=${r.value}`
+    );
+    assert.deepEqual(got, [
+      "struct task_struct___subset=1",
+      "struct list_head___same=1",
+      "enum bpf_map_type___subset=1",
+      "struct file___ptr=1",
+      "struct task_struct___wrong_size=0",
+      "struct task_struct___wrong_sign=0",
+      "struct task_struct___missing=0",
+      "struct bpf_prog_info___array_len=0",
+      "enum bpf_map_type___extra=0",
+      "struct tsbpf_no_such_struct=0",
+      "union bpf_attr___as_struct=0",
+      "struct file_operations___subset=1",
+      "struct file_operations___wrong_proto=0",
+      "typedef u32=1",
+      "struct bpf_prog_info___tag=1",
+      "struct task_struct___char=0",
+    ]);
+  },
+);
 
 // ---- map fix-ups and names -------------------------------------------------------------------
 

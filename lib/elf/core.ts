@@ -286,6 +286,99 @@ function fieldValue(btf: Btf, f: FieldSpec, kind: number): number {
   throw new ObjectError(`CO-RE relocation kind ${kind} is not a field relocation`);
 }
 
+/** Names match as CO-RE compares them: essential names equal, an anonymous target only matches anonymous. */
+function namesMatch(localName: string, targetName: string): boolean {
+  if (targetName === "") return localName === "";
+  return essential(localName) === essential(targetName);
+}
+
+/**
+ * Whether local type `lid` matches target type `tid` as `bpf_core_type_matches()` defines it
+ * (the kernel's and libbpf's TYPE_MATCHES): same essential names after modifiers and typedefs;
+ * every local member (struct, union) or enumerator has a match of that name in the target;
+ * integers of the same size and sign; pointers, arrays (same length) and function prototypes
+ * recursively. Behind a pointer, a struct or union only needs the same kind (or a forward
+ * declaration of it).
+ */
+function typesMatch(
+  local: Btf,
+  lid: number,
+  target: Btf,
+  tid: number,
+  behindPtr: boolean,
+  level: number,
+): boolean {
+  if (level <= 0) return false;
+  for (let depth = 0; depth < 32; depth++) {
+    const l = skipMods(local, lid);
+    const t = skipMods(target, tid);
+    if (!namesMatch(l.name, t.name)) return false;
+    switch (l.kind) {
+      case "void":
+        return t.kind === "void";
+      case "fwd":
+        if (behindPtr && t.kind !== "fwd") {
+          return (t.kind === "struct" && !l.union) || (t.kind === "union" && l.union);
+        }
+        return t.kind === "fwd" && t.union === l.union;
+      case "enum":
+      case "enum64": {
+        if (t.kind !== "enum" && t.kind !== "enum64") return false;
+        if (l.size !== t.size || l.values.length > t.values.length) return false;
+        const tv = t.values as readonly { name: string }[];
+        return (l.values as readonly { name: string }[]).every((v) =>
+          tv.some((w) => namesMatch(v.name, w.name))
+        );
+      }
+      case "struct":
+      case "union":
+        if (behindPtr) {
+          if (t.kind === l.kind) return true;
+          return t.kind === "fwd" && t.union === (l.kind === "union");
+        }
+        if (t.kind !== l.kind || l.members.length > t.members.length) return false;
+        return l.members.every((lm) =>
+          (t as typeof l).members.some((tm) =>
+            namesMatch(lm.name, tm.name) &&
+            typesMatch(local, lm.type, target, tm.type, behindPtr, level - 1)
+          )
+        );
+      case "int": {
+        if (t.kind !== "int") return false;
+        const SIGNED = 1;
+        return l.size === t.size && (l.encoding & SIGNED) === (t.encoding & SIGNED);
+      }
+      case "ptr":
+        if (t.kind !== "ptr") return false;
+        behindPtr = true;
+        lid = l.type;
+        tid = t.type;
+        continue;
+      case "array":
+        if (t.kind !== "array" || l.nelems !== t.nelems) return false;
+        lid = l.type;
+        tid = t.type;
+        continue;
+      case "func_proto":
+        if (t.kind !== "func_proto" || l.params.length !== t.params.length) return false;
+        if (l.variadic !== t.variadic) return false;
+        for (let i = 0; i < l.params.length; i++) {
+          if (
+            !typesMatch(local, l.params[i].type, target, t.params[i].type, behindPtr, level - 1)
+          ) {
+            return false;
+          }
+        }
+        lid = l.returnType;
+        tid = t.returnType;
+        continue;
+      default:
+        return false;
+    }
+  }
+  return false;
+}
+
 function candidates(local: Btf, localId: number, target: Btf): BtfType[] {
   const l = skipMods(local, localId);
   const name = essential(l.name);
@@ -330,7 +423,7 @@ function describe(local: Btf, r: CoreReloInput): string {
  * Resolves one relocation: the value to write, or `undefined` with a reason when it cannot be
  * resolved (the caller poisons the instruction).
  *
- * @throws {ObjectError} for a malformed record or an unsupported kind (`TYPE_MATCHES`).
+ * @throws {ObjectError} for a malformed record or an unknown kind.
  * @example
  * ```ts
  * import { parseBtf } from "@tsbpf/core/btf";
@@ -345,12 +438,14 @@ export function resolveCoreRelo(
   target: Btf,
 ): { value: number | bigint | undefined; reason?: string } {
   const kind = r.kind;
-  if (kind === 12) {
-    throw new ObjectError(`CO-RE relocation ${describe(local, r)}: TYPE_MATCHES is not supported`);
-  }
   if (kind > 12) throw new ObjectError(`CO-RE relocation kind ${kind} is unknown`);
   if (kind === 6) return { value: r.typeId };
   const cands = candidates(local, r.typeId, target);
+  if (kind === 12) {
+    // TYPE_MATCHES: 1 when some candidate of the same name matches the local type's shape.
+    const ok = cands.some((c) => typesMatch(local, r.typeId, target, c.id, false, 32));
+    return { value: ok ? 1 : 0 };
+  }
   const lroot = skipMods(local, r.typeId);
   if (kind <= 5) {
     if (lroot.kind !== "struct" && lroot.kind !== "union") {
