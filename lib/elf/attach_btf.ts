@@ -24,6 +24,10 @@ export interface AttachBtfTarget {
   readonly typeName: string;
   /** Its BTF kind (`typedef` for tp_btf, `func` otherwise). */
   readonly kind: "typedef" | "func";
+  /** The kernel module whose BTF has it (`attach_btf_obj_fd`); undefined for vmlinux. */
+  readonly module?: string;
+  /** fd of that module's BTF object; 0 for vmlinux. */
+  readonly btfObjFd?: number;
 }
 
 /** How each section prefix names its target in kernel BTF. */
@@ -45,7 +49,8 @@ const LOOKUP: Readonly<Record<string, { prefix: string; kind: "typedef" | "func"
 /**
  * Finds the kernel BTF type that section prefix `sectionPrefix` with target `target` attaches
  * to: `tp_btf/X` the typedef `btf_trace_X`, `iter/X` the function `bpf_iter_X`, `lsm/X`
- * `bpf_lsm_X`, `fentry|fexit|fmod_ret/X` the function `X`.
+ * `bpf_lsm_X`, `fentry|fexit|fmod_ret/X` the function `X`. A function or tracepoint vmlinux
+ * lacks is looked up in the loaded modules' BTF through `modules`, when given.
  *
  * @throws {ObjectError} naming the program, section and looked-up name when the kernel has no
  * such type, or when the section takes no BTF target.
@@ -60,6 +65,10 @@ export function attachBtfTarget(
   target: string | undefined,
   kernel: Btf,
   program: string,
+  modules?: (
+    kind: "typedef" | "func",
+    name: string,
+  ) => { readonly btfId: number; readonly fd: number; readonly module: string } | undefined,
 ): AttachBtfTarget {
   const how = LOOKUP[sectionPrefix];
   if (how === undefined) {
@@ -76,9 +85,23 @@ export function attachBtfTarget(
   const name = how.prefix + target;
   const t = kernel.find(how.kind, name);
   if (t === undefined) {
+    // fentry/fexit/fmod_ret and tp_btf may target a module's function or tracepoint.
+    const inModule = how.prefix === "bpf_iter_" || how.prefix === "bpf_lsm_"
+      ? undefined
+      : modules?.(how.kind, name);
+    if (inModule !== undefined) {
+      return {
+        btfId: inModule.btfId,
+        typeName: name,
+        kind: how.kind,
+        module: inModule.module,
+        btfObjFd: inModule.fd,
+      };
+    }
     throw new ObjectError(
       `program ${program} (section "${sectionPrefix}/${target}"): the kernel's BTF has no ` +
-        `${how.kind} ${name}, so the attach target does not exist in this kernel`,
+        `${how.kind} ${name} (nor has a loaded module's), so the attach target does not exist ` +
+        "in this kernel",
     );
   }
   return { btfId: t.id, typeName: name, kind: how.kind };

@@ -435,12 +435,25 @@ function describe(local: Btf, r: CoreReloInput): string {
 export function resolveCoreRelo(
   r: CoreReloInput,
   local: Btf,
-  target: Btf,
+  kernelTarget: Btf,
+  moduleTargets?: () => readonly Btf[],
 ): { value: number | bigint | undefined; reason?: string } {
   const kind = r.kind;
   if (kind > 12) throw new ObjectError(`CO-RE relocation kind ${kind} is unknown`);
   if (kind === 6) return { value: r.typeId };
-  const cands = candidates(local, r.typeId, target);
+  let target = kernelTarget;
+  let cands = candidates(local, r.typeId, target);
+  if (cands.length === 0 && moduleTargets !== undefined) {
+    // As libbpf: types vmlinux lacks are looked for in the loaded modules' BTF.
+    for (const m of moduleTargets()) {
+      const own = candidates(local, r.typeId, m).filter((c) => c.id >= m.firstId);
+      if (own.length > 0) {
+        target = m;
+        cands = own;
+        break;
+      }
+    }
+  }
   if (kind === 12) {
     // TYPE_MATCHES: 1 when some candidate of the same name matches the local type's shape.
     const ok = cands.some((c) => typesMatch(local, r.typeId, target, c.id, false, 32));
@@ -528,6 +541,7 @@ export function applyCoreRelocations(
   relos: readonly CoreReloInput[],
   local: Btf,
   target: Btf,
+  moduleTargets?: () => readonly Btf[],
 ): CoreResult[] {
   const v = new DataView(insns.buffer, insns.byteOffset, insns.byteLength);
   const out: CoreResult[] = [];
@@ -540,7 +554,7 @@ export function applyCoreRelocations(
         `CO-RE relocation ${description}: instruction ${r.insn} is out of range`,
       );
     }
-    const { value, reason } = resolveCoreRelo(r, local, target);
+    const { value, reason } = resolveCoreRelo(r, local, target, moduleTargets);
     const op = insns[at];
     const cls = op & 7;
     if (value === undefined) {

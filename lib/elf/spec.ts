@@ -205,6 +205,14 @@ export interface ProgramSpec {
    * for BTF-attached sections it is the kernel function or type looked up for `attach_btf_id`.
    */
   attachTarget: string | undefined;
+  /**
+   * A loaded program (a `Program`, or anything with its `fd`) whose function `attachTarget`
+   * this program attaches to, instead of a kernel function: what an `freplace/` program needs
+   * (libbpf's `bpf_program__set_attach_target(prog, fd, name)`), and what makes `fentry/` or
+   * `fexit/` trace a BPF function. The target must have been loaded with BTF. Set it before
+   * load.
+   */
+  attachProgram: { readonly fd: number } | undefined;
   /** Extern references (kconfig, ksym, kfunc) still to resolve, by instruction. */
   readonly externRelocations: readonly ExternRelocation[];
   /** Linked instructions, raw `bpf_insn` bytes (calls to subprograms already fixed). */
@@ -960,6 +968,7 @@ function buildPrograms(
         needsAttachBtf: t.prefix.attachBtf === true || t.typeName === "struct_ops",
         autoload: !optional,
         attachTarget: t.target,
+        attachProgram: undefined,
       }));
     }
   }
@@ -982,6 +991,7 @@ function link(
     | "needsAttachBtf"
     | "autoload"
     | "attachTarget"
+    | "attachProgram"
   >,
 ): ProgramSpec {
   const layout: Func[] = [entry];

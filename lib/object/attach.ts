@@ -14,6 +14,7 @@ import { attachIter } from "../link/iter.ts";
 import type { Link } from "../link/link.ts";
 import { attachBtfTracepoint, attachRawTracepoint } from "../link/raw_tracepoint.ts";
 import { attachTracepoint } from "../link/tracepoint.ts";
+import { attachTracing } from "../link/tracing.ts";
 import { attachUprobe } from "../link/uprobe.ts";
 import type { BpfMap } from "../map/map.ts";
 import type { Program } from "../program/program.ts";
@@ -83,6 +84,20 @@ function attachOne(p: ProgramSpec, prog: Program): Link | string {
         retprobe: prefix.startsWith("uretprobe"),
       });
     }
+    case "fentry":
+    case "fentry.s":
+    case "fexit":
+    case "fexit.s":
+    case "fmod_ret":
+    case "fmod_ret.s":
+      return attachTracing(prog, { kind: prefix.replace(/\.s$/, "") as "fentry" });
+    case "lsm":
+    case "lsm.s":
+      return attachTracing(prog, { kind: "lsm" });
+    case "freplace":
+      // Attached to the function given at load (ProgramSpec.attachProgram and attachTarget).
+      if (p.attachProgram === undefined) return "an freplace program with no attachProgram";
+      return attachTracing(prog, { kind: "freplace" });
     default:
       return `section "${p.section}" (${p.typeName}) has no automatic attachment`;
   }

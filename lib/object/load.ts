@@ -29,6 +29,7 @@ import { fillKconfig } from "../elf/kconfig.ts";
 import { relocateExterns, resolveKsyms } from "../elf/ksyms.ts";
 import { type StructOpsSlot, structOpsSlot } from "../elf/struct_ops.ts";
 import { createStructOpsMap } from "./struct_ops.ts";
+import { ModuleBtfs, programBtf } from "./btf_objects.ts";
 import {
   kallsymsAddress,
   kernelRelease,
@@ -337,6 +338,14 @@ export function loadObject(
   const pinnedHere: string[] = [];
   let btf: FdHandle | undefined;
   let btfError: Error | undefined;
+  // Kernel modules' BTF objects, opened only when vmlinux lacks a kfunc, ksym or attach target.
+  const moduleBtfs = new ModuleBtfs();
+  const inModules = (kind: "func" | "var" | "typedef", name: string) => {
+    const m = moduleBtfs.find(kind, name);
+    return m === undefined
+      ? undefined
+      : { btfId: m.type.id, fd: m.fd, module: m.module, btf: m.btf };
+  };
   const closeAll = (): void => {
     for (const p of Object.values(programs)) p.close();
     for (const m of Object.values(maps)) if (!borrowed.has(m)) m.close();
@@ -350,6 +359,13 @@ export function loadObject(
     for (const p of loading) {
       if (seen.has(p.name)) throw new ObjectError(`two programs are named ${p.name}`);
       seen.add(p.name);
+      if (p.typeName === "ext" && p.attachProgram === undefined) {
+        throw new ObjectError(
+          `${where(p)}: an freplace program replaces a function of a loaded program: set ` +
+            "ProgramSpec.attachProgram (and attachTarget, the function) before load, or turn it " +
+            "off (autoload = false)",
+        );
+      }
     }
     const slots = new Map<string, StructOpsSlot>();
     for (const p of loading) {
@@ -357,7 +373,13 @@ export function loadObject(
       const slot = structOpsSlot(spec, p, kernel());
       if (slot !== undefined) slots.set(p.name, slot);
     }
-    const resolvedKsyms = resolveKsyms(spec.externs, spec.types, kernel, kallsymsAddress);
+    const resolvedKsyms = resolveKsyms(
+      spec.externs,
+      spec.types,
+      kernel,
+      kallsymsAddress,
+      inModules,
+    );
     if (spec.btf !== undefined) {
       try {
         btf = loadBtf(fixupBtf(spec.btf, spec.elf, spec.externs));
@@ -468,21 +490,37 @@ export function loadObject(
     const kconfigFd = maps[".kconfig"]?.fd;
     for (const p of loading) {
       let attachBtfId: number | undefined;
+      let attachBtfObjFd: number | undefined;
       let expectedAttachType = p.expectedAttachType;
       if (p.typeName === "struct_ops") {
         const slot = slots.get(p.name);
         if (slot === undefined) continue; // as libbpf: a struct_ops program no map uses stays out
         attachBtfId = slot.structId;
         expectedAttachType = slot.memberIndex;
-      } else if (p.typeName === "ext") {
-        throw new ObjectError(
-          `${where(p)}: freplace programs need the program they replace (attach_prog_fd), which ` +
-            "loadObject does not take; turn it off (autoload = false) and load it with Program.load",
-        );
+      } else if (p.attachProgram !== undefined) {
+        // freplace, or fentry/fexit of a BPF function: a function in the target program's BTF.
+        if (p.attachTarget === undefined || p.attachTarget === "") {
+          throw new ObjectError(
+            `${where(p)}: attachProgram is set but attachTarget names no function of it`,
+          );
+        }
+        const targetBtf = programBtf(p.attachProgram.fd, `the target program of ${p.name}`);
+        const f = targetBtf.find("func", p.attachTarget);
+        if (f === undefined) {
+          throw new ObjectError(
+            `${where(p)}: the target program (fd ${p.attachProgram.fd}) has no function ` +
+              `${p.attachTarget} in its BTF`,
+          );
+        }
+        attachBtfId = f.id;
+        attachBtfObjFd = p.attachProgram.fd;
       } else if (p.needsAttachBtf) {
         const prefix = p.section.replace(/^\?/, "").split("/")[0];
-        attachBtfId = attachBtfTarget(prefix, p.attachTarget, kernel(), p.name).btfId;
+        const t = attachBtfTarget(prefix, p.attachTarget, kernel(), p.name, inModules);
+        attachBtfId = t.btfId;
+        if (t.btfObjFd) attachBtfObjFd = t.btfObjFd;
       }
+      const fdArray: number[] = [];
       const insns = relocateMaps(p, maps);
       // The pre-load checker does not know libbpf's kfunc poison; the verifier judges it.
       let poisonedKfunc = false;
@@ -494,6 +532,7 @@ export function loadObject(
           resolvedKsyms,
           kconfigFd,
           p.name,
+          fdArray,
         );
       }
       let results: CoreResult[] = [];
@@ -501,7 +540,14 @@ export function loadObject(
         if (spec.types === undefined) {
           throw new ObjectError(`${where(p)}: CO-RE without .BTF`);
         }
-        results = applyCoreRelocations(insns, p.btfExt.coreRelos, spec.types, kernel());
+        results = applyCoreRelocations(
+          insns,
+          p.btfExt.coreRelos,
+          spec.types,
+          kernel(),
+          // Only the running kernel has modules: not with an explicit targetBtf.
+          options.targetBtf === undefined ? () => moduleBtfs.all() : undefined,
+        );
         core[p.name] = results;
       }
       try {
@@ -514,6 +560,8 @@ export function loadObject(
           name: p.name.slice(0, 15).replace(/[^A-Za-z0-9_.]/g, "_"),
           expectedAttachType,
           ...(attachBtfId !== undefined ? { attachBtfId } : {}),
+          ...(attachBtfObjFd !== undefined ? { attachBtfObjFd } : {}),
+          ...(fdArray.length > 0 ? { fdArray } : {}),
           flags: p.flags,
           btfFd: btf?.fd,
           funcInfo: withBtf ? p.btfExt.funcInfo : undefined,
@@ -528,6 +576,7 @@ export function loadObject(
     }
     fillInitialValues(spec, maps, programs, codecs);
   } catch (e) {
+    moduleBtfs.close();
     closeAll();
     for (const path of pinnedHere) {
       try {
@@ -538,7 +587,8 @@ export function loadObject(
     }
     throw e;
   }
-  // Maps and programs hold their own references to the BTF object.
+  // Maps and programs hold their own references to the BTF objects.
+  moduleBtfs.close();
   const btfHandle = btf;
   btf = undefined;
   btfHandle?.close();

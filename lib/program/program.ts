@@ -56,8 +56,10 @@ const MAX_LICENSE_LENGTH = 127;
 function encodeBtfInfo(
   funcInfo: readonly FuncInfo[],
   lineInfo: readonly LineInfo[],
-): { arena: Uint8Array<ArrayBuffer>; funcAt: bigint; lineAt: bigint } {
-  const arena = alloc(funcInfo.length * 8 + lineInfo.length * 16 + 8);
+  fdArray: readonly number[],
+): { arena: Uint8Array<ArrayBuffer>; funcAt: bigint; lineAt: bigint; fdsAt: bigint } {
+  const fdBase = funcInfo.length * 8 + lineInfo.length * 16;
+  const arena = alloc(fdBase + fdArray.length * 4 + 8);
   const v = new DataView(arena.buffer);
   funcInfo.forEach((r, i) => {
     v.setUint32(i * 8, r.insn, true);
@@ -74,8 +76,14 @@ function encodeBtfInfo(
     v.setUint32(o + 8, r.lineOff, true);
     v.setUint32(o + 12, ((r.line << 10) | r.column) >>> 0, true);
   });
+  fdArray.forEach((fd, i) => {
+    if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) {
+      throw new RangeError(`fdArray[${i}]: ${fd} is not a file descriptor`);
+    }
+    v.setInt32(fdBase + i * 4, fd, true);
+  });
   const base = sys().addressOf(arena);
-  return { arena, funcAt: base, lineAt: base + BigInt(lineBase) };
+  return { arena, funcAt: base, lineAt: base + BigInt(lineBase), fdsAt: base + BigInt(fdBase) };
 }
 
 /** A module-level scratch area for loads: no allocation on the common path. */
@@ -253,12 +261,14 @@ export class Program {
     let info: Uint8Array<ArrayBuffer> | undefined;
     const funcInfo = options.funcInfo ?? [];
     const lineInfo = options.lineInfo ?? [];
-    if (funcInfo.length > 0 || lineInfo.length > 0) {
-      if (options.btfFd === undefined) {
+    const fdArray = options.fdArray ?? [];
+    if (funcInfo.length > 0 || lineInfo.length > 0 || fdArray.length > 0) {
+      if (options.btfFd === undefined && (funcInfo.length > 0 || lineInfo.length > 0)) {
         throw new TypeError("funcInfo and lineInfo refer to BTF: pass btfFd as well");
       }
-      const encoded = encodeBtfInfo(funcInfo, lineInfo);
+      const encoded = encodeBtfInfo(funcInfo, lineInfo, fdArray);
       info = encoded.arena;
+      if (fdArray.length > 0) attr.setU64("fd_array", encoded.fdsAt);
       if (funcInfo.length > 0) {
         attr.set("func_info_rec_size", 8).setU64("func_info", encoded.funcAt)
           .set("func_info_cnt", funcInfo.length);

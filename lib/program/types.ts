@@ -31,8 +31,19 @@ export interface ProgramLoadOptions {
   expectedAttachType?: AttachTypeInput;
   /** `attach_btf_id`: BTF id of the attach target (BTF tracepoints, iterators, struct_ops…). */
   attachBtfId?: number;
-  /** `attach_btf_obj_fd` / `attach_prog_fd`. */
+  /**
+   * `attach_btf_obj_fd` / `attach_prog_fd`: the BTF object (a kernel module's) that
+   * `attachBtfId` is in, or the program (freplace, fentry/fexit of a BPF function) whose BTF it is
+   * in. Unset: vmlinux.
+   */
   attachBtfObjFd?: number;
+  /**
+   * `fd_array`: file descriptors the instructions refer to by index. A kfunc call
+   * (`BPF_PSEUDO_KFUNC_CALL`) whose `off` is not 0 takes its function from the BTF object at
+   * `fdArray[off]`: a kernel module's BTF (index 0 is never read for kfuncs). The array is only
+   * read during the load; the fds stay the caller's.
+   */
+  fdArray?: readonly number[];
   /** `kern_version` (only kprobes on old kernels check it). */
   kernVersion?: number;
   /** `prog_flags` (`BPF_F_*`). */
