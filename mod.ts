@@ -83,7 +83,9 @@ export {
   ClosedError,
   isResourceErrno,
   meaningfulTail,
+  refusedInsn,
   ResourceError,
+  type SourceLine,
   VerifierError,
 } from "./lib/errors.ts";
 export { bpfObjectKind } from "./lib/fd.ts";

@@ -4,6 +4,7 @@
  * @module
  */
 import { readFileText } from "./host_fs.ts";
+import { memlockChargedKernel } from "./sys/memlock.ts";
 
 /** Capability numbers that decide what BPF may do (`linux/capability.h`). */
 export const Capability = {
@@ -69,14 +70,19 @@ let memlockCache: boolean | undefined;
  */
 export function memlockCharged(): boolean {
   if (memlockCache === undefined) {
-    let release = "";
-    try {
-      release = readFileText("/proc/sys/kernel/osrelease");
-    } catch {
-      // unknown: assume a current kernel
+    // Asked of the kernel once (memcg accounting may be backported); the release decides when
+    // the kernel cannot be asked.
+    let old = memlockChargedKernel();
+    if (old === undefined) {
+      let release = "";
+      try {
+        release = readFileText("/proc/sys/kernel/osrelease");
+      } catch {
+        // unknown: assume a current kernel
+      }
+      const m = /^(\d+)\.(\d+)/.exec(release);
+      old = m !== null && (Number(m[1]) < 5 || (Number(m[1]) === 5 && Number(m[2]) < 11));
     }
-    const m = /^(\d+)\.(\d+)/.exec(release);
-    const old = m !== null && (Number(m[1]) < 5 || (Number(m[1]) === 5 && Number(m[2]) < 11));
     memlockCache = old && isBpfPrivileged();
   }
   return memlockCache;

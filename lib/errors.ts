@@ -122,14 +122,36 @@ export class BpfError extends Error {
 const TAIL_LINES = 12;
 
 /**
+ * A C source position of an instruction, from the program's BTF line_info.
+ *
+ * @example
+ * ```ts
+ * import type { SourceLine } from "@tsbpf/core";
+ * const s: SourceLine = { file: "prog.bpf.c", line: 11, column: 9, text: "return data[14];" };
+ * ```
+ */
+export interface SourceLine {
+  /** The source file name as the compiler recorded it. */
+  readonly file: string;
+  /** 1-based line number. */
+  readonly line: number;
+  /** Column (0 when not recorded). */
+  readonly column: number;
+  /** The line's text. */
+  readonly text: string;
+}
+
+/**
  * The verifier refused a program. `log` holds the whole verifier log; the message shows its
- * meaningful tail (the last lines before the statistics line).
+ * meaningful tail (the last lines before the statistics line) and, when the log does not already
+ * say it, the C source line of the refused instruction (from the program's line_info).
  *
  * @example
  * ```ts
  * import { VerifierError } from "@tsbpf/core";
  * const e = new VerifierError(13, "0: (95) exit\nR0 !read_ok\nprocessed 1 insns\n");
  * e.tail; // ["0: (95) exit", "R0 !read_ok"]
+ * e.insn; // 0
  * ```
  */
 export class VerifierError extends BpfError {
@@ -139,25 +161,64 @@ export class VerifierError extends BpfError {
   readonly tail: readonly string[];
   /** Whether the log was cut short by the kernel (it did not fit the largest buffer). */
   readonly truncated: boolean;
+  /** The index of the instruction the verifier refused, when the log names it. */
+  readonly insn: number | undefined;
+  /** The C source line of that instruction, when the caller knew it (line_info). */
+  readonly source: SourceLine | undefined;
 
-  /** Creates the error from the errno of `BPF_PROG_LOAD` and the log the kernel wrote. */
-  constructor(errno: number, log: string, truncated = false) {
+  /**
+   * Creates the error from the errno of `BPF_PROG_LOAD` and the log the kernel wrote. `source` is
+   * the C source line of the refused instruction, shown in the message when the log lacks it.
+   */
+  constructor(errno: number, log: string, truncated = false, source?: SourceLine) {
     const tail = meaningfulTail(log);
     const omitted = log.split("\n").filter((l) => l.trim() !== "").length - tail.length;
+    const where = source !== undefined && !log.includes(` @ ${source.file}:${source.line}`)
+      ? `\n  ; ${source.text.trim()} @ ${source.file}:${source.line}` +
+        (source.column > 0 ? `:${source.column}` : "") + " (the refused instruction's source)"
+      : "";
     const detail = tail.length === 0 ? "the verifier wrote no log" : "verifier log" +
       (omitted > 0 ? ` (last ${tail.length} lines, ${omitted} more in .log)` : "") +
-      ":\n  " + tail.join("\n  ");
+      ":\n  " + tail.join("\n  ") + where;
     super("BPF_PROG_LOAD", errno, detail);
     this.name = "VerifierError";
     this.log = log;
     this.tail = tail;
     this.truncated = truncated;
+    this.insn = refusedInsn(log);
+    this.source = source;
   }
 }
 
 /**
+ * The index of the instruction a verifier log says was refused: the last instruction the verifier
+ * printed (`N: (op) ...`), or the `insn N` of a structured (7.x) report; `undefined` when the log
+ * names none (a refusal before the walk, such as `unknown opcode`).
+ *
+ * @example
+ * ```ts
+ * import { refusedInsn } from "@tsbpf/core";
+ * refusedInsn("0: (b7) r0 = 0\n1: (95) exit\nR0 !read_ok\n"); // 1
+ * ```
+ */
+export function refusedInsn(log: string): number | undefined {
+  const structured = /^\s*At:\s*\n\s*insn (\d+)/m.exec(log);
+  if (structured) return Number(structured[1]);
+  let found: number | undefined;
+  for (const m of classicPart(log).matchAll(/^(\d+): \([0-9a-f]{2}\)/gm)) found = Number(m[1]);
+  if (found === undefined) {
+    const marked = /^\s*>>> (\d+) \| \([0-9a-f]{2}\)/m.exec(log); // the report's instruction context
+    if (marked) found = Number(marked[1]);
+  }
+  return found;
+}
+
+/**
  * The last lines of a verifier log that say why it failed: blank lines and the trailing statistics
- * (`processed N insns …`, `verification time …`) dropped, at most a dozen lines.
+ * (`processed N insns …`, `verification time …`) dropped, at most a dozen lines. A log that ends
+ * with a structured report (Linux 7.x: `Verification failed: …`, `Reason:`, `Suggestion:`) gives
+ * the lines before the report, which hold the verifier's own message, then the report's headline
+ * and its suggestion.
  *
  * @example
  * ```ts
@@ -169,7 +230,21 @@ export function meaningfulTail(log: string, maxLines = TAIL_LINES): string[] {
   const lines = log.split("\n").map((l) => l.trimEnd()).filter((l) => l !== "");
   // The statistics the kernel appends say nothing about why it refused.
   while (lines.length > 1 && STATS_LINE.test(lines[lines.length - 1])) lines.pop();
-  return lines.slice(-maxLines);
+  const report = lines.findIndex((l) => l.startsWith("Verification failed:"));
+  if (report <= 0) return lines.slice(-maxLines);
+  const extra = [lines[report]];
+  const suggestion = lines.indexOf("Suggestion:", report);
+  if (suggestion > 0 && suggestion + 1 < lines.length) {
+    extra.push(`Suggestion: ${lines[suggestion + 1].trim()}`);
+  }
+  const keep = Math.max(1, maxLines - extra.length);
+  return [...lines.slice(0, report).slice(-keep), ...extra];
+}
+
+/** The part of a verifier log before a structured (7.x) report, or the whole log. */
+function classicPart(log: string): string {
+  const at = log.indexOf("\nVerification failed:");
+  return at < 0 ? log : log.slice(0, at);
 }
 
 /** Lines of `BPF_LOG_STATS` output at the end of a verifier log. */

@@ -93,6 +93,9 @@ function enumWith(btf: Btf, member: string): BtfEnum {
   throw new Error(`kernel BTF has no enum with enumerator ${member}`);
 }
 
+/** Values from here up in a numbering enum are flag bits (7.3's `BPF_COMMON_ATTRS`), not ids. */
+const FLAG_BITS = 1 << 16;
+
 /** One enumerator: its name without the prefix, and its value. */
 export interface Entry {
   readonly key: string;
@@ -108,7 +111,8 @@ function entries(
   const list: Entry[] = [];
   let count: number | undefined;
   for (const v of e.values) {
-    if (v.name === sentinel) {
+    // The sentinel; 5.10 spells some without the leading underscores (`MAX_BPF_LINK_TYPE`).
+    if (sentinel !== undefined && (v.name === sentinel || v.name === sentinel.replace(/^__/, ""))) {
       count = v.value;
       continue;
     }
@@ -117,8 +121,10 @@ function entries(
     }
     list.push({ key: v.name.slice(prefix.length), value: v.value });
   }
+  // Older kernels lack some sentinels (6.1 has no `__MAX_BPF_CMD`): the count is
+  // then one past the largest value below the flag bits (1 << 16 and up).
   if (sentinel !== undefined && count === undefined) {
-    throw new Error(`enum ${e.name}: sentinel ${sentinel} not found`);
+    count = list.reduce((m, x) => (x.value < FLAG_BITS ? Math.max(m, x.value + 1) : m), 0);
   }
   return { list, count };
 }
@@ -261,8 +267,9 @@ function enumFile(btf: Btf, release: string, s: EnumSpec): string {
 function cmdFile(btf: Btf, release: string): string {
   const e = enumOf(btf, "bpf_cmd");
   const { list, count } = entries(e, "BPF_", "__MAX_BPF_CMD");
-  const firstNames = canonicalNames(list, "bpf_cmd").map((n) => `BPF_${n}`);
-  const aliases = list.filter((x) => firstNames[x.value] !== `BPF_${x.key}`);
+  const firstNames = canonicalNames(list.filter((x) => x.value < FLAG_BITS), "bpf_cmd")
+    .map((n) => `BPF_${n}`);
+  const aliases = list.filter((x) => x.value < FLAG_BITS && firstNames[x.value] !== `BPF_${x.key}`);
   return [
     ...header(release, "bpf(2) commands: `enum bpf_cmd` of uapi `linux/bpf.h`."),
     ...doc(

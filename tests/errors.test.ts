@@ -1,6 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { BpfCmd, BpfError, effectiveCapabilities, meaningfulTail, VerifierError } from "../mod.ts";
+import {
+  BpfCmd,
+  BpfError,
+  effectiveCapabilities,
+  meaningfulTail,
+  refusedInsn,
+  VerifierError,
+} from "../mod.ts";
 
 /** Whether this process holds CAP_SYS_ADMIN, CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN. */
 function holdsAllBpfCaps(): boolean {
@@ -44,4 +51,42 @@ test("the verifier log's meaningful tail leaves out blank lines and statistics",
   assert.match(e.message, /last 12 lines, 28 more in \.log/);
   assert.equal(e.log, long);
   assert.equal(e.errnoName, "EACCES");
+});
+
+test("the refused instruction and its C source line, when the kernel's log lacks it", () => {
+  // A 6.1 log prints the source line without " @ file:line"; the caller's line_info adds it.
+  const old = "0: R1=ctx(off=0,imm=0) R10=fp0\n; return data[14];\n0: (61) r1 = *(u32 *)(r1 +0)\n" +
+    "1: (71) r1 = *(u8 *)(r1 +14)\ninvalid access to packet, off=14 size=1\nprocessed 2 insns\n";
+  assert.equal(refusedInsn(old), 1);
+  const source = { file: "prog.bpf.c", line: 11, column: 9, text: "  return data[14];" };
+  const e = new VerifierError(13, old, false, source);
+  assert.equal(e.insn, 1);
+  assert.deepEqual(e.source, source);
+  assert.match(e.message, /; return data\[14\]; @ prog\.bpf\.c:11:9/);
+  // A log that already names the position is not repeated.
+  const now = old.replace("; return data[14];", "; return data[14]; @ prog.bpf.c:11");
+  assert.doesNotMatch(new VerifierError(13, now, false, source).message, /refused instruction/);
+  // A structured report names the instruction under "At:"; a log without a walk names none.
+  assert.equal(refusedInsn("Verification failed: x\nAt:\n    insn 7\n    >>> 7 | (95) exit\n"), 7);
+  assert.equal(refusedInsn("unknown opcode 00\nprocessed 0 insns\n"), undefined);
+  assert.equal(new VerifierError(22, "unknown opcode 00\n").insn, undefined);
+});
+
+test("a structured (7.x) report: the verifier's message, the headline and the suggestion", () => {
+  const log = "0: R1=ctx() R10=fp0\n0: (95) exit\nR0 !read_ok\n\n" +
+    "Verification failed: Register Type Safety: Unreadable register\n\nReason:\n" +
+    "  R0 has never been initialized on this path.\n\nAt:\n  insn 0\n" +
+    "       | ^-- error: R0 is not readable\n  Instruction context:\n  >>> 0 | (95) exit\n\n" +
+    "Suggestion:\n  Initialize R0 on every path before this instruction.\n\n" +
+    "processed 1 insns (limit 1000000)\n";
+  assert.deepEqual(meaningfulTail(log), [
+    "0: R1=ctx() R10=fp0",
+    "0: (95) exit",
+    "R0 !read_ok",
+    "Verification failed: Register Type Safety: Unreadable register",
+    "Suggestion: Initialize R0 on every path before this instruction.",
+  ]);
+  const e = new VerifierError(13, log);
+  assert.match(e.message, /R0 !read_ok/);
+  assert.equal(e.insn, 0);
 });

@@ -12,7 +12,9 @@
 // Classes the kernel part skips, decided before anything runs:
 // - shifts by a constant outside 0..width-1: RFC 9669 masks the shift amount, the Linux verifier
 //   refuses such constants ("invalid shift");
-// - `call %r2` (callx, opcode 0x8d): not an instruction of RFC 9669 nor of Linux.
+// - `call %r2` (callx, opcode 0x8d): not an instruction of RFC 9669 nor of Linux;
+// - instructions newer than the running kernel (cpu v4 before 6.6, atomics that fetch before
+//   5.12...), as its live profile says (`liveProfile().insn(feature)`).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
@@ -23,8 +25,10 @@ import {
   encodeInsns,
   type Insn,
   insnError,
+  isaFeaturesOf,
   rawWord,
 } from "../lib/insn/mod.ts";
+import { liveProfile } from "../lib/profile/mod.ts";
 import { VerifierError } from "../lib/errors.ts";
 import { Program } from "../lib/program/program.ts";
 import { kernelSkip, sharedDir } from "./util.ts";
@@ -108,6 +112,16 @@ function staticSkip(insns: Insn[] | Error): { cls: string; detail: string } | un
       return { cls: c, detail: c };
     }
     if (code === 0x18) i++;
+  }
+  // Instructions newer than the running kernel: skipped where its profile says it lacks them.
+  for (const [feature, at] of isaFeaturesOf(insns)) {
+    const a = liveProfile().insn(feature);
+    if (a.state === "no") {
+      return {
+        cls: `the running kernel lacks ${feature} instructions`,
+        detail: `${feature} instruction at slot ${at}: ${a.reason}`,
+      };
+    }
   }
   return undefined;
 }
@@ -221,6 +235,8 @@ test("conformance (kernel): the kernel refuses the skipped programs, for the rea
   const expected: Array<[RegExp, RegExp]> = [
     [/^shift by a constant/, /invalid shift -?\d+/],
     [/^callx/, /unknown opcode 8d/],
+    // What older verifiers say about a newer instruction.
+    [/^the running kernel lacks/, /unknown opcode|uses reserved fields|invalid|unsupported/],
   ];
   let checked = 0;
   for (const [cls, names] of results.skip) {

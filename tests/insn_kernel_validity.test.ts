@@ -4,12 +4,15 @@
 //   ld_imm64, bad atomic, bad register...), insnError must call it invalid too; the one exception
 //   is a shift by a constant outside 0..width-1, a valid encoding (RFC 9669 masks the amount) that
 //   Linux refuses.
+// - A valid encoding of an instruction newer than the running kernel (cpu v4 before 6.6...), as its
+//   live profile says, must be refused for its encoding.
 // - The kernel must never accept a program whose instruction insnError calls invalid (it may
 //   refuse it for another reason first: its reserved-field checks run after other passes), with
 //   one known exception: `exit` with a nonzero `off`, which RFC 9669 reserves and Linux ignores.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { type Insn, insnError, rawWord } from "../lib/insn/mod.ts";
+import { type Insn, insnError, isaFeaturesOf, rawWord } from "../lib/insn/mod.ts";
+import { liveProfile } from "../lib/profile/mod.ts";
 import { VerifierError } from "../lib/errors.ts";
 import { Program } from "../lib/program/program.ts";
 import { randomInsn, Rng } from "./insn_gen.ts";
@@ -83,6 +86,7 @@ test(
       invalidRefusedOtherwise: 0,
       shift: 0,
       exitOff: 0,
+      newer: 0,
     };
     const problems: string[] = [];
     for (let n = 0; n < COUNT; n++) {
@@ -128,7 +132,18 @@ test(
       }
       const what = `${cand.map(rawWord).join(" ")} (insnError: ${ours ?? "valid"})`;
       const encodingLine = log?.split("\n").find((l) => ENCODING_ERRORS.test(l));
-      if (ours === undefined) {
+      // A valid encoding of an instruction newer than this kernel (its profile says it lacks the
+      // feature): the verifier must refuse its encoding.
+      const lacking = [...isaFeaturesOf(cand).keys()].find((f) =>
+        liveProfile().insn(f).state === "no"
+      );
+      if (ours === undefined && lacking !== undefined) {
+        if (encodingLine === undefined) {
+          problems.push(
+            `${what}: needs ${lacking}, which this kernel lacks, yet ${log ?? "loads"}`,
+          );
+        } else counts.newer++;
+      } else if (ours === undefined) {
         if (encodingLine?.startsWith("invalid shift")) counts.shift++;
         else if (encodingLine !== undefined) {
           problems.push(
@@ -151,7 +166,8 @@ test(
       `valid: ${counts.validAccepted} accepted, ${counts.validRefusedOtherwise} refused for the program's state, ` +
         `${counts.shift} refused as out-of-range shifts; invalid: ${counts.invalidRefusedForEncoding} refused for ` +
         `their encoding, ${counts.invalidRefusedOtherwise} refused earlier for another reason, ` +
-        `${counts.exitOff} exits with a nonzero off accepted (RFC 9669 reserves off, Linux ignores it)`,
+        `${counts.exitOff} exits with a nonzero off accepted (RFC 9669 reserves off, Linux ignores it); ` +
+        `${counts.newer} valid but newer than this kernel, refused for their encoding`,
     );
     assert.deepEqual(problems, []);
     assert.ok(counts.validAccepted > COUNT / 10 && counts.invalidRefusedForEncoding > COUNT / 10);

@@ -19,6 +19,8 @@ import {
   kprobesUnavailable,
 } from "../lib/link/mod.ts";
 import { kernelSkip, openFdCount } from "./util.ts";
+import { liveProfile, reasonOf } from "../lib/profile/mod.ts";
+import { LinkType } from "../types/link_type.ts";
 import { counterMap, counterProgram, getpidTimes } from "./link_util.ts";
 
 const noKprobes = kprobesUnavailable();
@@ -137,7 +139,7 @@ test("attachKprobeMulti refuses bad arguments", { skip: kernelSkip }, () => {
 });
 
 test("attachUprobeMulti: two libc functions of this process, told apart by cookie", {
-  skip: kernelSkip,
+  skip: kernelSkip || (reasonOf(liveProfile().linkType(LinkType.UPROBE_MULTI)) ?? false),
 }, () => {
   const fds0 = openFdCount();
   {

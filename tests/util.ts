@@ -92,3 +92,21 @@ export function forceGc(): boolean {
   }
   return false;
 }
+
+/**
+ * Whether the running kernel is older (by major.minor) than the one `types/` and tsbpf's tables
+ * were generated from (the release in `types/cmd.ts`): then it may lack fields, types and
+ * operations those describe, which tests report instead of failing on.
+ */
+export function kernelOlderThanTypes(): boolean {
+  const head = readFileSync(join(repoRoot, "types", "cmd.ts"), "utf8");
+  const from = /from the BTF of Linux (\d+)\.(\d+)/.exec(head);
+  let here: RegExpExecArray | null = null;
+  try {
+    here = /^(\d+)\.(\d+)/.exec(readFileSync("/proc/sys/kernel/osrelease", "utf8"));
+  } catch {
+    return false;
+  }
+  if (from === null || here === null) return false;
+  return +here[1] < +from[1] || (+here[1] === +from[1] && +here[2] < +from[2]);
+}

@@ -19,6 +19,7 @@ import type { FuncProto, LoadContext, ProgTypeDef } from "../progtype/types.ts";
 import { isGplCompatible } from "./license.ts";
 import { VALID_OPCODES } from "./opcodes.ts";
 import { runDeepCheck } from "../verifier/hook.ts";
+import { type IsaFeature, isaFeatureOfFields } from "../insn/isa.ts";
 import type { CheckOptions, Finding } from "./types.ts";
 import { type CapTier, type KernelProfile, type ProgVariant, tierOf } from "../profile/types.ts";
 
@@ -278,6 +279,7 @@ export function checkProgram(options: CheckOptions): Finding[] {
   }
 
   // ---- resolve_pseudo_ldimm64(): LDX fields, ld_imm64 pairs, opcodes.
+  const isaAnswers = new Map<IsaFeature, string | null>();
   const bad = pooled("bad", u8, n); // 1: structurally bad (no do_check finding); 2: second slot of ld_imm64
   for (let i = 0; i < n; i++) {
     const op = code[i];
@@ -308,6 +310,24 @@ export function checkProgram(options: CheckOptions): Finding[] {
     if (!VALID_OPCODES[op]) {
       err(i, "unknown-opcode", `unknown opcode ${hex2(op)}`);
       bad[i] = 1;
+      continue;
+    }
+    // An instruction newer than the kernel the profile describes: refused in that kernel's words.
+    const feature = options.profile === undefined
+      ? undefined
+      : isaFeatureOfFields(op, off[i], imm[i]);
+    if (feature !== undefined) {
+      const refusal = isaRefusal(options.profile!, feature, isaAnswers);
+      if (refusal !== undefined) {
+        findings.push({
+          index: i,
+          code: "isa-feature",
+          message: olderVerifierMessage(feature, op, imm[i]),
+          severity: "error",
+          explanation: refusal,
+        });
+        bad[i] = 1;
+      }
     }
   }
 
@@ -528,6 +548,58 @@ export function checkProgram(options: CheckOptions): Finding[] {
 const CORE_POISON = 0xbad2310;
 
 /** The helper-call part of `check_helper_call()`: availability, license, sleepability. */
+/** What an ISA feature is, for messages. */
+const ISA_LABEL: Readonly<Record<IsaFeature, string>> = {
+  v2: "cpu v2 jumps (JLT, JLE, JSLT, JSLE)",
+  v3: "cpu v3 instructions (JMP32)",
+  atomic_fetch: "atomics that fetch, and atomic and/or/xor",
+  v4: "cpu v4 instructions (signed division, sign extension, bswap, gotol)",
+  load_acquire: "load-acquire and store-release atomics",
+  may_goto: "may_goto",
+};
+
+/** The message when the profile says the kernel refuses `feature`, else `undefined` (memoized). */
+function isaRefusal(
+  profile: KernelProfile,
+  feature: IsaFeature,
+  memo: Map<IsaFeature, string | null>,
+): string | undefined {
+  let m = memo.get(feature);
+  if (m === undefined) {
+    const a = profile.insn(feature);
+    m = a.state === "no" ? `${profile.name} has no ${ISA_LABEL[feature]}: ${a.reason}` : null;
+    memo.set(feature, m);
+  }
+  return m ?? undefined;
+}
+
+/**
+ * What a verifier without `feature` says about an instruction that needs it: it predates the
+ * opcode (`unknown opcode`) or the field (`uses reserved fields`, `invalid atomic opcode`).
+ */
+function olderVerifierMessage(feature: IsaFeature, op: number, k: number): string {
+  const cls = op & 7;
+  const unknownOpcode = `unknown opcode ${hex2(op)}`;
+  switch (feature) {
+    case "v4":
+      if (cls === CLS_LDX) return "BPF_LDX uses reserved fields";
+      if (cls === CLS_ALU || cls === CLS_ALU64) {
+        const aop = op & 0xf0;
+        if (aop === 0xb0) return "BPF_MOV uses reserved fields";
+        if (aop === 0x30 || aop === 0x90) return "BPF_ALU uses reserved fields";
+      }
+      return unknownOpcode; // ALU64 bswap, JMP32 ja
+    case "atomic_fetch":
+      return "BPF_XADD uses reserved fields";
+    case "load_acquire":
+      // Byte and half-word atomics did not exist before them.
+      if ((op & 0x18) === 0x10 || (op & 0x18) === 0x08) return unknownOpcode;
+      return `BPF_ATOMIC uses invalid atomic opcode ${(k >>> 0).toString(16).padStart(2, "0")}`;
+    default:
+      return unknownOpcode; // may_goto, JMP32 before 5.1, JLT and friends before 4.14
+  }
+}
+
 /** What the checker asks a profile: the load's variant and the loader's capability tier. */
 interface ProfileQuery {
   profile: KernelProfile;

@@ -179,3 +179,4 @@ export {
 } from "./disasm.ts";
 export { asm, assemble, type AssembleOptions } from "./asm.ts";
 export { AsmError } from "./asm_error.ts";
+export { ISA_FEATURES, type IsaFeature, isaFeatureOf, isaFeaturesOf } from "./isa.ts";

@@ -571,7 +571,7 @@ export function loadObject(
           ...(poisonedKfunc ? { check: false } : {}),
         });
       } catch (e) {
-        throw explainLoadError(e, p, results);
+        throw explainLoadError(withSourceLine(e, p, spec), p, results);
       }
     }
     fillInitialValues(spec, maps, programs, codecs);
@@ -602,6 +602,31 @@ export function loadObject(
     close: closeAll,
     [Symbol.dispose]: closeAll,
   };
+}
+
+/**
+ * A verifier refusal with the C source line of the refused instruction, from the program's
+ * line_info, when the kernel's log does not show it (older kernels print the line without
+ * ` @ file:line`, some print no source at all).
+ */
+function withSourceLine(e: unknown, p: ProgramSpec, spec: ObjectSpec): unknown {
+  if (!(e instanceof VerifierError) || e.insn === undefined || spec.types === undefined) return e;
+  let best: ProgramSpec["btfExt"]["lineInfo"][number] | undefined;
+  for (const l of p.btfExt.lineInfo) {
+    if (l.insn <= e.insn && (!best || l.insn >= best.insn)) best = l;
+  }
+  if (best === undefined) return e;
+  try {
+    const source = {
+      file: spec.types.string(best.fileNameOff).split("/").pop()!,
+      line: best.line,
+      column: best.column,
+      text: spec.types.string(best.lineOff),
+    };
+    return new VerifierError(e.errno, e.log, e.truncated, source);
+  } catch {
+    return e; // a line_info string offset outside the object's BTF: no source to show
+  }
 }
 
 /** The error of a program load, with what the kernel's refusal means for this program. */

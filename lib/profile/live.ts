@@ -11,6 +11,8 @@
  */
 import { HELPER_NAMES } from "../../types/helpers.ts";
 import { mapTypeName } from "../../types/map_type.ts";
+import { attachTypeName } from "../../types/attach_type.ts";
+import { linkTypeName } from "../../types/link_type.ts";
 import { progTypeName } from "../../types/prog_type.ts";
 import type { Btf } from "../btf/btf.ts";
 import { Capability } from "../caps.ts";
@@ -261,6 +263,54 @@ export class LiveProfile implements KernelProfile {
     return a;
   }
 
+  /** Whether the kernel's `enum bpf_attach_type` has the value `type` (from its BTF, once). */
+  attachType(type: number): Answer {
+    return this.#enumAnswer("attach", "bpf_attach_type", type, attachTypeName(type));
+  }
+
+  /** Whether the kernel's `enum bpf_link_type` has the value `type` (from its BTF, once). */
+  linkType(type: number): Answer {
+    return this.#enumAnswer("link", "bpf_link_type", type, linkTypeName(type));
+  }
+
+  /** Whether the kernel's BTF has a function `name` (a kfunc a program may call), once. */
+  kfunc(name: string): Answer {
+    const key = `kfunc:${name}`;
+    const c = this.#cache.get(key);
+    if (isAnswer(c)) return c;
+    const btf = this.#kernelBtf();
+    let a: Answer;
+    if (btf === undefined) a = unknown("the kernel has no BTF to look kfuncs up in");
+    else {
+      a = btf.find("func", name) !== undefined
+        ? yes()
+        : no("absent", `this kernel's BTF has no function ${name} (no such kfunc here)`);
+    }
+    this.#remember(key, a);
+    return a;
+  }
+
+  #enumAnswer(what: string, cEnum: string, value: number, name: string | undefined): Answer {
+    const key = `${what}:${value}`;
+    const c = this.#cache.get(key);
+    if (isAnswer(c)) return c;
+    const btf = this.#kernelBtf();
+    const e = btf?.find("enum", cEnum);
+    let a: Answer;
+    if (btf === undefined) a = unknown(`the kernel has no BTF to read enum ${cEnum} from`);
+    else if (e === undefined || (e.kind !== "enum" && e.kind !== "enum64")) {
+      a = unknown(`the kernel's BTF has no enum ${cEnum}`);
+    } else {
+      const known = e.values.some((v) => v.value === value && !/^_*MAX_/.test(v.name));
+      a = known ? yes() : no(
+        "absent",
+        `this kernel has no ${what} type ${name ?? value} (not in its enum ${cEnum})`,
+      );
+    }
+    this.#remember(key, a);
+    return a;
+  }
+
   /**
    * The ids of the helpers a program of `variant` may call at `tier`, as the kernel answers, or
    * the answer that says why there is no such set.
@@ -445,6 +495,8 @@ const INSN_PROBES: Readonly<Record<InsnFeature, readonly number[]>> = {
   v2: [...R0_0, ...ins(0xa5, 0, 0, 0, 1), ...EXIT],
   // w0 = 0; if w0 == 0 goto +0
   v3: [...ins(0xb4, 0, 0, 0, 0), ...ins(0x16, 0, 0, 0, 0), ...EXIT],
+  // *(u64 *)(r10 - 8) = 0; r0 = 0; r0 = atomic_fetch_add((u64 *)(r10 - 8), r0)
+  atomic_fetch: [...ins(0x7a, 10, 0, -8, 0), ...R0_0, ...ins(0xdb, 10, 0, -8, 0x01), ...EXIT],
   // r0 = 1; r0 s/= 1; r0 = 0
   v4: [...ins(0xb7, 0, 0, 0, 1), ...ins(0x37, 0, 0, 1, 1), ...R0_0, ...EXIT],
   // *(u64 *)(r10 - 8) = 0; r0 = load_acquire((u64 *)(r10 - 8)); r0 = 0
@@ -456,6 +508,7 @@ const INSN_PROBES: Readonly<Record<InsnFeature, readonly number[]>> = {
 const INSN_LABEL: Readonly<Record<InsnFeature, string>> = {
   v2: "cpu v2 jumps (JLT)",
   v3: "cpu v3 instructions (JMP32)",
+  atomic_fetch: "atomics that fetch (atomic_fetch_add)",
   v4: "cpu v4 instructions (signed division)",
   load_acquire: "load-acquire atomics",
   may_goto: "may_goto",

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { IsaFeature } from "../insn/isa.ts";
 
 /**
  * One answer of a profile. Every question has three possible answers:
@@ -163,9 +164,10 @@ export interface ProgVariant {
 }
 
 /**
- * An instruction-set feature: the cpu levels of llvm's `-mcpu` (`v2`: `JLT`/`JLE`…, `v3`: `JMP32`
- * and atomics with fetch, `v4`: signed division, sign extension, byte swap, `gotol`), the load-acquire
- * and store-release atomics (Linux 6.15) and `may_goto` (6.9).
+ * An instruction-set feature: the cpu levels of llvm's `-mcpu` (`v2`: `JLT`/`JLE`…, `v3`: `JMP32`,
+ * `v4`: signed division, sign extension, byte swap, `gotol`), the atomics that fetch (5.12), the
+ * load-acquire and store-release atomics (Linux 6.15) and `may_goto` (6.9). The same as
+ * `IsaFeature` of `@tsbpf/core/insn`, whose `isaFeatureOf` says which one an instruction needs.
  *
  * @example
  * ```ts
@@ -173,7 +175,7 @@ export interface ProgVariant {
  * const f: InsnFeature = "v4";
  * ```
  */
-export type InsnFeature = "v2" | "v3" | "v4" | "load_acquire" | "may_goto";
+export type InsnFeature = IsaFeature;
 
 /**
  * A kernel feature that configuration or policy can take away although the version has it:
@@ -226,4 +228,10 @@ export interface KernelProfile {
   insn(feature: InsnFeature): Answer;
   /** Whether `feature` is there and allowed for this process. */
   feature(feature: KernelFeature): Answer;
+  /** Whether the kernel knows attach type `type` (`enum bpf_attach_type`). */
+  attachType(type: number): Answer;
+  /** Whether the kernel knows link type `type` (`enum bpf_link_type`). */
+  linkType(type: number): Answer;
+  /** Whether the kernel has a function `name` a program may call as a kfunc (from its BTF). */
+  kfunc(name: string): Answer;
 }

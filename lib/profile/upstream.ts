@@ -5,6 +5,8 @@
  * @module
  */
 import { HELPER_NAMES } from "../../types/helpers.ts";
+import { ATTACH_TYPE_COUNT } from "../../types/attach_type.ts";
+import { LINK_TYPE_COUNT } from "../../types/link_type.ts";
 import { MAP_TYPES } from "../map/map_types.ts";
 import { getProgType } from "../progtype/registry.ts";
 import type { LoadContext } from "../progtype/types.ts";
@@ -16,6 +18,7 @@ import {
   type KernelProfile,
   no,
   type ProgVariant,
+  unknown,
   yes,
 } from "./types.ts";
 
@@ -98,5 +101,18 @@ export const UPSTREAM_PROFILE: KernelProfile = Object.freeze({
   },
   feature(_feature: KernelFeature): Answer {
     return yes(); // a default upstream build: BTF, kprobes and trampolines
+  },
+  attachType(type: number): Answer {
+    return Number.isInteger(type) && type >= 0 && type < ATTACH_TYPE_COUNT
+      ? yes()
+      : no("absent", `attach type ${type} is not in Linux 6.18`);
+  },
+  linkType(type: number): Answer {
+    return Number.isInteger(type) && type > 0 && type < LINK_TYPE_COUNT
+      ? yes()
+      : no("absent", `link type ${type} is not in Linux 6.18`);
+  },
+  kfunc(name: string): Answer {
+    return unknown(`tsbpf has no table of the kfuncs of Linux 6.18 (asked about ${name})`);
   },
 });

@@ -23,6 +23,7 @@
  * @module
  */
 import type { Attr } from "../attr.ts";
+import { raiseMemlockIfCharged } from "./memlock.ts";
 import {
   type AttrLayout,
   BTF_LOAD_ATTR,
@@ -121,6 +122,7 @@ export function mapCreate(
   keepA?: Uint8Array,
   keepB?: Uint8Array,
 ): number {
+  raiseMemlockIfCharged();
   return callAttr(BpfCmd.MAP_CREATE, attr, MAP_CREATE_ATTR.size, keepA, keepB);
 }
 
@@ -260,6 +262,7 @@ export function progLoad(
   keepA?: Uint8Array,
   keepB?: Uint8Array,
 ): number {
+  raiseMemlockIfCharged();
   let r = callAttr(BpfCmd.PROG_LOAD, attr, PROG_LOAD_ATTR.size, keepA, keepB);
   for (let i = 1; r === -EAGAIN && i < PROG_LOAD_ATTEMPTS; i++) {
     r = callAttr(BpfCmd.PROG_LOAD, attr, PROG_LOAD_ATTR.size, keepA, keepB);
@@ -435,6 +438,7 @@ export function btfLoad(
   keepA?: Uint8Array,
   keepB?: Uint8Array,
 ): number {
+  raiseMemlockIfCharged();
   return callAttr(BpfCmd.BTF_LOAD, attr, BTF_LOAD_ATTR.size, keepA, keepB);
 }
 
