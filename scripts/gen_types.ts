@@ -85,6 +85,15 @@ function enumOf(btf: Btf, name: string): BtfEnum {
   return e;
 }
 
+/** {@link enumWith}, or `undefined` when no enum of this kernel has `member`. */
+function enumWithOrUndefined(btf: Btf, member: string): BtfEnum | undefined {
+  try {
+    return enumWith(btf, member);
+  } catch {
+    return undefined;
+  }
+}
+
 /** The anonymous (or named) enum that has an enumerator called `member`. */
 function enumWith(btf: Btf, member: string): BtfEnum {
   for (const t of btf.types) {
@@ -435,8 +444,10 @@ function flagGroup(
   const fromDefines: string[] = [];
   for (const [key, src] of g.members) {
     if ("btf" in src) {
-      const e = enumWith(btf, src.btf);
-      const v = e.values.find((x) => x.name === src.btf)!;
+      // An older kernel lacks newer flags (6.1 has no BPF_F_TOKEN_FD): left out, so that the
+      // comparison with types/ reports them as missing from this kernel.
+      const v = enumWithOrUndefined(btf, src.btf)?.values.find((x) => x.name === src.btf);
+      if (v === undefined) continue;
       list.push({ key, value: v.value });
       fromBtf.push(`\`${src.btf}\``);
     } else {
@@ -444,7 +455,7 @@ function flagGroup(
       fromDefines.push(`\`${src.define}\``);
     }
   }
-  const example = list.find((x) => x.value !== 0) ?? list[0];
+  const example = list.find((x) => x.value !== 0) ?? list[0] ?? { key: "NONE", value: 0 };
   const lines = [
     ...doc(
       [

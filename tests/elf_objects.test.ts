@@ -30,7 +30,6 @@ import {
 } from "../lib/elf/mod.ts";
 import { bpfFdCounts, kernelSkip, repoRoot } from "./util.ts";
 import { liveProfile, reasonOf } from "../lib/profile/mod.ts";
-import { LinkType } from "../types/link_type.ts";
 
 /** externs.bpf.o calls the bpf_task_acquire/release kfuncs (Linux 6.2): skipped where absent. */
 function kfuncSkip(): string | false {
@@ -616,7 +615,7 @@ test(
   "struct_ops: programs load as STRUCT_OPS for their member, the .struct_ops.link map registers",
   {
     // A .struct_ops.link map registers through a struct_ops link (Linux 6.4).
-    skip: kernelSkip || (reasonOf(liveProfile().linkType(LinkType.STRUCT_OPS)) ?? false),
+    skip: kernelSkip || (reasonOf(liveProfile().feature("struct_ops_link")) ?? false),
   },
   () => {
     const before = bpfFdCounts();

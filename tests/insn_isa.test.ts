@@ -25,6 +25,7 @@ test("isaFeatureOf: each level's instructions, and the base set needs none", () 
     [I(0xd4, 0, 0, 0, 16), undefined], // le16 r0
     [I(0x91, 0, 1, 0), "v4"], // ldxsb
     [I(0x06, 0, 0, 0, 1), "v4"], // gotol
+    [I(0x06, 0, 0, 0, 0), undefined], // JMP32 ja with imm 0: older kernels take it too
     [I(0x16, 0, 0, 1, 0), "v3"], // if w0 == 0
     [I(0xa5, 0, 0, 1, 0), "v2"], // if r0 < 0
     [I(0x15, 0, 0, 1, 0), undefined], // if r0 == 0
@@ -58,6 +59,7 @@ test("checkProgram with a profile that lacks a feature: refused as that kernel w
     ["v4", I(0xbf, 0, 1, 16), "BPF_MOV uses reserved fields"],
     ["v4", I(0xd7, 0, 0, 0, 32), "unknown opcode d7"],
     ["v4", I(0x91, 0, 10, -8), "BPF_LDX uses reserved fields"],
+    ["v4", I(0x06, 0, 0, 0, 1), "BPF_JA uses reserved fields"],
     ["may_goto", I(0xe5, 0, 0, 0, 0), "unknown opcode e5"],
     ["load_acquire", I(0xdb, 0, 10, -8, 0x100), "BPF_ATOMIC uses invalid atomic opcode 100"],
     ["load_acquire", I(0xd3, 10, 0, -8, 0), "unknown opcode d3"],

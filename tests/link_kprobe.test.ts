@@ -23,7 +23,8 @@ import { liveProfile, reasonOf } from "../lib/profile/mod.ts";
 import { LinkType } from "../types/link_type.ts";
 import { counterMap, counterProgram, getpidTimes } from "./link_util.ts";
 
-const noKprobes = kprobesUnavailable();
+// As the running kernel's profile answers (the library's own check must agree: see below).
+const noKprobes = kernelSkip ? undefined : reasonOf(liveProfile().feature("kprobes"));
 
 /** The kernel's answer to a multi-kprobe attach, probed once: undefined when it works. */
 function probeKprobeMulti(): AttachError | undefined {
@@ -63,6 +64,12 @@ function cookieCounter(map: BpfMap<number, bigint>, expectedAttachType: number):
       exit`,
   });
 }
+
+test("the profile and attachKprobe agree on whether this kernel has kprobes", {
+  skip: kernelSkip,
+}, () => {
+  assert.equal(noKprobes === undefined, kprobesUnavailable() === undefined, String(noKprobes));
+});
 
 test("attachKprobe on a kernel without kprobes says CONFIG_KPROBES is off", {
   skip: kernelSkip ||

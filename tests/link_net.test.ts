@@ -5,9 +5,8 @@ import { AttachType } from "../types/attach_type.ts";
 import { LinkType } from "../types/link_type.ts";
 import { asm } from "../lib/insn/mod.ts";
 import { Program } from "../lib/program/program.ts";
-import { unlessKernelEnumHas } from "./kernel_btf.ts";
 import { AttachError, attachTcx, attachXdp, Link, queryAttached } from "../lib/link/mod.ts";
-import { kernelSkip } from "./util.ts";
+import { kernelSkip, unlessProfile } from "./util.ts";
 import { assertClean, createVeth, run, snapshot, untyped } from "./link_util.ts";
 
 test("attachXdp on a veth: listed, info shows the ifindex, update swaps, close detaches", {
@@ -56,7 +55,7 @@ test("attachXdp on a veth: listed, info shows the ifindex, update swaps, close d
 });
 
 test("attachTcx ingress and egress on a veth: PROG_QUERY lists them, detach empties it", {
-  skip: kernelSkip || unlessKernelEnumHas("bpf_attach_type", "BPF_TCX_INGRESS"),
+  skip: unlessProfile((p) => p.attachType(AttachType.TCX_INGRESS)),
 }, () => {
   const before = snapshot();
   const veth = createVeth("t");

@@ -7,7 +7,7 @@ import { AttachType } from "../types/attach_type.ts";
 import { BpfError } from "../lib/errors.ts";
 import type { Program } from "../lib/program/program.ts";
 import { attachTracing, kernelFunctionBtfId, TRACING_ATTACH_TYPES } from "../lib/link/mod.ts";
-import { kernelSkip } from "./util.ts";
+import { kernelSkip, unlessProfile } from "./util.ts";
 import { counterMap, counterProgram } from "./link_util.ts";
 
 /** Loads an fentry counter on do_sys_openat2, or returns the kernel's refusal. */
@@ -23,21 +23,8 @@ function loadFentry(map: ReturnType<typeof counterMap>): Program | BpfError {
   }
 }
 
-function probeTrampolines(): string | false {
-  if (kernelSkip) return kernelSkip;
-  using counts = counterMap();
-  const p = loadFentry(counts);
-  if (p instanceof BpfError) return `the kernel refuses trampoline programs: ${p.message}`;
-  try {
-    attachTracing(p, { kind: "fentry" }).close();
-    return false;
-  } catch (e) {
-    return `the kernel refuses trampolines: ${(e as Error).message}`;
-  } finally {
-    p.close();
-  }
-}
-const trampolineSkip = probeTrampolines();
+/** Whether this kernel runs trampoline programs, as its profile answers (with the reason). */
+const trampolineSkip = unlessProfile((p) => p.feature("trampolines"));
 
 test("a kernel that refuses trampolines answers EPERM to a privileged process", {
   skip: kernelSkip || (trampolineSkip ? false : "this kernel allows trampolines"),

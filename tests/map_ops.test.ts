@@ -9,8 +9,8 @@ import { bytes, fd32, fd64, lpmKey, struct, u32, u64 } from "../lib/codec/mod.ts
 import { BpfError } from "../lib/errors.ts";
 import { Program } from "../lib/program/program.ts";
 import { ElemFlag } from "../types/flags.ts";
-import { kernelSkip, openFdCount } from "./util.ts";
-import { unlessKernelEnumHas } from "./kernel_btf.ts";
+import { kernelSkip, openFdCount, unlessProfile } from "./util.ts";
+import { MapType } from "../types/map_type.ts";
 import {
   bpfOutputEvent,
   cgroupFd,
@@ -411,7 +411,7 @@ test("sk_storage and inode_storage: keyed by socket and file fds, with generated
 });
 
 test("task_storage: keyed by pidfds, with generated BTF", {
-  skip: kernelSkip || unlessKernelEnumHas("bpf_map_type", "BPF_MAP_TYPE_TASK_STORAGE"),
+  skip: unlessProfile((p) => p.mapType(MapType.TASK_STORAGE)),
 }, () => {
   const pidfd = selfPidfd();
   try {
@@ -422,7 +422,7 @@ test("task_storage: keyed by pidfds, with generated BTF", {
 });
 
 test("cgrp_storage: keyed by cgroup directory fds, with generated BTF", {
-  skip: kernelSkip || unlessKernelEnumHas("bpf_map_type", "BPF_MAP_TYPE_CGRP_STORAGE"),
+  skip: unlessProfile((p) => p.mapType(MapType.CGRP_STORAGE)),
 }, () => {
   const cg = cgroupFd();
   try {

@@ -10,6 +10,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BpfCmd } from "../types/cmd.ts";
 import { sys } from "../lib/sys/mod.ts";
+import { type Answer, type LiveProfile, liveProfile } from "../lib/profile/mod.ts";
 
 function env(name: string): string | undefined {
   const g = globalThis as { process?: { env: Record<string, string | undefined> } };
@@ -109,4 +110,15 @@ export function kernelOlderThanTypes(): boolean {
   }
   if (from === null || here === null) return false;
   return +here[1] < +from[1] || (+here[1] === +from[1] && +here[2] < +from[2]);
+}
+
+/**
+ * A skip reason when the kernel cannot be used, or when the running kernel's profile answers `no`
+ * (absent or refused: its reason); `false` otherwise (a `yes`, or an `unknown` the test then
+ * decides). Feature skips go through here, never through ad-hoc probes.
+ */
+export function unlessProfile(ask: (p: LiveProfile) => Answer): string | false {
+  if (kernelSkip) return kernelSkip;
+  const a = ask(liveProfile());
+  return a.state === "no" ? a.reason : false;
 }

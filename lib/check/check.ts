@@ -588,7 +588,8 @@ function olderVerifierMessage(feature: IsaFeature, op: number, k: number): strin
         if (aop === 0xb0) return "BPF_MOV uses reserved fields";
         if (aop === 0x30 || aop === 0x90) return "BPF_ALU uses reserved fields";
       }
-      return unknownOpcode; // ALU64 bswap, JMP32 ja
+      if (op === 0x06) return "BPF_JA uses reserved fields"; // gotol: imm was reserved
+      return unknownOpcode; // ALU64 bswap
     case "atomic_fetch":
       return "BPF_XADD uses reserved fields";
     case "load_acquire":
@@ -686,11 +687,14 @@ function checkHelper(
     cache.set(id, state);
   }
   switch (state) {
-    case HelperState.Unavailable:
-      return [
-        "helper-unavailable",
-        `program of this type cannot use helper bpf_${HELPER_NAMES[id] ?? "unknown"}#${id}`,
-      ];
+    case HelperState.Unavailable: {
+      // In the profile's kernel's words: before 5.19 "unknown func bpf_x#n".
+      const a = q?.profile.helper(q.variant, id, q.tier);
+      const word = a?.state === "no" && a.reason.startsWith("unknown func ")
+        ? "unknown func"
+        : "program of this type cannot use helper";
+      return ["helper-unavailable", `${word} bpf_${HELPER_NAMES[id] ?? "unknown"}#${id}`];
+    }
     case HelperState.Gpl:
       return ["gpl-only", "cannot call GPL-restricted function from non-GPL compatible program"];
     case HelperState.Sleep:

@@ -115,7 +115,9 @@ export function isaFeatureOfFields(code: number, off: number, imm: number): IsaF
       // Plain atomic add is older than fetch and the bitwise ops.
       return imm === 0 ? undefined : "atomic_fetch";
     case JMP32:
-      return op === JA ? "v4" : "v3"; // gotol
+      // gotol takes its target from imm (v4); older kernels accept JMP32 ja only with imm 0.
+      if (op === JA) return imm !== 0 ? "v4" : undefined;
+      return "v3";
     case JMP:
       if (op === JCOND) return "may_goto";
       if (op === JLT || op === JLE || op === JSLT || op === JSLE) return "v2";

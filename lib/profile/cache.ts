@@ -115,6 +115,11 @@ export class ProfileCache {
     this.#entries.set(key, value);
   }
 
+  /** Every entry in memory, as `[key, value]` pairs (a copy). */
+  entries(): [string, CacheEntry][] {
+    return [...this.#entries];
+  }
+
   /** Forgets everything in memory (the file is left alone). */
   clearMemory(): void {
     this.#entries.clear();

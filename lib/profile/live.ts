@@ -39,6 +39,15 @@ import {
   yes,
 } from "./types.ts";
 import { type ProbeTarget, probeTargetOf } from "./variant.ts";
+import {
+  helperFromSet,
+  helperKnownFromSet,
+  type HelperSet,
+  helperSetKey,
+  isAnswer,
+  isHelperSet,
+  variantLabel,
+} from "./stored.ts";
 
 const bit = (c: number): bigint => 1n << BigInt(c);
 /** The effective capabilities of each tier below `admin`. */
@@ -54,32 +63,7 @@ const CAP_NAMES: readonly [number, string][] = [
   [Capability.NET_ADMIN, "CAP_NET_ADMIN"],
 ];
 
-/** A probed helper set: the ids offered, and the first id the kernel does not know. */
-interface HelperSet {
-  s: "ok";
-  /** Offered helper ids, ascending. */
-  a: number[];
-  /** The first id answered `invalid func`. */
-  n: number;
-}
-
 type Stored = HelperSet | Answer;
-
-function isAnswer(x: unknown): x is Answer {
-  if (x === null || typeof x !== "object") return false;
-  const a = x as Record<string, unknown>;
-  if (a.state === "yes") return true;
-  if (a.state === "unknown") return typeof a.reason === "string";
-  return a.state === "no" && (a.why === "absent" || a.why === "refused") &&
-    typeof a.reason === "string";
-}
-
-function isHelperSet(x: unknown): x is HelperSet {
-  if (x === null || typeof x !== "object") return false;
-  const h = x as Record<string, unknown>;
-  return h.s === "ok" && Array.isArray(h.a) && h.a.every((i) => Number.isInteger(i)) &&
-    Number.isInteger(h.n);
-}
 
 /** Small valid creation parameters of every map type user space can create by itself. */
 const MAP_PARAMS: Readonly<Record<string, Record<string, number>>> = {
@@ -164,38 +148,12 @@ export class LiveProfile implements KernelProfile {
 
   /** Whether the kernel knows helper id `id` (from the socket-filter helper probe, as root). */
   helperKnown(id: number): Answer {
-    const set = this.#helperSet({ type: 1 }, "admin");
-    if (!isHelperSet(set)) {
-      return unknown(
-        `cannot ask the kernel which helpers exist: ${set.state === "yes" ? "" : set.reason}`,
-      );
-    }
-    return id >= 0 && id < set.n
-      ? yes()
-      : no("absent", `invalid func unknown#${id}: this kernel's helper ids end at ${set.n - 1}`);
+    return helperKnownFromSet(this.#helperSet({ type: 1 }, "admin"), id);
   }
 
   /** Whether `variant` at `tier` may call helper `id` (its helper set is probed once). */
   helper(variant: ProgVariant, id: number, tier: CapTier): Answer {
-    const set = this.#helperSet(variant, tier);
-    if (!isHelperSet(set)) {
-      if (set.state === "no" && set.why === "absent") return set;
-      return unknown(
-        `cannot ask the kernel about the helpers of ${label(variant)} at tier ${tier}: ${
-          set.state === "yes" ? "" : set.reason
-        }`,
-      );
-    }
-    if (id < 0 || id >= set.n) {
-      return no("absent", `invalid func unknown#${id}: this kernel has no helper ${id}`);
-    }
-    if (binaryHas(set.a, id)) return yes();
-    return no(
-      "absent",
-      `program of this type cannot use helper bpf_${HELPER_NAMES[id] ?? "unknown"}#${id} (${
-        label(variant)
-      }, tier ${tier}, as this kernel answers)`,
-    );
+    return helperFromSet(this.#helperSet(variant, tier), variant, id, tier);
   }
 
   /** Whether the verifier accepts a tiny program using `feature` (probed once). */
@@ -229,15 +187,32 @@ export class LiveProfile implements KernelProfile {
     const c = this.#cache.get(key);
     if (isAnswer(c)) return c;
     let a: Answer;
-    if (feature === "btf") {
+    if (feature === "struct_ops_link") {
+      // The link that registers a struct_ops map (Linux 6.4) is in the kernel's BTF with it.
+      const btf = this.#kernelBtf();
+      a = btf === undefined
+        ? unknown("the kernel has no BTF to look struct bpf_struct_ops_link up in")
+        : btf.find("struct", "bpf_struct_ops_link") !== undefined
+        ? yes()
+        : no(
+          "absent",
+          "this kernel has no struct_ops links (no struct bpf_struct_ops_link in its BTF): " +
+            ".struct_ops.link maps need Linux 6.4",
+        );
+    } else if (feature === "btf") {
       a = existsSync("/sys/kernel/btf/vmlinux") ? yes() : no(
         "absent",
         "the kernel has no BTF (/sys/kernel/btf/vmlinux; CONFIG_DEBUG_INFO_BTF off)",
       );
     } else if (feature === "kprobes") {
-      a = existsSync("/sys/bus/event_source/devices/kprobe") ? yes() : no(
+      // The kprobe PMU, or tracefs kprobe_events (whichever is mounted) where the PMU is absent.
+      const tracefs = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"].some((d) =>
+        existsSync(`${d}/kprobe_events`)
+      );
+      a = existsSync("/sys/bus/event_source/devices/kprobe") || tracefs ? yes() : no(
         "absent",
-        "the kernel has no kprobe PMU (/sys/bus/event_source/devices/kprobe): CONFIG_KPROBES is off",
+        "the kernel has neither a kprobe PMU (/sys/bus/event_source/devices/kprobe) nor tracefs " +
+          "kprobe_events: CONFIG_KPROBES is off",
       );
     } else {
       const target = this.#target({
@@ -386,9 +361,7 @@ export class LiveProfile implements KernelProfile {
   }
 
   #helperSet(variant: ProgVariant, tier: CapTier): HelperSet | Answer {
-    const key = `helpers:${variant.type}:${variant.expectedAttachType ?? 0}:${
-      variant.attachTo ?? ""
-    }:${variant.sleepable ? 1 : 0}:${tier}`;
+    const key = helperSetKey(variant, tier);
     const c = this.#cache.get(key);
     if (isHelperSet(c) || isAnswer(c)) return c;
     const target = this.#target(variant);
@@ -523,23 +496,6 @@ function lastLine(log: string): string {
   return lines[lines.length - 1] ?? "no verifier log";
 }
 
-function label(v: ProgVariant): string {
-  return `${progTypeName(v.type) ?? v.type}` +
-    (v.expectedAttachType ? `/${v.expectedAttachType}` : "") +
-    (v.attachTo ? `/${v.attachTo}` : "") + (v.sleepable ? " (sleepable)" : "");
-}
-
-function binaryHas(a: readonly number[], x: number): boolean {
-  let lo = 0, hi = a.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    if (a[mid] === x) return true;
-    if (a[mid] < x) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return false;
-}
-
 /** The kernel's verdict on `call id` in a load result. */
 function verdict(r: LoadResult): "available" | "unavailable" | "invalid" | "undecided" {
   if (r.ok) return "available";
@@ -558,7 +514,7 @@ function probeHelperSet(
 ): HelperSet | Answer {
   const trivial = probeLoad(target);
   if (!trivial.ok && trivial.log.trim() === "") {
-    const what = `${label(variant)} programs`;
+    const what = `${variantLabel(variant)} programs`;
     if (trivial.errno === 22) {
       return no("absent", `this kernel refuses ${what} with EINVAL (not in this kernel)`);
     }
@@ -568,12 +524,18 @@ function probeHelperSet(
     );
   }
   const available: number[] = [];
+  let unknownFunc = false;
   for (let id = 0;; id++) {
-    const v = verdict(probeLoad(target, id));
+    const r = probeLoad(target, id);
+    const v = verdict(r);
     // `invalid func` from the first id past the kernel's last (`__BPF_FUNC_MAX_ID`).
-    if (v === "invalid") return { s: "ok", a: available, n: id };
-    else if (v === "available") {
+    if (v === "invalid") {
+      return { s: "ok", a: available, n: id, ...(unknownFunc ? { w: "unknown func" } : {}) };
+    } else if (v === "available") {
       available.push(id);
+    } else if (v === "unavailable") {
+      // Kernels before 5.19 word a helper the type does not offer `unknown func bpf_x#n`.
+      if (!r.ok && !r.log.includes("cannot use helper")) unknownFunc = true;
     } else if (v === "undecided") {
       return unknown(`helper ${id}: the kernel refused the probe without a verifier log`);
     }

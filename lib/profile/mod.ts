@@ -32,3 +32,5 @@ export { UPSTREAM_PROFILE } from "./upstream.ts";
 export { threadCapabilities, withEffectiveCapabilities } from "./capset.ts";
 export { bootKey, type CacheEntry, cachePath, ProfileCache } from "./cache.ts";
 export { LiveProfile, liveProfile } from "./live.ts";
+export { type ProfileData, StaticProfile } from "./static.ts";
+export { KNOWN_PROFILES } from "./kernels/mod.ts";

@@ -178,9 +178,10 @@ export interface ProgVariant {
 export type InsnFeature = IsaFeature;
 
 /**
- * A kernel feature that configuration or policy can take away although the version has it:
- * `btf` (`/sys/kernel/btf/vmlinux`), `kprobes` (`CONFIG_KPROBES`, the kprobe PMU), `trampolines`
- * (fentry/fexit/fmod_ret/LSM/freplace programs load).
+ * A kernel feature that configuration, policy or the version can take away: `btf`
+ * (`/sys/kernel/btf/vmlinux`), `kprobes` (`CONFIG_KPROBES`, the kprobe PMU), `trampolines`
+ * (fentry/fexit/fmod_ret/LSM/freplace programs load), `struct_ops_link` (struct_ops maps created
+ * with `BPF_F_LINK`, registered through a link: `.struct_ops.link` sections; Linux 6.4).
  *
  * @example
  * ```ts
@@ -188,7 +189,7 @@ export type InsnFeature = IsaFeature;
  * const f: KernelFeature = "trampolines";
  * ```
  */
-export type KernelFeature = "btf" | "kprobes" | "trampolines";
+export type KernelFeature = "btf" | "kprobes" | "trampolines" | "struct_ops_link";
 
 /**
  * What a kernel supports, as data. Every question answers `yes`, `no` (absent or refused, with a
