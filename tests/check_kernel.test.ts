@@ -156,7 +156,7 @@ test(
         }
       } else if (kernel === "") {
         accepted++;
-        if (findings.length) {
+        if (findings.some((f) => f.severity === "error")) {
           problems.push(
             `false positive (type ${type}): ${text}: ${findings[0].message}`,
           );

@@ -31,12 +31,18 @@ import {
 import { bpfFdCounts, kernelSkip, repoRoot } from "./util.ts";
 import { liveProfile, reasonOf } from "../lib/profile/mod.ts";
 
-/** externs.bpf.o calls the bpf_task_acquire/release kfuncs (Linux 6.2): skipped where absent. */
-function kfuncSkip(): string | false {
+/**
+ * Skipped where a kfunc an object calls is absent (as the live profile answers): externs.bpf.o
+ * calls bpf_task_acquire/release (Linux 6.2), module_kfunc.bpf.o nf_conntrack's bpf_ct_*.
+ */
+function kfuncSkip(
+  names = ["bpf_task_acquire", "bpf_task_release"],
+  object = "externs.bpf.o",
+): string | false {
   if (kernelSkip) return kernelSkip;
-  for (const name of ["bpf_task_acquire", "bpf_task_release"]) {
+  for (const name of names) {
     const a = liveProfile().kfunc(name);
-    if (a.state === "no") return `externs.bpf.o calls ${name}: ${a.reason}`;
+    if (a.state === "no") return `${object} calls ${name}: ${a.reason}`;
   }
   return false;
 }
@@ -164,7 +170,12 @@ for (
   ] as [string, string[]][]
 ) {
   test(`${object}${off.length ? ` without ${off}` : ""}: xlated instructions equal libbpf's`, {
-    skip: ref.skip || (object === "externs.bpf.o" ? kfuncSkip() : false),
+    skip: ref.skip ||
+      (object === "externs.bpf.o"
+        ? kfuncSkip()
+        : object === "module_kfunc.bpf.o"
+        ? kfuncSkip(["bpf_ct_release"], "module_kfunc.bpf.o")
+        : false),
   }, () => {
     const before = bpfFdCounts();
     assertSameAsLibbpf(object, off);

@@ -25,6 +25,7 @@ import {
   encodeInsns,
   type Insn,
   insnError,
+  isaFeatureOf,
   isaFeaturesOf,
   rawWord,
 } from "../lib/insn/mod.ts";
@@ -244,6 +245,13 @@ test("conformance (kernel): the kernel refuses the skipped programs, for the rea
     assert.ok(pair, `no expectation for the skip class "${cls}"`);
     for (const name of names) {
       const insns = ASSEMBLED.get(name) as Insn[];
+      // gotol alone: a kernel without v4 reads JMP32 ja as `ja +off` and may load it (with
+      // another meaning, hence the skip).
+      const v4 = insns.filter((x) => isaFeatureOf(x) === "v4");
+      if (/lacks v4/.test(cls) && v4.length > 0 && v4.every((x) => x.code === 0x06)) {
+        checked++;
+        continue;
+      }
       assert.throws(
         () => Program.load({ type: "socket_filter", insns, license: "GPL", check: false }).close(),
         (e: unknown) => e instanceof VerifierError && pair[1].test(e.log),

@@ -52,6 +52,14 @@ function without(...lacks: InsnFeature[]): KernelProfile {
   };
 }
 
+test("gotol on a kernel without cpu v4: it loads there as ja +off, so a warning", () => {
+  // if r1 == 0 goto +1; gotol +1; r0 = 0; r0 = 0; exit (every instruction reachable)
+  const insns = [I(0x15, 1, 0, 1, 0), I(0x06, 0, 0, 0, 1), I(0xb7), I(0xb7), I(0x95)];
+  const f = checkProgram({ type: "socket_filter", license: "GPL", insns, profile: without("v4") });
+  assert.deepEqual(f.map((x) => [x.code, x.severity, x.index]), [["isa-feature", "warning", 1]]);
+  assert.match(f[0].message, /reads JMP32 ja by its off/);
+});
+
 test("checkProgram with a profile that lacks a feature: refused as that kernel words it", () => {
   const ret = [I(0xb7), I(0x95)];
   const cases: [InsnFeature, Insn, string][] = [
@@ -59,7 +67,7 @@ test("checkProgram with a profile that lacks a feature: refused as that kernel w
     ["v4", I(0xbf, 0, 1, 16), "BPF_MOV uses reserved fields"],
     ["v4", I(0xd7, 0, 0, 0, 32), "unknown opcode d7"],
     ["v4", I(0x91, 0, 10, -8), "BPF_LDX uses reserved fields"],
-    ["v4", I(0x06, 0, 0, 0, 1), "BPF_JA uses reserved fields"],
+    ["v4", I(0x06, 1, 0, 0, 1), "BPF_JA uses reserved fields"],
     ["may_goto", I(0xe5, 0, 0, 0, 0), "unknown opcode e5"],
     ["load_acquire", I(0xdb, 0, 10, -8, 0x100), "BPF_ATOMIC uses invalid atomic opcode 100"],
     ["load_acquire", I(0xd3, 10, 0, -8, 0), "unknown opcode d3"],

@@ -318,7 +318,17 @@ export function checkProgram(options: CheckOptions): Finding[] {
       : isaFeatureOfFields(op, off[i], imm[i]);
     if (feature !== undefined) {
       const refusal = isaRefusal(options.profile!, feature, isaAnswers);
-      if (refusal !== undefined) {
+      if (refusal !== undefined && op === 0x06 && dst[i] === 0 && src[i] === 0) {
+        // gotol: a kernel without cpu v4 takes JMP32 ja as `ja +off` (6.1 loads it), so the
+        // jump goes elsewhere than the program means. It loads: a warning, not an error.
+        findings.push({
+          index: i,
+          code: "isa-feature",
+          message: `gotol ${imm[i]}: this kernel reads JMP32 ja by its off (${off[i]}), not imm`,
+          severity: "warning",
+          explanation: refusal,
+        });
+      } else if (refusal !== undefined) {
         findings.push({
           index: i,
           code: "isa-feature",
@@ -588,7 +598,7 @@ function olderVerifierMessage(feature: IsaFeature, op: number, k: number): strin
         if (aop === 0xb0) return "BPF_MOV uses reserved fields";
         if (aop === 0x30 || aop === 0x90) return "BPF_ALU uses reserved fields";
       }
-      if (op === 0x06) return "BPF_JA uses reserved fields"; // gotol: imm was reserved
+      if (op === 0x06) return "BPF_JA uses reserved fields"; // gotol with registers set
       return unknownOpcode; // ALU64 bswap
     case "atomic_fetch":
       return "BPF_XADD uses reserved fields";

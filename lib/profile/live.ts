@@ -16,7 +16,8 @@ import { linkTypeName } from "../../types/link_type.ts";
 import { progTypeName } from "../../types/prog_type.ts";
 import type { Btf } from "../btf/btf.ts";
 import { Capability } from "../caps.ts";
-import { kernelBtf } from "../elf/vmlinux.ts";
+import { kernelBtf, kernelModuleBtf } from "../elf/vmlinux.ts";
+import { readDirNames } from "../host_fs.ts";
 import { BpfError } from "../errors.ts";
 import { BpfMap } from "../map/map.ts";
 import { MAP_TYPES } from "../map/map_types.ts";
@@ -256,10 +257,26 @@ export class LiveProfile implements KernelProfile {
     const btf = this.#kernelBtf();
     let a: Answer;
     if (btf === undefined) a = unknown("the kernel has no BTF to look kfuncs up in");
+    else if (btf.find("func", name) !== undefined) a = yes();
     else {
-      a = btf.find("func", name) !== undefined
-        ? yes()
-        : no("absent", `this kernel's BTF has no function ${name} (no such kfunc here)`);
+      // Not in vmlinux: a loaded module's BTF (nf_conntrack's bpf_ct_*).
+      let modules: string[] = [];
+      try {
+        modules = readDirNames("/sys/kernel/btf").filter((m) => m !== "vmlinux");
+      } catch {
+        // no module BTF directory
+      }
+      const inModule = modules.find((m) => {
+        try {
+          return kernelModuleBtf(m).find("func", name) !== undefined;
+        } catch {
+          return false;
+        }
+      });
+      a = inModule !== undefined ? yes() : no(
+        "absent",
+        `neither vmlinux nor a loaded module's BTF has function ${name} (no such kfunc here)`,
+      );
     }
     this.#remember(key, a);
     return a;

@@ -233,6 +233,9 @@ export interface KernelProfile {
   attachType(type: number): Answer;
   /** Whether the kernel knows link type `type` (`enum bpf_link_type`). */
   linkType(type: number): Answer;
-  /** Whether the kernel has a function `name` a program may call as a kfunc (from its BTF). */
+  /**
+   * Whether the kernel's BTF has a function `name`, as a kfunc call needs (whether the kernel
+   * registered it as a kfunc for a given program type shows only at load).
+   */
   kfunc(name: string): Answer;
 }
