@@ -269,3 +269,51 @@ test(
     assert.equal(resolved.get("bpf_task_from_pid")?.found, false);
   },
 );
+
+// ---- auto-attach of kprobe sections ------------------------------------------------------------
+
+const kprobes = kernelSkip ? undefined : liveProfile().feature("kprobes");
+const kprobesSkip: string | false = kernelSkip ||
+  (kprobes?.state === "yes"
+    ? false
+    : `no kprobes here: ${kprobes && "reason" in kprobes ? kprobes.reason : "unknown"}`);
+
+test("obj.attach(): kprobe, kretprobe, ksyscall and kprobe.multi sections attach by name", {
+  skip: kprobesSkip,
+}, () => {
+  const before = bpfFdCounts();
+  {
+    using obj = loadObject(path("kprobes.bpf.o"));
+    using links = obj.attach();
+    assert.deepEqual(Object.keys(links.links).sort(), [
+      "on_getpid",
+      "on_open",
+      "on_open_multi",
+      "on_open_return",
+    ]);
+    readFileSync(path("kprobes.bpf.c"));
+    sys().syscall(sys().nr.getpid);
+    const bss = obj.maps[".bss"].get(KEY0)!;
+    for (const v of ["opens", "open_returns", "getpids", "multi"]) {
+      assert.ok(u64(bss, symOff(obj.spec, v)) >= 1n, v);
+    }
+  }
+  assert.deepEqual(bpfFdCounts(), before);
+});
+
+test("obj.attach() where the kernel has no kprobes: the error names the program and says so", {
+  skip: kernelSkip || (kprobes?.state === "yes" ? "this kernel has kprobes" : false),
+}, () => {
+  const before = bpfFdCounts();
+  {
+    using obj = loadObject(path("kprobes.bpf.o"));
+    assert.throws(
+      () => obj.attach(),
+      (e: unknown) =>
+        e instanceof ObjectError &&
+        /program on_open \(section "kprobe\/do_sys_openat2"\): cannot attach: .*CONFIG_KPROBES/
+          .test(e.message),
+    );
+  }
+  assert.deepEqual(bpfFdCounts(), before);
+});

@@ -166,6 +166,7 @@ for (
     // ct_exists: libbpf before 1.2 leaves bpf_ksym_exists() of a module kfunc without its fd.
     ["module_kfunc.bpf.o", ["ct_exists"]],
     ["freplace_target.bpf.o", []],
+    ["kprobes.bpf.o", []],
     ["events.bpf.o", ["tp_getpid"]],
   ] as [string, string[]][]
 ) {

@@ -11,6 +11,7 @@ import { Attr } from "../attr.ts";
 import type { Btf } from "../btf/btf.ts";
 import { createLink } from "../link/create.ts";
 import { attachIter } from "../link/iter.ts";
+import { attachKprobe, attachKprobeMulti } from "../link/kprobe.ts";
 import type { Link } from "../link/link.ts";
 import { attachBtfTracepoint, attachRawTracepoint } from "../link/raw_tracepoint.ts";
 import { attachTracepoint } from "../link/tracepoint.ts";
@@ -46,8 +47,16 @@ export interface ObjectLinks {
   [Symbol.dispose](): void;
 }
 
+/** The kernel function a `ksyscall/<name>` program probes: the arch's wrapper when it has one. */
+function syscallFunction(name: string, kernel: () => Btf): string {
+  for (const prefix of ["__x64_sys_", "__arm64_sys_", "__s390x_sys_", "__riscv_sys_"]) {
+    if (kernel().find("func", prefix + name) !== undefined) return prefix + name;
+  }
+  return "sys_" + name;
+}
+
 /** Attaches one program by its section, or says why it has no automatic attachment. */
-function attachOne(p: ProgramSpec, prog: Program): Link | string {
+function attachOne(p: ProgramSpec, prog: Program, kernel: () => Btf): Link | string {
   const section = p.section.replace(/^\?/, "");
   const slash = section.indexOf("/");
   const prefix = slash < 0 ? section : section.slice(0, slash);
@@ -84,6 +93,29 @@ function attachOne(p: ProgramSpec, prog: Program): Link | string {
         retprobe: prefix.startsWith("uretprobe"),
       });
     }
+    case "kprobe":
+    case "kretprobe": {
+      // libbpf's form: kprobe/<function>[+<offset>]
+      const m = /^([A-Za-z_][A-Za-z0-9_.]*)(?:\+(0x[0-9a-fA-F]+|\d+))?$/.exec(target);
+      if (m === null) return `section "${p.section}" names no kernel function`;
+      return attachKprobe(prog, m[1], {
+        retprobe: prefix === "kretprobe",
+        ...(m[2] !== undefined ? { offset: Number(m[2]) } : {}),
+      });
+    }
+    case "ksyscall":
+    case "kretsyscall":
+      if (!/^[A-Za-z0-9_]+$/.test(target)) return `section "${p.section}" names no system call`;
+      return attachKprobe(prog, syscallFunction(target, kernel), {
+        retprobe: prefix === "kretsyscall",
+      });
+    case "kprobe.multi":
+    case "kretprobe.multi":
+      if (target === "") return `section "${p.section}" names no function pattern`;
+      return attachKprobeMulti(prog, {
+        pattern: target,
+        retprobe: prefix === "kretprobe.multi",
+      });
     case "fentry":
     case "fentry.s":
     case "fexit":
@@ -129,7 +161,7 @@ export function attachObject(
       if (prog === undefined || p.typeName === "struct_ops") continue;
       let r: Link | string;
       try {
-        r = attachOne(p, prog);
+        r = attachOne(p, prog, kernel);
       } catch (e) {
         throw new ObjectError(
           `program ${p.name} (section "${p.section}"): cannot attach: ${(e as Error).message}`,
