@@ -22,6 +22,7 @@ import type { Program } from "../program/program.ts";
 import { ObjectError } from "../elf/error.ts";
 import type { ObjectSpec, ProgramSpec } from "../elf/spec.ts";
 import { structOpsValue } from "../elf/struct_ops.ts";
+import { kallsymsAddress } from "./host.ts";
 
 /**
  * The links of `LoadedObject.attach()`, by program name (struct_ops maps by map name).
@@ -47,12 +48,19 @@ export interface ObjectLinks {
   [Symbol.dispose](): void;
 }
 
-/** The kernel function a `ksyscall/<name>` program probes: the arch's wrapper when it has one. */
+/**
+ * The kernel function a `ksyscall/<name>` program probes, as libbpf picks it: the arch's syscall
+ * wrapper (`__x64_sys_<name>`) when the kernel has wrappers (its `__<arch>_sys_bpf` exists),
+ * `__se_sys_<name>` otherwise.
+ */
 function syscallFunction(name: string, kernel: () => Btf): string {
   for (const prefix of ["__x64_sys_", "__arm64_sys_", "__s390x_sys_", "__riscv_sys_"]) {
-    if (kernel().find("func", prefix + name) !== undefined) return prefix + name;
+    const probe = prefix + "bpf";
+    if (kernel().find("func", probe) !== undefined || kallsymsAddress(probe) !== undefined) {
+      return prefix + name;
+    }
   }
-  return "sys_" + name;
+  return "__se_sys_" + name;
 }
 
 /** Attaches one program by its section, or says why it has no automatic attachment. */
