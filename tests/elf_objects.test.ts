@@ -21,6 +21,7 @@ import { readProgramInfoArrays } from "../lib/program/info.ts";
 import { parseBtf } from "../lib/btf/mod.ts";
 import { fixupBtf } from "../lib/btf/elf_fixup.ts";
 import { kernelBtf } from "../lib/elf/vmlinux.ts";
+import { uprobeMultiLinks } from "../lib/object/features.ts";
 import {
   internalMapName,
   loadObject,
@@ -115,7 +116,11 @@ function refLoad(object: string, off: string[] = []): RefResult {
   try {
     const r = spawnSync(ref.bin!, [path(object), ...off.map((p) => `${p}=off`)], {
       encoding: "utf8",
-      env: { ...process.env, REF_PIN_ROOT: pinRoot },
+      env: {
+        ...process.env,
+        REF_PIN_ROOT: pinRoot,
+        ...(uprobeMultiLinks() ? { REF_USDT_MULTI: "1" } : {}),
+      },
     });
     assert.equal(r.status, 0, `reference loader failed on ${object}: ${r.stderr}`);
     const maps = new Map<number, string>();

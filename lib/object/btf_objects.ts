@@ -9,6 +9,7 @@
  */
 import { OBJ_GET_INFO_BY_FD_ATTR } from "../../types/attr.ts";
 import { BpfCmd } from "../../types/cmd.ts";
+import { Errno } from "../../types/errno.ts";
 import { BTF_INFO_LAYOUT, PROG_INFO_LAYOUT } from "../../types/info.ts";
 import { Attr } from "../attr.ts";
 import type { Btf } from "../btf/btf.ts";
@@ -30,6 +31,9 @@ interface BtfObjectInfo {
   readonly size: number;
 }
 
+/** `bpf_btf_info` up to `id`: what kernels before 5.11 (no name, no kernel_btf) know. */
+const BTF_INFO_V1_SIZE = 16;
+
 function btfInfo(fd: number, data?: Uint8Array<ArrayBuffer>): BtfObjectInfo {
   const name = alloc(64);
   const info = new Attr(BTF_INFO_LAYOUT)
@@ -42,7 +46,14 @@ function btfInfo(fd: number, data?: Uint8Array<ArrayBuffer>): BtfObjectInfo {
     .set("bpf_fd", fd)
     .set("info_len", info.bytes.byteLength)
     .setU64("info", sys().addressOf(info.bytes));
-  const r = objGetInfoByFd(attr, info.bytes, name);
+  let r = objGetInfoByFd(attr, info.bytes, name);
+  if (r === -Errno.E2BIG) {
+    // Before 5.11 the kernel refuses the name fields: ask for the first ones only (no module
+    // BTF objects exist there either).
+    info.setU64("name", 0n).set("name_len", 0);
+    attr.set("info_len", BTF_INFO_V1_SIZE);
+    r = objGetInfoByFd(attr, info.bytes, name);
+  }
   retain(data);
   if (r < 0) throw new BpfError(BpfCmd.OBJ_GET_INFO_BY_FD, -r, `BTF fd ${fd}`);
   return {

@@ -30,6 +30,8 @@ import { relocateExterns, resolveKsyms } from "../elf/ksyms.ts";
 import { type StructOpsSlot, structOpsSlot } from "../elf/struct_ops.ts";
 import { createStructOpsMap } from "./struct_ops.ts";
 import { ModuleBtfs, programBtf } from "./btf_objects.ts";
+import { uprobeMultiLinks } from "./features.ts";
+import { AttachType } from "../../types/attach_type.ts";
 import {
   kallsymsAddress,
   kernelRelease,
@@ -492,6 +494,15 @@ export function loadObject(
       let attachBtfId: number | undefined;
       let attachBtfObjFd: number | undefined;
       let expectedAttachType = p.expectedAttachType;
+      if (
+        expectedAttachType === undefined &&
+        /^usdt(\.s)?(\/|$)/.test(p.section.replace(/^\?/, "")) &&
+        uprobeMultiLinks()
+      ) {
+        // As libbpf (1.3 on): usdt programs attach through uprobe_multi links where the kernel
+        // has them, so they load with that attach type (and its helpers).
+        expectedAttachType = AttachType.TRACE_UPROBE_MULTI;
+      }
       if (p.typeName === "struct_ops") {
         const slot = slots.get(p.name);
         if (slot === undefined) continue; // as libbpf: a struct_ops program no map uses stays out
