@@ -110,7 +110,7 @@ function normalize(xlated: Uint8Array, mapName: (id: number) => string): string[
   return out;
 }
 
-function refLoad(object: string, off: string[] = []): RefResult {
+function refLoad(object: string, off: string[] = [], usdtMulti = false): RefResult {
   const pinRoot = join(PIN_PARENT, `tsbpf_ref_${process.pid}`);
   mkdirSync(pinRoot, { recursive: true });
   try {
@@ -119,7 +119,7 @@ function refLoad(object: string, off: string[] = []): RefResult {
       env: {
         ...process.env,
         REF_PIN_ROOT: pinRoot,
-        ...(uprobeMultiLinks() ? { REF_USDT_MULTI: "1" } : {}),
+        ...(usdtMulti && uprobeMultiLinks() ? { REF_USDT_MULTI: "1" } : {}),
       },
     });
     assert.equal(r.status, 0, `reference loader failed on ${object}: ${r.stderr}`);
@@ -143,13 +143,13 @@ function refLoad(object: string, off: string[] = []): RefResult {
 }
 
 /** tsbpf loads `object`, libbpf loads it too: same programs, same xlated instructions. */
-function assertSameAsLibbpf(object: string, off: string[] = []): void {
-  const expected = refLoad(object, off);
+function assertSameAsLibbpf(object: string, off: string[] = [], usdtUprobeMulti = false): void {
+  const expected = refLoad(object, off, usdtUprobeMulti);
   const spec = parse(object);
   for (const p of off) spec.program(p).autoload = false;
   const pinRoot = mkdtempSync(join(PIN_PARENT, `tsbpf_objects_${process.pid}_`));
   try {
-    using obj = loadObject(spec, { pinRoot });
+    using obj = loadObject(spec, { pinRoot, usdtUprobeMulti });
     const names = new Map<number, string>();
     for (const m of Object.values(obj.maps)) {
       const info = m.info();
@@ -196,6 +196,15 @@ for (
     assert.deepEqual(bpfFdCounts(), before);
   });
 }
+
+test("usdtUprobeMulti: usdt programs load as uprobe_multi, as libbpf 1.3+ loads them", {
+  skip: ref.skip ||
+    (uprobeMultiLinks() ? false : "the kernel has no uprobe_multi links that filter by process"),
+}, () => {
+  const before = bpfFdCounts();
+  assertSameAsLibbpf("usdt_syscall.bpf.o", [], true);
+  assert.deepEqual(bpfFdCounts(), before);
+});
 
 test(
   "bpf_core_type_matches: subsets, pointers and prototypes match; other sizes, signs, members do not",

@@ -117,6 +117,14 @@ export interface LoadObjectOptions {
    * compatible map already pinned there is reused). Default `/sys/fs/bpf`.
    */
   pinRoot?: string;
+  /**
+   * Load `usdt` programs with `expected_attach_type` `BPF_TRACE_UPROBE_MULTI` where the kernel
+   * has uprobe_multi links that filter by process (6.6+), as libbpf 1.3 and later do: their
+   * translated instructions then equal libbpf's (helpers such as `bpf_get_attach_cookie` take
+   * their uprobe_multi form), and they attach only through uprobe_multi links
+   * (`attachUprobeMulti`), not per-site uprobes. Default `false`.
+   */
+  usdtUprobeMulti?: boolean;
 }
 
 /**
@@ -495,7 +503,7 @@ export function loadObject(
       let attachBtfObjFd: number | undefined;
       let expectedAttachType = p.expectedAttachType;
       if (
-        expectedAttachType === undefined &&
+        options.usdtUprobeMulti === true && expectedAttachType === undefined &&
         /^usdt(\.s)?(\/|$)/.test(p.section.replace(/^\?/, "")) &&
         uprobeMultiLinks()
       ) {
