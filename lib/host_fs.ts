@@ -11,30 +11,55 @@
 interface DenoFs {
   readFileSync(path: string): Uint8Array;
   readTextFileSync(path: string): string;
+  writeTextFileSync(
+    path: string,
+    data: string,
+    options?: { append?: boolean; mode?: number },
+  ): void;
   readDirSync(path: string): Iterable<{ name: string }>;
   readLinkSync(path: string): string;
-  statSync(path: string): unknown;
+  statSync(path: string): { uid: number | null };
   removeSync(path: string): void;
+  mkdirSync(path: string, options?: { recursive?: boolean; mode?: number }): void;
+  renameSync(from: string, to: string): void;
+  pid: number;
+  uid(): number | null;
+  env: { get(name: string): string | undefined };
 }
 
 interface NodeFs {
   readFileSync(path: string): Uint8Array;
   readFileSync(path: string, encoding: "utf8"): string;
+  writeFileSync(path: string, data: string, options?: { flag?: string; mode?: number }): void;
   readdirSync(path: string): string[];
   readlinkSync(path: string): string;
   existsSync(path: string): boolean;
+  statSync(path: string): { uid: number };
   unlinkSync(path: string): void;
+  mkdirSync(path: string, options?: { recursive?: boolean; mode?: number }): void;
+  renameSync(from: string, to: string): void;
+}
+
+interface NodeProcess {
+  getBuiltinModule?(name: string): unknown;
+  pid: number;
+  getuid?(): number;
+  env: Record<string, string | undefined>;
 }
 
 const deno = (globalThis as { Deno?: DenoFs }).Deno;
 let node: NodeFs | undefined;
 
+/** Node's `process`: only touched outside Deno (Deno starts its Node layer on first access). */
+function nodeProcess(): NodeProcess {
+  const p = (globalThis as { process?: NodeProcess }).process;
+  if (p === undefined) throw new Error("no process API in this runtime");
+  return p;
+}
+
 function nodeFs(): NodeFs {
   if (node === undefined) {
-    const p = (globalThis as {
-      process?: { getBuiltinModule?(name: string): unknown };
-    }).process;
-    const fs = p?.getBuiltinModule?.("node:fs") as NodeFs | undefined;
+    const fs = nodeProcess().getBuiltinModule?.("node:fs") as NodeFs | undefined;
     if (fs === undefined) throw new Error("no file system API in this runtime");
     node = fs;
   }
@@ -127,4 +152,118 @@ export function pathExists(path: string): boolean {
 export function removeFile(path: string): void {
   if (deno !== undefined) deno.removeSync(path);
   else nodeFs().unlinkSync(path);
+}
+
+/**
+ * Writes `text` to a file (UTF-8), replacing it, or appended with `append`; a new file gets `mode`.
+ *
+ * @example
+ * ```ts ignore
+ * import { writeFileText } from "./host_fs.ts";
+ * writeFileText("/sys/kernel/tracing/kprobe_events", "p:kprobes/x do_sys_open\n", { append: true });
+ * ```
+ */
+export function writeFileText(
+  path: string,
+  text: string,
+  options: { append?: boolean; mode?: number } = {},
+): void {
+  if (deno !== undefined) deno.writeTextFileSync(path, text, options);
+  else nodeFs().writeFileSync(path, text, { flag: options.append ? "a" : "w", mode: options.mode });
+}
+
+/**
+ * Creates a directory and its missing parents; an existing directory is not an error.
+ *
+ * @example
+ * ```ts ignore
+ * import { makeDirs } from "./host_fs.ts";
+ * makeDirs("/run/tsbpf", 0o700);
+ * ```
+ */
+export function makeDirs(path: string, mode?: number): void {
+  if (deno !== undefined) deno.mkdirSync(path, { recursive: true, mode });
+  else nodeFs().mkdirSync(path, { recursive: true, mode });
+}
+
+/**
+ * Renames a file (atomically replacing `to` on the same file system).
+ *
+ * @example
+ * ```ts ignore
+ * import { renameFile } from "./host_fs.ts";
+ * renameFile("/run/tsbpf/x.tmp", "/run/tsbpf/x");
+ * ```
+ */
+export function renameFile(from: string, to: string): void {
+  if (deno !== undefined) deno.renameSync(from, to);
+  else nodeFs().renameSync(from, to);
+}
+
+/**
+ * The user id owning a file (following symbolic links).
+ *
+ * @example
+ * ```ts
+ * import { fileOwner } from "./host_fs.ts";
+ * typeof fileOwner("/proc/self/status"); // "number"
+ * ```
+ */
+export function fileOwner(path: string): number | undefined {
+  if (deno !== undefined) return deno.statSync(path).uid ?? undefined;
+  return nodeFs().statSync(path).uid;
+}
+
+/**
+ * This process's id.
+ *
+ * @example
+ * ```ts
+ * import { processId } from "./host_fs.ts";
+ * processId() > 0; // true
+ * ```
+ */
+export function processId(): number {
+  return deno !== undefined ? deno.pid : nodeProcess().pid;
+}
+
+/**
+ * This process's real user id, `undefined` where the runtime cannot tell.
+ *
+ * @example
+ * ```ts
+ * import { processUid } from "./host_fs.ts";
+ * processUid(); // 0 for root
+ * ```
+ */
+export function processUid(): number | undefined {
+  if (deno !== undefined) {
+    try {
+      return deno.uid() ?? undefined;
+    } catch {
+      return undefined; // no permission to ask
+    }
+  }
+  return nodeProcess().getuid?.();
+}
+
+/**
+ * An environment variable, `undefined` when unset or when the runtime does not let the process read
+ * it (Deno without `--allow-env`).
+ *
+ * @example
+ * ```ts
+ * import { envVar } from "./host_fs.ts";
+ * envVar("PATH") !== undefined; // true
+ * ```
+ */
+export function envVar(name: string): string | undefined {
+  if (deno !== undefined) {
+    try {
+      return deno.env.get(name);
+    } catch {
+      return undefined;
+    }
+  }
+  return nodeProcess().env[name];
 }

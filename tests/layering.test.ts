@@ -117,6 +117,25 @@ test("layering: no pure module reaches lib/sys, the object layer or the host", (
   );
 });
 
+test("layering: the library imports no node: built-in and reads `process` only in host_fs", () => {
+  // In Deno the first node: import, or the first touch of the global `process`, starts the Node
+  // compatibility layer (15-25 ms at start-up); lib/host_fs.ts goes through Deno.* there.
+  const files = [...tsFiles(repoRoot, "types"), ...tsFiles(repoRoot, "lib"), "mod.ts"];
+  const graph = importGraph(repoRoot, files);
+  const nodeImports = [...graph.values()].flat().filter((e) =>
+    e.to.startsWith("node:") && !e.typeOnly
+  )
+    .map((e) => `${e.from} -> ${e.to}`);
+  assert.deepEqual(nodeImports, []);
+  const processUse = files.filter((f) =>
+    f !== "lib/host_fs.ts" && f !== "lib/object/host.ts" && f !== "lib/sys/mod.ts" &&
+    /\bprocess\s*\.\s*(pid|env|getuid|argv|platform|arch|getBuiltinModule)\b/.test(
+      stripComments(readFileSync(join(repoRoot, f), "utf8")),
+    )
+  );
+  assert.deepEqual(processUse, []);
+});
+
 test("layering: types/ imports nothing outside types/", () => {
   const graph = importGraph(repoRoot, tsFiles(repoRoot, "types"));
   const out = [...graph.values()].flat().filter((e) => !e.to.startsWith("types/"));

@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { AttachType } from "../../types/attach_type.ts";
 import { LINK_CREATE_KPROBE_MULTI_ATTR, LINK_CREATE_PERF_EVENT_ATTR } from "../../types/attr.ts";
 import { BpfCmd } from "../../types/cmd.ts";
@@ -12,6 +11,7 @@ import { Errno } from "../../types/errno.ts";
 import { ProgType } from "../../types/prog_type.ts";
 import { Attr } from "../attr.ts";
 import { BpfError } from "../errors.ts";
+import { pathExists, processId, readFileText, writeFileText } from "../host_fs.ts";
 import { perfEventOpen, PerfType } from "../perf/event.ts";
 import { alloc, cString, retain } from "../sys/memory.ts";
 import { sys } from "../sys/mod.ts";
@@ -52,13 +52,13 @@ function kprobeSupport(): KprobeSupport {
   if (support !== undefined) return support;
   const out: KprobeSupport = {};
   try {
-    const type = Number(readFileSync(`${KPROBE_PMU}/type`, "utf8").trim());
-    const m = /^config:(\d+)$/.exec(readFileSync(`${KPROBE_PMU}/format/retprobe`, "utf8").trim());
+    const type = Number(readFileText(`${KPROBE_PMU}/type`).trim());
+    const m = /^config:(\d+)$/.exec(readFileText(`${KPROBE_PMU}/format/retprobe`).trim());
     if (Number.isInteger(type) && m !== null) out.pmu = { type, retprobeBit: Number(m[1]) };
   } catch {
     // No PMU.
   }
-  out.tracefs = TRACEFS_PATHS.find((p) => existsSync(`${p}/kprobe_events`));
+  out.tracefs = TRACEFS_PATHS.find((p) => pathExists(`${p}/kprobe_events`));
   return support = out;
 }
 
@@ -180,24 +180,24 @@ export function attachKprobe(
     }
   } else {
     const root = sup.tracefs!;
-    const event = `tsbpf_${process.pid}_${legacyCount++}`;
+    const event = `tsbpf_${processId()}_${legacyCount++}`;
     const spec = `${retprobe ? `r${maxactive ?? ""}` : "p"}:kprobes/${event} ${symbol}${
       offset ? `+${offset}` : ""
     }`;
     try {
-      writeFileSync(`${root}/kprobe_events`, `${spec}\n`, { flag: "a" });
+      writeFileText(`${root}/kprobe_events`, `${spec}\n`, { append: true });
     } catch (e) {
       throw new AttachError(target, "write kprobe_events", Errno.EINVAL, (e as Error).message);
     }
     remove = () => {
       try {
-        writeFileSync(`${root}/kprobe_events`, `-:kprobes/${event}\n`, { flag: "a" });
+        writeFileText(`${root}/kprobe_events`, `-:kprobes/${event}\n`, { append: true });
       } catch {
         // Already gone.
       }
     };
     try {
-      const id = Number(readFileSync(`${root}/events/kprobes/${event}/id`, "utf8").trim());
+      const id = Number(readFileText(`${root}/events/kprobes/${event}/id`).trim());
       fd = perfEventOpen({ type: PerfType.TRACEPOINT, config: id, samplePeriod: 1 }, {
         pid: -1,
         cpu: 0,
@@ -250,7 +250,7 @@ export interface KprobeMultiTarget {
 
 /** Names matching a glob in `available_filter_functions` (module suffixes dropped). */
 function matchFunctions(pattern: string, target: string): string[] {
-  const root = TRACEFS_PATHS.find((p) => existsSync(`${p}/available_filter_functions`));
+  const root = TRACEFS_PATHS.find((p) => pathExists(`${p}/available_filter_functions`));
   if (root === undefined) {
     throw new AttachError(
       target,
@@ -264,7 +264,7 @@ function matchFunctions(pattern: string, target: string): string[] {
       "$",
   );
   const names = new Set<string>();
-  for (const line of readFileSync(`${root}/available_filter_functions`, "utf8").split("\n")) {
+  for (const line of readFileText(`${root}/available_filter_functions`).split("\n")) {
     const name = line.split(/\s/)[0];
     if (name && re.test(name) && !name.startsWith("__ftrace_invalid_address__")) names.add(name);
   }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { readFileSync } from "node:fs";
+import { readFileText } from "../host_fs.ts";
 import { BpfError } from "../errors.ts";
 import { alloc, retain } from "../sys/memory.ts";
 import { sys } from "../sys/mod.ts";
@@ -225,5 +225,5 @@ export function cpuListNumbers(text: string): number[] {
  * ```
  */
 export function onlineCpus(): number[] {
-  return cpuListNumbers(readFileSync("/sys/devices/system/cpu/online", "utf8"));
+  return cpuListNumbers(readFileText("/sys/devices/system/cpu/online"));
 }

@@ -5,14 +5,27 @@
  *
  * @module
  */
-import { mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import process from "node:process";
-import { join } from "node:path";
+import {
+  envVar,
+  fileOwner,
+  makeDirs,
+  processId,
+  processUid,
+  readFileText,
+  removeFile,
+  renameFile,
+  writeFileText,
+} from "../host_fs.ts";
+
+/** The OS temporary directory, as Node's `os.tmpdir()` answers on Linux. */
+function tmpdir(): string {
+  const d = envVar("TMPDIR") ?? envVar("TMP") ?? envVar("TEMP") ?? "/tmp";
+  return d.length > 1 && d.endsWith("/") ? d.slice(0, -1) : d;
+}
 
 function readText(path: string): string | undefined {
   try {
-    return readFileSync(path, "utf8").trim();
+    return readFileText(path).trim();
   } catch {
     return undefined;
   }
@@ -48,16 +61,16 @@ export function bootKey(): { release: string; version: string; bootId: string } 
  * ```
  */
 export function cachePath(): string | undefined {
-  const override = process.env.TSBPF_PROFILE_CACHE;
+  const override = envVar("TSBPF_PROFILE_CACHE");
   if (override === "off") return undefined;
   if (override) return override;
-  const uid = process.getuid?.() ?? -1;
+  const uid = processUid() ?? -1;
   // Answers can depend on being PID 1 (a policy may exempt init): PID 1 gets its own file.
-  const name = `profile-${uid}${process.pid === 1 ? "-pid1" : ""}.json`;
-  if (uid === 0) return join("/run/tsbpf", name);
-  const xdg = process.env.XDG_RUNTIME_DIR;
-  if (xdg) return join(xdg, "tsbpf", name);
-  return join(tmpdir(), `tsbpf-${uid}`, name);
+  const name = `profile-${uid}${processId() === 1 ? "-pid1" : ""}.json`;
+  if (uid === 0) return `/run/tsbpf/${name}`;
+  const xdg = envVar("XDG_RUNTIME_DIR");
+  if (xdg) return `${xdg.replace(/\/+$/, "")}/tsbpf/${name}`;
+  return `${tmpdir()}/tsbpf-${uid}/${name}`;
 }
 
 /** One cached entry (JSON). */
@@ -133,14 +146,15 @@ export class ProfileCache {
     if (this.#path === undefined || this.#boot === undefined) return;
     const merged: Record<string, CacheEntry> = { ...(this.#read()?.entries ?? {}) };
     for (const [k, v] of this.#entries) merged[k] = v;
-    const tmp = `${this.#path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    const tmp = `${this.#path}.${processId()}.${Math.random().toString(36).slice(2)}.tmp`;
     try {
-      mkdirSync(join(this.#path, ".."), { recursive: true, mode: 0o700 });
-      writeFileSync(tmp, JSON.stringify({ boot: this.#boot, entries: merged }), { mode: 0o600 });
-      renameSync(tmp, this.#path);
+      const slash = this.#path.lastIndexOf("/");
+      if (slash > 0) makeDirs(this.#path.slice(0, slash), 0o700);
+      writeFileText(tmp, JSON.stringify({ boot: this.#boot, entries: merged }), { mode: 0o600 });
+      renameFile(tmp, this.#path);
     } catch {
       try {
-        unlinkSync(tmp);
+        removeFile(tmp);
       } catch {
         // nothing was written
       }
@@ -150,10 +164,10 @@ export class ProfileCache {
   #read(): CacheFile | undefined {
     if (this.#path === undefined) return undefined;
     try {
-      const st = statSync(this.#path);
-      const uid = process.getuid?.();
-      if (uid !== undefined && st.uid !== uid) return undefined; // someone else's: not trusted
-      const file = JSON.parse(readFileSync(this.#path, "utf8")) as CacheFile;
+      const owner = fileOwner(this.#path);
+      const uid = processUid();
+      if (uid !== undefined && owner !== uid) return undefined; // someone else's: not trusted
+      const file = JSON.parse(readFileText(this.#path)) as CacheFile;
       if (
         file === null || typeof file !== "object" || file.boot !== this.#boot ||
         file.entries === null || typeof file.entries !== "object"

@@ -25,7 +25,7 @@ import { getProgType } from "../progtype/registry.ts";
 import { bootKey, ProfileCache } from "./cache.ts";
 import { threadCapabilities, withEffectiveCapabilities } from "./capset.ts";
 import { type LoadResult, probeLoad } from "./probe_load.ts";
-import { existsSync } from "node:fs";
+import { pathExists } from "../host_fs.ts";
 import { AttachType } from "../../types/attach_type.ts";
 import { ProgType } from "../../types/prog_type.ts";
 import {
@@ -201,16 +201,16 @@ export class LiveProfile implements KernelProfile {
             ".struct_ops.link maps need Linux 6.4",
         );
     } else if (feature === "btf") {
-      a = existsSync("/sys/kernel/btf/vmlinux") ? yes() : no(
+      a = pathExists("/sys/kernel/btf/vmlinux") ? yes() : no(
         "absent",
         "the kernel has no BTF (/sys/kernel/btf/vmlinux; CONFIG_DEBUG_INFO_BTF off)",
       );
     } else if (feature === "kprobes") {
       // The kprobe PMU, or tracefs kprobe_events (whichever is mounted) where the PMU is absent.
       const tracefs = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"].some((d) =>
-        existsSync(`${d}/kprobe_events`)
+        pathExists(`${d}/kprobe_events`)
       );
-      a = existsSync("/sys/bus/event_source/devices/kprobe") || tracefs ? yes() : no(
+      a = pathExists("/sys/bus/event_source/devices/kprobe") || tracefs ? yes() : no(
         "absent",
         "the kernel has neither a kprobe PMU (/sys/bus/event_source/devices/kprobe) nor tracefs " +
           "kprobe_events: CONFIG_KPROBES is off",
