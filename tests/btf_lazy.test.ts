@@ -120,6 +120,26 @@ test("lazy BTF: every kind, both byte orders, aligned or not, same types and loo
   assert.ok(lazy.indexBytes > 0);
 });
 
+test("lazy BTF: the first lookups scan the names, later ones use the table: same answers", () => {
+  const bytes = blob().build();
+  const lazy = parseBtf(bytes, { lazy: true });
+  const names = ["pair", "größe_t", "f", "pai"];
+  const ids = () => names.map((n) => lazy.lookup(n).map((t) => `${t.id} ${t.kind}`));
+  const scanned = ids();
+  const before = lazy.indexBytes; // the function list, no hash table yet
+  assert.deepEqual(ids(), scanned);
+  assert.equal(lazy.indexBytes, before, "no table after a few lookups");
+  for (let i = 0; i < 16; i++) lazy.lookup(`nothing${i}`);
+  assert.ok(lazy.indexBytes > before, "the table is built once lookups are many");
+  assert.deepEqual(ids(), scanned);
+  assert.deepEqual(scanned, [
+    ["5 struct", "6 union", "8 fwd", "14 func"],
+    ["9 typedef"],
+    [...parseBtf(bytes).lookup("f").map((t) => `${t.id} ${t.kind}`)],
+    [],
+  ]);
+});
+
 test("lazy BTF: split on a lazy base, names in the base's strings", () => {
   const baseBytes = blob().build();
   const base = parseBtf(baseBytes);

@@ -36,10 +36,14 @@ function utf8(s: string): Uint8Array {
   return out;
 }
 
+/** Lookups answered by scanning the names before the hash table is built. */
+const SCANS_BEFORE_TABLE = 8;
+
 /**
- * Type ids by name: one open hash table (`heads`, by hash of the name bytes) with chains through
- * `next`, built in one pass over the records' name offsets. Lookups compare bytes, so no name is
- * decoded to build it.
+ * Type ids by name. The first few lookups scan the records' names, comparing bytes (a process that
+ * asks for a handful of names, like one CO-RE load, never pays for a table); after that, one open
+ * hash table (`heads`, by hash of the name bytes) with chains through `next`, built in one pass over
+ * the records' name offsets. No name is decoded either way.
  *
  * @example
  * ```ts ignore
@@ -54,37 +58,48 @@ function utf8(s: string): Uint8Array {
 export class NameIndex {
   readonly #ix: BtfIndex;
   readonly #locate: StringLocator;
-  readonly #heads: Int32Array;
-  readonly #next: Int32Array;
-  readonly #mask: number;
+  readonly #funcs: boolean;
+  #heads: Int32Array | undefined;
+  #next: Int32Array | undefined;
+  #mask = 0;
   /** The indexed types (id − firstId); chains link positions in this list. */
-  readonly #list: Int32Array;
+  #list: Int32Array | undefined;
+  #scans = 0;
 
   /**
-   * Builds the index of the named types of `ix`: the functions when `funcs`, else every other
-   * named type. `locate` finds a string's bytes.
+   * An index of the named types of `ix`: the functions when `funcs`, else every other named
+   * type. `locate` finds a string's bytes. Nothing is built until asked.
    */
   constructor(ix: BtfIndex, locate: StringLocator, funcs: boolean) {
     this.#ix = ix;
     this.#locate = locate;
-    const { words, offsets, typeStart, strStart, baseStrLen } = ix;
-    let list: Int32Array;
-    if (!funcs) list = ix.namedOther;
-    else {
-      list = new Int32Array(ix.count - ix.namedOther.length);
-      let n = 0;
-      for (let i = 0; i < ix.count; i++) {
-        const w = (offsets[i] - typeStart) >>> 2;
-        if (((words[w + 1] >>> 24) & 0x1f) === BTF_KIND.func && words[w] !== 0) list[n++] = i;
-      }
-      list = list.subarray(0, n);
+    this.#funcs = funcs;
+  }
+
+  /** The positions (id − firstId) of the types this index covers. */
+  #types(): Int32Array {
+    if (this.#list !== undefined) return this.#list;
+    const ix = this.#ix;
+    if (!this.#funcs) return this.#list = ix.namedOther;
+    const { words, offsets, typeStart } = ix;
+    const list = new Int32Array(ix.count - ix.namedOther.length);
+    let n = 0;
+    for (let i = 0; i < ix.count; i++) {
+      const w = (offsets[i] - typeStart) >>> 2;
+      if (((words[w + 1] >>> 24) & 0x1f) === BTF_KIND.func && words[w] !== 0) list[n++] = i;
     }
+    return this.#list = list.subarray(0, n);
+  }
+
+  #build(list: Int32Array): void {
+    const { words, offsets, typeStart, strStart, baseStrLen } = this.#ix;
     let cap = 64;
     while (cap < list.length * 2) cap *= 2;
     const heads = new Int32Array(cap).fill(-1);
     const next = new Int32Array(list.length);
     const mask = cap - 1;
-    const own = ix.bytes;
+    const own = this.#ix.bytes;
+    const locate = this.#locate;
     for (let j = 0; j < list.length; j++) {
       const nameOff = words[(offsets[list[j]] - typeStart) >>> 2];
       let h: number;
@@ -97,7 +112,6 @@ export class NameIndex {
       next[j] = heads[slot];
       heads[slot] = j;
     }
-    this.#list = list;
     this.#heads = heads;
     this.#next = next;
     this.#mask = mask;
@@ -107,12 +121,19 @@ export class NameIndex {
   ids(name: string): number[] {
     if (name === "") return [];
     const want = utf8(name);
+    const list = this.#types();
+    if (this.#heads === undefined && this.#scans++ < SCANS_BEFORE_TABLE) {
+      return this.#scan(list, want);
+    }
+    if (this.#heads === undefined) this.#build(list);
+    const heads = this.#heads!;
+    const next = this.#next!;
     let h = 0x811c9dc5;
     for (let i = 0; i < want.length; i++) h = Math.imul(h ^ want[i], 0x01000193);
     const { words, offsets, typeStart, firstId } = this.#ix;
     const out: number[] = [];
-    for (let j = this.#heads[(h >>> 0) & this.#mask]; j >= 0; j = this.#next[j]) {
-      const i = this.#list[j];
+    for (let j = heads[(h >>> 0) & this.#mask]; j >= 0; j = next[j]) {
+      const i = list[j];
       const l = this.#locate(words[(offsets[i] - typeStart) >>> 2]);
       const bytes = l.bytes;
       let k = 0;
@@ -123,9 +144,35 @@ export class NameIndex {
     return out.reverse();
   }
 
-  /** Bytes held by the index's tables. */
+  /** One pass over the names, comparing the first byte, then the rest. */
+  #scan(list: Int32Array, want: Uint8Array): number[] {
+    const { words, offsets, typeStart, strStart, baseStrLen, firstId } = this.#ix;
+    const own = this.#ix.bytes;
+    const first = want[0];
+    const n = want.length;
+    const out: number[] = [];
+    for (let j = 0; j < list.length; j++) {
+      const i = list[j];
+      const nameOff = words[(offsets[i] - typeStart) >>> 2];
+      let bytes = own;
+      let at = strStart + nameOff - baseStrLen;
+      if (nameOff < baseStrLen) {
+        const l = this.#locate(nameOff);
+        bytes = l.bytes;
+        at = l.at;
+      }
+      if (bytes[at] !== first) continue;
+      let k = 1;
+      while (k < n && bytes[at + k] === want[k]) k++;
+      if (k === n && bytes[at + k] === 0) out.push(firstId + i);
+    }
+    return out;
+  }
+
+  /** Bytes held by the index's tables (0 until the hash table is built). */
   get byteLength(): number {
-    return this.#heads.byteLength + this.#next.byteLength + this.#list.byteLength;
+    return (this.#heads?.byteLength ?? 0) + (this.#next?.byteLength ?? 0) +
+      (this.#list?.byteLength ?? 0);
   }
 }
 
