@@ -269,6 +269,7 @@ export {
   RingBufferClosedError,
   type RingBufferOptions,
   type RingBufferSource,
+  SMALL_RECORD_BYTES,
   UserRingBuffer,
 } from "./lib/ringbuf/mod.ts";
 export {

@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { BpfMap } from "../lib/map/mod.ts";
-import { RingBuffer } from "../lib/ringbuf/mod.ts";
+import { RingBuffer, SMALL_RECORD_BYTES } from "../lib/ringbuf/mod.ts";
 import { kernelSkip } from "./util.ts";
 import { emit, expectedPayload, loadProducer, Mode } from "./ringbuf_helpers.ts";
 
@@ -256,4 +256,45 @@ test("consume: { copy: true } passes writable copies that outlive close()", {
   rb2.consume((r) => void (got = r));
   rb2.close();
   assert.deepEqual(got, expectedPayload(3, 8));
+});
+
+test("consume: small records come in one reused buffer per length, large ones as ring views", {
+  skip: kernelSkip,
+}, () => {
+  using map = BpfMap.create({ type: "ringbuf", maxEntries: 4096 });
+  using prog = loadProducer(map.fd);
+  using rb = new RingBuffer(map);
+  assert.equal(SMALL_RECORD_BYTES, 256);
+  // Lengths 8, 8, 13, 8, 13 and one of 512 bytes, twice over (the buffers persist across calls).
+  const lengths = [8, 8, 13, 8, 13];
+  for (let pass = 0; pass < 2; pass++) {
+    const seqs = lengths.map((_, i) => pass * 100 + i);
+    lengths.forEach((len, i) => assert.equal(emit(prog, seqs[i], len), 0));
+    assert.equal(emit(prog, pass * 100 + 50, 0, Mode.big), 0);
+    const seen: Uint8Array[] = [];
+    const contents: Uint8Array[] = [];
+    assert.equal(
+      rb.consume((r) => {
+        seen.push(r);
+        contents.push(r.slice()); // valid during the callback: copied here
+      }),
+      6,
+    );
+    lengths.forEach((len, i) => assert.deepEqual(contents[i], expectedPayload(seqs[i], len)));
+    // The same object for every record of one length, another for another length.
+    assert.equal(seen[0], seen[1]);
+    assert.equal(seen[0], seen[3]);
+    assert.equal(seen[2], seen[4]);
+    assert.notEqual(seen[0], seen[2]);
+    // So a kept small record shows the last record of its length: the contract is "copy to keep".
+    assert.deepEqual(seen[0], expectedPayload(seqs[3], 8));
+    // The 512-byte record: a view of the ring itself, seq at byte 0 and seq+1 at byte 504.
+    const big = seen[5];
+    assert.equal(big.length, 512);
+    assert.notEqual(big.buffer, seen[0].buffer);
+    const v = new DataView(big.buffer, big.byteOffset, big.length);
+    assert.equal(v.getBigUint64(0, true), BigInt(pass * 100 + 50));
+    assert.equal(v.getBigUint64(504, true), BigInt(pass * 100 + 51));
+    assert.ok(big.buffer.byteLength > 4096, "a view over the mapping, not a copy");
+  }
 });

@@ -7,7 +7,9 @@
  * - mode 0: `bpf_ringbuf_output` of the first `len` bytes (1–32) of the u64 words
  *   seq, seq+1, seq+2, seq+3;
  * - mode 1: `bpf_ringbuf_reserve(16)` + `submit` of seq, seq+1;
- * - mode 2: `bpf_ringbuf_reserve(16)` + `discard`.
+ * - mode 2: `bpf_ringbuf_reserve(16)` + `discard`;
+ * - mode 3: `bpf_ringbuf_reserve(512)` + `submit`, seq at byte 0 and seq+1 at byte 504 (a record
+ *   larger than `SMALL_RECORD_BYTES`).
  * It returns 0, or a nonzero value when the ring is full (or the arguments are bad).
  */
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
@@ -18,7 +20,7 @@ import { Program } from "../lib/program/program.ts";
 const BPF_F_SLEEPABLE = 1 << 4;
 
 /** Record modes of the producer. */
-export const Mode = { output: 0, submit: 1, discard: 2 } as const;
+export const Mode = { output: 0, submit: 1, discard: 2, big: 3 } as const;
 
 /** Loads the producer for the ring buffer map `ringFd`. */
 export function loadProducer(ringFd: number): Program {
@@ -50,6 +52,7 @@ export function loadProducer(ringFd: number): Program {
       call bpf_ringbuf_output
       exit
     reserve:
+      if r9 == 3 goto big
       r1 = map[fd:${ringFd}] ll
       r2 = 16
       r3 = 0
@@ -67,6 +70,21 @@ export function loadProducer(ringFd: number): Program {
       exit
     discard:
       call bpf_ringbuf_discard
+      r0 = 0
+      exit
+    big:
+      r1 = map[fd:${ringFd}] ll
+      r2 = 512
+      r3 = 0
+      call bpf_ringbuf_reserve
+      if r0 == 0 goto bad
+      *(u64 *)(r0 + 0) = r7
+      r1 = r7
+      r1 += 1
+      *(u64 *)(r0 + 504) = r1
+      r1 = r0
+      r2 = 0
+      call bpf_ringbuf_submit
       r0 = 0
       exit
     bad:

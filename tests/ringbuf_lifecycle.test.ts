@@ -7,7 +7,7 @@ import { RingBuffer, RingBufferClosedError } from "../lib/ringbuf/mod.ts";
 import { BpfError, ClosedError } from "../lib/errors.ts";
 import { bpfFdCounts, forceGc, kernelSkip, openFdCount } from "./util.ts";
 import { UserRingBuffer } from "../lib/ringbuf/mod.ts";
-import { bpfMapMappings, emit, epollFdCount, loadProducer } from "./ringbuf_helpers.ts";
+import { bpfMapMappings, emit, epollFdCount, loadProducer, Mode } from "./ringbuf_helpers.ts";
 
 test("close() unmaps the consumer and producer areas and closes the epoll fd", {
   skip: kernelSkip,
@@ -136,10 +136,18 @@ test("record views and reservations kept past close() are emptied, not left dang
   using prog = loadProducer(map.fd);
   const rb = new RingBuffer(map);
   emit(prog, 7, 8);
+  emit(prog, 8, 0, Mode.big);
+  let small: Uint8Array | undefined;
   let kept: Uint8Array | undefined;
-  assert.equal(rb.consume((r) => void (kept = r)), 1);
-  assert.equal(kept![0], 7);
+  assert.equal(rb.consume((r) => void (r.length === 8 ? small = r : kept = r)), 2);
+  assert.equal(small![0], 7);
+  assert.equal(kept!.length, 512);
+  assert.equal(kept![0], 8);
   rb.close();
+  // A small record is a copy in a buffer of its own: it stays readable (stale), not mapped memory.
+  assert.equal(small!.length, 8);
+  assert.equal(small![0], 7);
+  // A large one is a view of the ring: emptied.
   assert.equal(kept!.length, 0);
   assert.equal(kept!.buffer.byteLength, 0);
   assert.equal(kept![0], undefined);
@@ -163,7 +171,7 @@ test("a view kept from a RingBuffer dropped without close() is emptied by the fi
   using map = BpfMap.create({ type: "ringbuf", maxEntries: 4096 });
   using prog = loadProducer(map.fd);
   const maps0 = bpfMapMappings();
-  emit(prog, 9, 8);
+  emit(prog, 9, 0, Mode.big);
   const kept = ((): Uint8Array => {
     let view: Uint8Array | undefined;
     new RingBuffer(map).consume((r) => void (view = r));

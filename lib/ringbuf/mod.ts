@@ -23,5 +23,6 @@ export {
   RingBufferClosedError,
   type RingBufferOptions,
   type RingBufferSource,
+  SMALL_RECORD_BYTES,
 } from "./ring_buffer.ts";
 export { UserRingBuffer } from "./user_ring_buffer.ts";

@@ -24,11 +24,13 @@ const LEN_MASK = ~(BUSY_BIT | DISCARD_BIT);
  * Receives one record. Returning `false` stops the current {@link RingBuffer.consume} after this
  * record.
  *
- * **`record` is a read-only, zero-copy view into the ring: writing to it crashes the process
- * (SIGSEGV: the kernel maps the data area read-only, and no exception can be raised). Copy it to
- * keep or modify it** (`record.slice()`, or the `copy` option of {@link RingBuffer.consume}). The
- * view is valid only until the callback returns (the producer may overwrite the memory
- * afterwards); after `close()` it is empty (length 0).
+ * **`record` is valid only until the callback returns. Copy it to keep it** (`record.slice()`, or
+ * the `copy` option of {@link RingBuffer.consume}). A record of up to
+ * {@link SMALL_RECORD_BYTES} bytes comes in a buffer the RingBuffer reuses: the same `Uint8Array`
+ * object, holding a copy of the record, for every record of that length, so the next record
+ * overwrites it (no allocation per record). A larger record is a zero-copy view into the ring,
+ * which the kernel maps read-only: **writing to it crashes the process** (SIGSEGV, no exception
+ * can be raised); such a view is emptied (length 0) by `close()`.
  *
  * @example
  * ```ts
@@ -104,9 +106,9 @@ export interface RingBufferOptions {
    */
   commit?: "batch" | "record";
   /**
-   * Pass a copy of each record (an ordinary, writable `Uint8Array` that the callback may keep)
-   * instead of the read-only view into the ring. Default `false`: zero-copy. Also settable per
-   * call ({@link ConsumeOptions}).
+   * Pass a fresh copy of each record (an ordinary, writable `Uint8Array` that the callback may
+   * keep) instead of a reused buffer or read-only view valid only during the callback. Default
+   * `false`. Also settable per call ({@link ConsumeOptions}).
    */
   copy?: boolean;
 }
@@ -123,8 +125,9 @@ export interface RingBufferOptions {
  */
 export interface ConsumeOptions {
   /**
-   * Pass a copy of each record (writable, may be kept) instead of the read-only zero-copy view.
-   * Defaults to the `copy` option of the RingBuffer.
+   * Pass a fresh copy of each record (writable, may be kept) instead of a reused buffer or
+   * read-only view valid only during the callback. Defaults to the `copy` option of the
+   * RingBuffer.
    */
   copy?: boolean;
 }
@@ -166,6 +169,19 @@ const finalizer = new FinalizationRegistry<Held>((held) => {
     // Nothing can be reported from a finalizer.
   }
 });
+
+/**
+ * Records up to this many bytes reach a {@link RecordCallback} as a copy in a reused buffer (one
+ * per length), larger ones as a zero-copy view: copying a few words costs less than making a
+ * view, in both runtimes.
+ *
+ * @example
+ * ```ts
+ * import { SMALL_RECORD_BYTES } from "@tsbpf/core/ringbuf";
+ * SMALL_RECORD_BYTES; // 256
+ * ```
+ */
+export const SMALL_RECORD_BYTES = 256;
 
 const EMPTY_I64 = new BigInt64Array(0);
 const EMPTY_U32 = new Uint32Array(0);
@@ -210,7 +226,7 @@ function typeName(type: number): string {
 /**
  * A reader of a `BPF_MAP_TYPE_RINGBUF` map. It maps the consumer page (read-write) and the
  * producer page plus the data area twice over (read-only, so a record that wraps around the end
- * is contiguous), and reads records in place: no copy and no system call per record.
+ * is contiguous), and reads records in place: no allocation and no system call per record.
  *
  * - {@link RingBuffer.consume} drains what is there now, synchronously.
  * - {@link RingBuffer.poll} waits (epoll on the map fd; the event loop keeps running) and then
@@ -278,6 +294,9 @@ export class RingBuffer implements Disposable, AsyncIterable<Uint8Array> {
   #wrapped: RecordCallback | undefined;
   #wrappedCopy = false;
   #wrapper: RawRecordCallback | undefined;
+  /** The reused buffers of small records, by length, and 32-bit words over each. */
+  readonly #small: (Uint8Array | undefined)[] = [];
+  readonly #smallWords: (Int32Array | undefined)[] = [];
 
   /**
    * Opens a reader on a ring buffer map.
@@ -365,8 +384,10 @@ export class RingBuffer implements Disposable, AsyncIterable<Uint8Array> {
    * after a record whose callback returns `false`; if a callback throws, that record counts as
    * consumed and the error propagates.
    *
-   * **The view is read-only: writing to it crashes the process (SIGSEGV). Copy it to keep or
-   * modify it**, or pass `{ copy: true }` to get a writable copy of each record.
+   * **A record is valid only until its callback returns**: small records
+   * ({@link SMALL_RECORD_BYTES} bytes at most) come in a buffer reused for every record of that
+   * length, larger ones as a read-only view of the ring (writing to it crashes the process,
+   * SIGSEGV). Copy one to keep it, or pass `{ copy: true }` to get a fresh, writable copy of each.
    *
    * @returns the number of records passed to the callback.
    * @throws {RingBufferClosedError} once closed.
@@ -393,10 +414,37 @@ export class RingBuffer implements Disposable, AsyncIterable<Uint8Array> {
     if (raw === undefined || this.#wrapped !== cb || this.#wrappedCopy !== copy) {
       const mapping = this.#mapping;
       const dataStart = this.#dataStart;
+      const headers = this.#headers;
+      const small = this.#small;
+      const smallWords = this.#smallWords;
+      // The buffer of the last length seen: records of one stream are mostly of one length.
+      let lastLength = -1;
+      let lastRecord = EMPTY_U8;
+      let lastWords = EMPTY_I32;
       raw = copy
         ? (data, offset, length) => cb(data.slice(offset, offset + length))
-        // A view made with the constructor costs less than subarray() in V8.
-        : (_data, offset, length) => cb(new Uint8Array(mapping, dataStart + offset, length));
+        : (_data, offset, length) => {
+          if (length !== lastLength) {
+            // A view made with the constructor costs less than subarray() in V8.
+            if (length > SMALL_RECORD_BYTES) {
+              return cb(new Uint8Array(mapping, dataStart + offset, length));
+            }
+            let words = smallWords[length];
+            if (words === undefined) {
+              const buffer = new ArrayBuffer((length + 3) & ~3);
+              small[length] = new Uint8Array(buffer, 0, length);
+              words = smallWords[length] = new Int32Array(buffer);
+            }
+            lastLength = length;
+            lastWords = words;
+            lastRecord = small[length]!;
+          }
+          // Records start 8-byte aligned and are padded to 8 bytes: whole 32-bit words.
+          const from = offset >>> 2;
+          const words = lastWords;
+          for (let i = 0; i < words.length; i++) words[i] = headers[from + i];
+          return cb(lastRecord);
+        };
       this.#wrapper = raw;
       this.#wrapped = cb;
       this.#wrappedCopy = copy;
@@ -584,8 +632,8 @@ export class RingBuffer implements Disposable, AsyncIterable<Uint8Array> {
 
   /**
    * Unmaps the ring, removes it from the shared waiter and closes its epoll fd; later calls do
-   * nothing. Views handed to callbacks and kept are emptied (length 0; reads give `undefined`,
-   * writes do nothing). Called from a callback, it takes effect when `consume()` returns; a
+   * nothing. Views of large records handed to callbacks and kept are emptied (length 0; reads
+   * give `undefined`, writes do nothing); the reused buffers of small records hold stale copies. Called from a callback, it takes effect when `consume()` returns; a
    * pending `wait()` or `poll()` resolves with `false`/0 at once.
    *
    * @example
