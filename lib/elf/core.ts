@@ -135,25 +135,60 @@ function fieldsCompat(local: Btf, lid: number, target: Btf, tid: number, depth =
   return l.kind === t.kind;
 }
 
-/** Finds a member by name in a struct/union, searching anonymous members too. */
-function findMember(
+interface MemberAt {
+  readonly type: number;
+  readonly bitOffset: number;
+  readonly bitfieldSize: number;
+}
+
+/**
+ * The named members of struct/union types, anonymous members' included (at their offset within
+ * the outer type), by name: built once per type object, so the kernel's shared BTF answers every
+ * later load's lookups without walking member lists.
+ */
+const memberIndexes = new WeakMap<BtfType, Map<string, MemberAt>>();
+
+function memberIndex(btf: Btf, t: BtfType & { kind: "struct" | "union" }): Map<string, MemberAt> {
+  let ix = memberIndexes.get(t);
+  if (ix === undefined) {
+    ix = new Map();
+    addMembers(btf, t, 0, ix, 0);
+    memberIndexes.set(t, ix);
+  }
+  return ix;
+}
+
+function addMembers(
   btf: Btf,
-  id: number,
-  name: string,
-  depth = 0,
-): { type: number; bitOffset: number; bitfieldSize: number } | undefined {
-  const t = skipMods(btf, id);
-  if ((t.kind !== "struct" && t.kind !== "union") || depth > 32) return undefined;
+  t: BtfType & { kind: "struct" | "union" },
+  base: number,
+  ix: Map<string, MemberAt>,
+  depth: number,
+): void {
   for (const m of t.members) {
-    if (m.name === name) {
-      return { type: m.type, bitOffset: m.bitOffset, bitfieldSize: m.bitfieldSize };
-    }
-    if (m.name === "") {
-      const inner = findMember(btf, m.type, name, depth + 1);
-      if (inner) return { ...inner, bitOffset: inner.bitOffset + m.bitOffset };
+    if (m.name !== "") {
+      // The first of a name wins, as a walk in member order finds it.
+      if (!ix.has(m.name)) {
+        ix.set(m.name, {
+          type: m.type,
+          bitOffset: base + m.bitOffset,
+          bitfieldSize: m.bitfieldSize,
+        });
+      }
+    } else if (depth < 32) {
+      const inner = skipMods(btf, m.type);
+      if (inner.kind === "struct" || inner.kind === "union") {
+        addMembers(btf, inner, base + m.bitOffset, ix, depth + 1);
+      }
     }
   }
-  return undefined;
+}
+
+/** Finds a member by name in a struct/union, searching anonymous members too. */
+function findMember(btf: Btf, id: number, name: string): MemberAt | undefined {
+  const t = skipMods(btf, id);
+  if (t.kind !== "struct" && t.kind !== "union") return undefined;
+  return memberIndex(btf, t).get(name);
 }
 
 function parseAccess(access: string): number[] {
@@ -379,7 +414,21 @@ function typesMatch(
   return false;
 }
 
-function candidates(local: Btf, localId: number, target: Btf): BtfType[] {
+function candidates(
+  local: Btf,
+  localId: number,
+  target: Btf,
+  cache?: Map<number, BtfType[]>,
+): BtfType[] {
+  let found = cache?.get(localId);
+  if (found === undefined) {
+    found = findCandidates(local, localId, target);
+    cache?.set(localId, found);
+  }
+  return found;
+}
+
+function findCandidates(local: Btf, localId: number, target: Btf): BtfType[] {
   const l = skipMods(local, localId);
   const name = essential(l.name);
   if (name === "") return [];
@@ -421,7 +470,8 @@ function describe(local: Btf, r: CoreReloInput): string {
 
 /**
  * Resolves one relocation: the value to write, or `undefined` with a reason when it cannot be
- * resolved (the caller poisons the instruction).
+ * resolved (the caller poisons the instruction). `cache` (optional, one per local/kernel target
+ * pair) keeps the kernel target's candidates of each local type id between calls.
  *
  * @throws {ObjectError} for a malformed record or an unknown kind.
  * @example
@@ -437,12 +487,13 @@ export function resolveCoreRelo(
   local: Btf,
   kernelTarget: Btf,
   moduleTargets?: () => readonly Btf[],
+  cache?: Map<number, BtfType[]>,
 ): { value: number | bigint | undefined; reason?: string } {
   const kind = r.kind;
   if (kind > 12) throw new ObjectError(`CO-RE relocation kind ${kind} is unknown`);
   if (kind === 6) return { value: r.typeId };
   let target = kernelTarget;
-  let cands = candidates(local, r.typeId, target);
+  let cands = candidates(local, r.typeId, target, cache);
   if (cands.length === 0 && moduleTargets !== undefined) {
     // As libbpf: types vmlinux lacks are looked for in the loaded modules' BTF.
     for (const m of moduleTargets()) {
@@ -545,6 +596,8 @@ export function applyCoreRelocations(
 ): CoreResult[] {
   const v = new DataView(insns.buffer, insns.byteOffset, insns.byteLength);
   const out: CoreResult[] = [];
+  // Target candidates by local type id: looked up once per type, not once per relocation.
+  const cache = new Map<number, BtfType[]>();
   for (const r of relos) {
     const description = describe(local, r);
     const kind = CORE_RELO_KINDS[r.kind] ?? `kind ${r.kind}`;
@@ -554,7 +607,7 @@ export function applyCoreRelocations(
         `CO-RE relocation ${description}: instruction ${r.insn} is out of range`,
       );
     }
-    const { value, reason } = resolveCoreRelo(r, local, target, moduleTargets);
+    const { value, reason } = resolveCoreRelo(r, local, target, moduleTargets, cache);
     const op = insns[at];
     const cls = op & 7;
     if (value === undefined) {

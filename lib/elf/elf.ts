@@ -208,6 +208,80 @@ const SHDR_SIZE = 64;
 const SYM_SIZE = 24;
 const REL_SIZE = 16;
 
+/**
+ * Relocation lists by target section, each decoded when first asked for: an object's debug
+ * sections carry thousands of relocations (`.rel.debug_str_offsets`) that loading never reads.
+ */
+class Relocations implements ReadonlyMap<number, readonly ElfRelocation[]> {
+  readonly #view: DataView;
+  readonly #symbolCount: number;
+  readonly #sections = new Map<number, ElfSection>();
+  readonly #decoded = new Map<number, ElfRelocation[]>();
+
+  constructor(view: DataView, symbolCount: number) {
+    this.#view = view;
+    this.#symbolCount = symbolCount;
+  }
+
+  add(target: number, rel: ElfSection): void {
+    this.#sections.set(target, rel);
+  }
+
+  get size(): number {
+    return this.#sections.size;
+  }
+
+  has(target: number): boolean {
+    return this.#sections.has(target);
+  }
+
+  get(target: number): readonly ElfRelocation[] | undefined {
+    let list = this.#decoded.get(target);
+    if (list !== undefined) return list;
+    const s = this.#sections.get(target);
+    if (s === undefined) return undefined;
+    const v = this.#view;
+    list = [];
+    for (let at = s.offset; at + REL_SIZE <= s.offset + s.size; at += REL_SIZE) {
+      // r_info: symbol index in the high 32 bits, type in the low 32.
+      const symbol = v.getUint32(at + 12, true);
+      if (symbol >= this.#symbolCount) {
+        throw new ElfError(`relocation in "${s.name}" names missing symbol ${symbol}`, at + 8);
+      }
+      list.push({ offset: u64(v, at), symbol, type: v.getUint32(at + 8, true), fileOffset: at });
+    }
+    this.#decoded.set(target, list);
+    return list;
+  }
+
+  keys(): MapIterator<number> {
+    return this.#sections.keys();
+  }
+
+  *values(): MapIterator<readonly ElfRelocation[]> {
+    for (const k of this.#sections.keys()) yield this.get(k)!;
+  }
+
+  *entries(): MapIterator<[number, readonly ElfRelocation[]]> {
+    for (const k of this.#sections.keys()) yield [k, this.get(k)!];
+  }
+
+  [Symbol.iterator](): MapIterator<[number, readonly ElfRelocation[]]> {
+    return this.entries();
+  }
+
+  forEach(
+    callback: (
+      value: readonly ElfRelocation[],
+      key: number,
+      map: ReadonlyMap<number, readonly ElfRelocation[]>,
+    ) => void,
+    thisArg?: unknown,
+  ): void {
+    for (const [k, list] of this.entries()) callback.call(thisArg, list, k, this);
+  }
+}
+
 /** Throws unless `s` has contents in the file (is not `SHT_NOBITS`/`SHT_NULL`). */
 function needContents(s: Omit<ElfSection, "data">, what: string, where: number): void {
   if (s.type === SHT.NOBITS || s.type === SHT.NULL) {
@@ -345,7 +419,7 @@ export function parseElf(bytes: Uint8Array): ElfFile {
     }
   }
 
-  const relocations = new Map<number, ElfRelocation[]>();
+  const relocations = new Relocations(v, symbols.length);
   for (const s of sections) {
     if (s.type === SHT.RELA) {
       throw new ElfError(`section "${s.name}": SHT_RELA relocations are not used by BPF`, s.offset);
@@ -364,16 +438,7 @@ export function parseElf(bytes: Uint8Array): ElfFile {
         s.offset,
       );
     }
-    const list: ElfRelocation[] = [];
-    for (let at = s.offset; at + REL_SIZE <= s.offset + s.size; at += REL_SIZE) {
-      // r_info: symbol index in the high 32 bits, type in the low 32.
-      const symbol = v.getUint32(at + 12, true);
-      if (symbol >= symbols.length) {
-        throw new ElfError(`relocation in "${s.name}" names missing symbol ${symbol}`, at + 8);
-      }
-      list.push({ offset: u64(v, at), symbol, type: v.getUint32(at + 8, true), fileOffset: at });
-    }
-    relocations.set(s.info, list);
+    relocations.add(s.info, s);
   }
 
   return {

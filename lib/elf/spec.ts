@@ -900,9 +900,10 @@ const CODE_RELOCATION_TYPES: ReadonlyMap<number, string> = new Map([
  * instruction boundary, past the section, outside every function, or relocated twice.
  */
 function checkProgramRelocations(elf: ElfFile, funcs: Map<number, Func[]>): void {
-  for (const [index, list] of elf.relocations) {
+  for (const index of elf.relocations.keys()) {
     const section = elf.sections[index];
-    if ((section.flags & SHF_EXECINSTR) === 0) continue;
+    if ((section.flags & SHF_EXECINSTR) === 0) continue; // debug sections: never decoded
+    const list = elf.relocations.get(index)!;
     const fs = funcs.get(index) ?? [];
     const seen = new Set<number>();
     list.forEach((r, n) => {
