@@ -419,8 +419,8 @@ export class RingBuffer implements Disposable, AsyncIterable<Uint8Array> {
       const smallWords = this.#smallWords;
       // The buffer of the last length seen: records of one stream are mostly of one length.
       let lastLength = -1;
-      let lastRecord = EMPTY_U8;
-      let lastWords = EMPTY_I32;
+      let lastRecord: Uint8Array = EMPTY_U8;
+      let lastWords: Int32Array = EMPTY_I32;
       raw = copy
         ? (data, offset, length) => cb(data.slice(offset, offset + length))
         : (_data, offset, length) => {
