@@ -18,7 +18,7 @@ interface DenoFs {
   ): void;
   readDirSync(path: string): Iterable<{ name: string }>;
   readLinkSync(path: string): string;
-  statSync(path: string): { uid: number | null };
+  statSync(path: string): { uid: number | null; size: number };
   removeSync(path: string): void;
   mkdirSync(path: string, options?: { recursive?: boolean; mode?: number }): void;
   renameSync(from: string, to: string): void;
@@ -34,7 +34,7 @@ interface NodeFs {
   readdirSync(path: string): string[];
   readlinkSync(path: string): string;
   existsSync(path: string): boolean;
-  statSync(path: string): { uid: number };
+  statSync(path: string): { uid: number; size: number };
   unlinkSync(path: string): void;
   mkdirSync(path: string, options?: { recursive?: boolean; mode?: number }): void;
   renameSync(from: string, to: string): void;
@@ -266,4 +266,17 @@ export function envVar(name: string): string | undefined {
     }
   }
   return nodeProcess().env[name];
+}
+
+/**
+ * The size of a file in bytes, as `stat(2)` reports it.
+ *
+ * @example
+ * ```ts
+ * import { fileSize } from "./host_fs.ts";
+ * fileSize("/sys/kernel/btf/vmlinux") > 0; // true where the kernel has BTF
+ * ```
+ */
+export function fileSize(path: string): number {
+  return deno !== undefined ? deno.statSync(path).size : nodeFs().statSync(path).size;
 }

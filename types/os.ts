@@ -100,6 +100,8 @@ export const MmapFlag = {
   PROT_WRITE: 2,
   /** `MAP_SHARED`. */
   MAP_SHARED: 1,
+  /** `MAP_PRIVATE`. */
+  MAP_PRIVATE: 2,
 } as const;
 
 /**

@@ -21,6 +21,24 @@ export const VMLINUX_BTF_PATH = "/sys/kernel/btf/vmlinux";
 
 let cached: Btf | undefined;
 
+/** How the kernel's BTF file is read: a plain read here; the object layer maps it instead. */
+let readVmlinux: (path: string) => Uint8Array = readFileBytes;
+
+/**
+ * Replaces how {@link kernelBtf} reads `/sys/kernel/btf/vmlinux` (the object layer maps the file,
+ * which the pure layer cannot); `read` must return the file's bytes or throw. Not exported from
+ * the package.
+ *
+ * @example
+ * ```ts ignore
+ * import { setKernelBtfReader } from "./vmlinux.ts";
+ * setKernelBtfReader((path) => Deno.readFileSync(path));
+ * ```
+ */
+export function setKernelBtfReader(read: (path: string) => Uint8Array): void {
+  readVmlinux = read;
+}
+
 /**
  * The running kernel's BTF (`/sys/kernel/btf/vmlinux`), read on first use and cached for the
  * life of the process (the kernel's types do not change while it runs), shared by every object
@@ -38,7 +56,7 @@ export function kernelBtf(): Btf {
   if (cached === undefined) {
     let bytes: Uint8Array;
     try {
-      bytes = readFileBytes(VMLINUX_BTF_PATH);
+      bytes = readVmlinux(VMLINUX_BTF_PATH);
     } catch (e) {
       throw new ObjectError(
         `CO-RE needs the kernel's BTF, but ${VMLINUX_BTF_PATH} cannot be read (${
