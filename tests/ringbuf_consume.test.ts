@@ -298,3 +298,32 @@ test("consume: small records come in one reused buffer per length, large ones as
     assert.ok(big.buffer.byteLength > 4096, "a view over the mapping, not a copy");
   }
 });
+
+test("consume: 200-byte records through the reused buffer, across the ring's end", {
+  skip: kernelSkip,
+}, () => {
+  using map = BpfMap.create({ type: "ringbuf", maxEntries: 4096 });
+  using prog = loadProducer(map.fd);
+  using rb = new RingBuffer(map);
+  // 208 bytes a record with its header: 4096 is not a multiple, so records straddle the end.
+  let seq = 0;
+  const objects = new Set<Uint8Array>();
+  for (let round = 0; round < 6; round++) {
+    const sent: number[] = [];
+    for (let i = 0; i < 7; i++, seq += 2) {
+      assert.equal(emit(prog, seq, 0, Mode.medium), 0);
+      sent.push(seq);
+    }
+    const got: [number, number, number][] = [];
+    assert.equal(
+      rb.consume((r) => {
+        objects.add(r);
+        const v = new DataView(r.buffer, r.byteOffset, r.length);
+        got.push([r.length, Number(v.getBigUint64(0, true)), Number(v.getBigUint64(192, true))]);
+      }),
+      7,
+    );
+    assert.deepEqual(got, sent.map((s) => [200, s, s + 1]));
+  }
+  assert.equal(objects.size, 1, "one reused buffer for every 200-byte record");
+});

@@ -9,7 +9,8 @@
  * - mode 1: `bpf_ringbuf_reserve(16)` + `submit` of seq, seq+1;
  * - mode 2: `bpf_ringbuf_reserve(16)` + `discard`;
  * - mode 3: `bpf_ringbuf_reserve(512)` + `submit`, seq at byte 0 and seq+1 at byte 504 (a record
- *   larger than `SMALL_RECORD_BYTES`).
+ *   larger than `SMALL_RECORD_BYTES`);
+ * - mode 4: `bpf_ringbuf_reserve(200)` + `submit`, seq at byte 0 and seq+1 at byte 192.
  * It returns 0, or a nonzero value when the ring is full (or the arguments are bad).
  */
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
@@ -20,7 +21,7 @@ import { Program } from "../lib/program/program.ts";
 const BPF_F_SLEEPABLE = 1 << 4;
 
 /** Record modes of the producer. */
-export const Mode = { output: 0, submit: 1, discard: 2, big: 3 } as const;
+export const Mode = { output: 0, submit: 1, discard: 2, big: 3, medium: 4 } as const;
 
 /** Loads the producer for the ring buffer map `ringFd`. */
 export function loadProducer(ringFd: number): Program {
@@ -53,6 +54,7 @@ export function loadProducer(ringFd: number): Program {
       exit
     reserve:
       if r9 == 3 goto big
+      if r9 == 4 goto medium
       r1 = map[fd:${ringFd}] ll
       r2 = 16
       r3 = 0
@@ -70,6 +72,21 @@ export function loadProducer(ringFd: number): Program {
       exit
     discard:
       call bpf_ringbuf_discard
+      r0 = 0
+      exit
+    medium:
+      r1 = map[fd:${ringFd}] ll
+      r2 = 200
+      r3 = 0
+      call bpf_ringbuf_reserve
+      if r0 == 0 goto bad
+      *(u64 *)(r0 + 0) = r7
+      r1 = r7
+      r1 += 1
+      *(u64 *)(r0 + 192) = r1
+      r1 = r0
+      r2 = 0
+      call bpf_ringbuf_submit
       r0 = 0
       exit
     big:
