@@ -244,6 +244,7 @@ export {
   attachTracing,
   attachUprobe,
   attachUprobeMulti,
+  attachUsdt,
   attachXdp,
   IterLink,
   IterReader,
@@ -258,6 +259,8 @@ export {
   SocketFilterAttachment,
   type TcxDirection,
   type UprobeTarget,
+  UsdtAttachment,
+  type UsdtTarget,
   type XdpMode,
   type XdpOptions,
 } from "./lib/link/mod.ts";

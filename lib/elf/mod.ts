@@ -44,6 +44,19 @@ export {
   type SymbolLocation,
 } from "./native.ts";
 export {
+  encodeUsdtSpec,
+  NT_STAPSDT,
+  parseUsdtArgs,
+  parseUsdtNotes,
+  USDT_MAX_ARGS,
+  USDT_SPEC_SIZE,
+  type UsdtArg,
+  UsdtArgType,
+  type UsdtNotes,
+  type UsdtProbe,
+  UsdtSpecError,
+} from "./usdt.ts";
+export {
   type BtfExt,
   type CoreRelo,
   parseBtfExt,

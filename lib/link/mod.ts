@@ -1,7 +1,7 @@
 /**
  * Attaching programs: `Link` (an owned `bpf_link`: info, pin, update, detach, list) and one
  * attach function per kind of hook — socket filters, tracepoints, uprobes, raw and BTF
- * tracepoints, XDP, tcx, cgroups, iterators, netfilter hooks
+ * tracepoints, USDT probes, XDP, tcx, cgroups, iterators, netfilter hooks
  * and network namespaces (`sk_lookup`, flow dissector).
  *
  * ```ts
@@ -47,6 +47,13 @@ export {
   kprobesUnavailable,
 } from "./kprobe.ts";
 export { attachUprobeMulti, type UprobeMultiTarget } from "./uprobe_multi.ts";
+export {
+  attachUsdt,
+  UsdtAttachment,
+  type UsdtMap,
+  type UsdtSite,
+  type UsdtTarget,
+} from "./usdt.ts";
 export {
   attachTracing,
   kernelFunctionBtfId,

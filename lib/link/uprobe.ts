@@ -161,22 +161,53 @@ export function symbolOffset(path: string, symbol: string, target: string): numb
   }
 }
 
-/** Opens the uprobe perf event; the caller owns the fd. */
-function openUprobeEvent(
+let refCtrShift: number | undefined;
+
+/** The `config` bit where the uprobe PMU takes `ref_ctr_offset` (4.20+), read once. */
+function refCtrBit(target: string): number {
+  if (refCtrShift !== undefined) return refCtrShift;
+  let format = "";
+  try {
+    format = readFileText(`${UPROBE_PMU}/format/ref_ctr_offset`).trim();
+  } catch {
+    // handled below
+  }
+  const m = /^config:(\d+)-63$/.exec(format);
+  if (m === null) {
+    throw new AttachError(
+      target,
+      "perf_event_open",
+      EOPNOTSUPP,
+      `the uprobe PMU takes no ref_ctr_offset (${UPROBE_PMU}/format/ref_ctr_offset: ` +
+        `${format === "" ? "missing" : `"${format}"`}): a semaphore needs Linux 4.20+`,
+    );
+  }
+  refCtrShift = Number(m[1]);
+  return refCtrShift;
+}
+
+/**
+ * Opens the uprobe perf event; the caller owns the fd. A non-zero `refCtrOffset` is the file
+ * offset of a reference counter (a USDT semaphore) the kernel increments while the probe is
+ * set.
+ */
+export function openUprobeEvent(
   path: string,
   offset: number,
   pid: number,
   retprobe: boolean,
   target: string,
+  refCtrOffset = 0,
 ): number {
   const s = sys();
   const { type, retprobeBit } = uprobePmu(target);
+  const refCtr = refCtrOffset === 0 ? 0n : BigInt(refCtrOffset) << BigInt(refCtrBit(target));
   const attr = alloc(PERF_ATTR_SIZE);
   const name = cString(path);
   const dv = new DataView(attr.buffer);
   dv.setUint32(0, type, true); // type
   dv.setUint32(4, PERF_ATTR_SIZE, true); // size
-  dv.setBigUint64(8, retprobe ? 1n << BigInt(retprobeBit) : 0n, true); // config
+  dv.setBigUint64(8, (retprobe ? 1n << BigInt(retprobeBit) : 0n) | refCtr, true); // config
   dv.setBigUint64(16, 1n, true); // sample_period
   dv.setUint32(48, 1, true); // wakeup_events
   dv.setBigUint64(56, s.addressOf(name), true); // config1: uprobe_path

@@ -17,6 +17,7 @@ import { attachBtfTracepoint, attachRawTracepoint } from "../link/raw_tracepoint
 import { attachTracepoint } from "../link/tracepoint.ts";
 import { attachTracing } from "../link/tracing.ts";
 import { attachUprobe } from "../link/uprobe.ts";
+import { attachUsdt, UsdtAttachment } from "../link/usdt.ts";
 import type { BpfMap } from "../map/map.ts";
 import type { Program } from "../program/program.ts";
 import { ObjectError } from "../elf/error.ts";
@@ -40,6 +41,8 @@ import { kallsymsAddress } from "./host.ts";
 export interface ObjectLinks {
   /** Links by program name (and struct_ops map name). */
   readonly links: Readonly<Record<string, Link>>;
+  /** USDT programs (`SEC("usdt/<path>:<provider>:<name>")`), attached to every site. */
+  readonly usdt: Readonly<Record<string, UsdtAttachment>>;
   /** Programs left alone because their section names no target, with why. */
   readonly skipped: Readonly<Record<string, string>>;
   /** Closes every link. */
@@ -64,7 +67,12 @@ function syscallFunction(name: string, kernel: () => Btf): string {
 }
 
 /** Attaches one program by its section, or says why it has no automatic attachment. */
-function attachOne(p: ProgramSpec, prog: Program, kernel: () => Btf): Link | string {
+function attachOne(
+  p: ProgramSpec,
+  prog: Program,
+  kernel: () => Btf,
+  maps: Readonly<Record<string, BpfMap>>,
+): Link | UsdtAttachment | string {
   const section = p.section.replace(/^\?/, "");
   const slash = section.indexOf("/");
   const prefix = slash < 0 ? section : section.slice(0, slash);
@@ -138,6 +146,21 @@ function attachOne(p: ProgramSpec, prog: Program, kernel: () => Btf): Link | str
       // Attached to the function given at load (ProgramSpec.attachProgram and attachTarget).
       if (p.attachProgram === undefined) return "an freplace program with no attachProgram";
       return attachTracing(prog, { kind: "freplace" });
+    case "usdt":
+    case "usdt.s": {
+      // libbpf's form: usdt/<path>:<provider>:<name>
+      const m = /^(.+):([^:]+):([^:]+)$/.exec(target);
+      if (m === null) return `section "${p.section}" names no <path>:<provider>:<name>`;
+      const specs = maps.__bpf_usdt_specs;
+      if (specs === undefined) return "the object has no __bpf_usdt_specs map (usdt.bpf.h)";
+      return attachUsdt(prog, {
+        path: m[1],
+        provider: m[2],
+        name: m[3],
+        specs,
+        ipToSpecId: maps.__bpf_usdt_ip_to_spec_id,
+      });
+    }
     default:
       return `section "${p.section}" (${p.typeName}) has no automatic attachment`;
   }
@@ -159,17 +182,19 @@ export function attachObject(
   kernel: () => Btf,
 ): ObjectLinks {
   const links: Record<string, Link> = {};
+  const usdt: Record<string, UsdtAttachment> = {};
   const skipped: Record<string, string> = {};
   const close = (): void => {
     for (const l of Object.values(links)) l.close();
+    for (const u of Object.values(usdt)) u.close();
   };
   try {
     for (const p of spec.programs) {
       const prog = programs[p.name];
       if (prog === undefined || p.typeName === "struct_ops") continue;
-      let r: Link | string;
+      let r: Link | UsdtAttachment | string;
       try {
-        r = attachOne(p, prog, kernel);
+        r = attachOne(p, prog, kernel, maps);
       } catch (e) {
         throw new ObjectError(
           `program ${p.name} (section "${p.section}"): cannot attach: ${(e as Error).message}`,
@@ -177,6 +202,7 @@ export function attachObject(
         );
       }
       if (typeof r === "string") skipped[p.name] = r;
+      else if (r instanceof UsdtAttachment) usdt[p.name] = r;
       else links[p.name] = r;
     }
     for (const m of spec.maps) {
@@ -209,5 +235,5 @@ export function attachObject(
     close();
     throw e;
   }
-  return { links, skipped, close, [Symbol.dispose]: close };
+  return { links, usdt, skipped, close, [Symbol.dispose]: close };
 }
