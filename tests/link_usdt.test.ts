@@ -4,17 +4,17 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Buffer } from "node:buffer";
-import { pid } from "node:process";
+import { arch, pid } from "node:process";
 import { asm } from "../lib/insn/mod.ts";
 import { Program } from "../lib/program/program.ts";
 import { BpfMap } from "../lib/map/mod.ts";
 import { AttachError, attachUsdt, type UsdtAttachment } from "../lib/link/mod.ts";
-import { loadObject, ObjectSpec } from "../lib/elf/mod.ts";
+import { kernelBtf, loadObject, ObjectSpec } from "../lib/elf/mod.ts";
 import { UsdtSpecError } from "../lib/elf/usdt.ts";
 import { RingBuffer } from "../lib/ringbuf/mod.ts";
 import { kernelSkip, repoRoot } from "./util.ts";
@@ -82,6 +82,28 @@ function usdt(
   });
 }
 
+/** Tests that run the committed target, an x86_64 binary. */
+const targetSkip: string | false = kernelSkip ||
+  (arch !== "x64" ? `the committed USDT target is an x86_64 binary (this is ${arch})` : false);
+
+function kernelHasCookies(): boolean {
+  try {
+    return kernelBtf().find("enum", "bpf_func_id")?.values.some((v) =>
+      v.name === "BPF_FUNC_get_attach_cookie"
+    ) ?? false;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Tests that attach for every process: without BPF cookies, a position-independent target's
+ * probe addresses are known only in a given process (the pid test covers that path).
+ */
+const allSkip: string | false = targetSkip ||
+  (kernelHasCookies() ? false : "this kernel has no BPF cookies (before 5.15): a PIE target's " +
+    "USDT probes can only be attached per process (see the pid test)");
+
 const N = 3;
 /** The values usdt_target.c passes for N (see its fire_args). */
 const ARGS = [
@@ -97,7 +119,7 @@ const ARGS = [
 
 test(
   "attachUsdt: usdt.bpf.h reads register, narrow signed, stack and constant arguments and the cookie",
-  { skip: kernelSkip },
+  { skip: allSkip },
   () => {
     const before = snapshot();
     const ids: number[] = [];
@@ -141,7 +163,7 @@ test(
 
 test(
   "attachUsdt: a BPF_USDT(...) handler gets typed arguments unchanged",
-  { skip: kernelSkip },
+  { skip: allSkip },
   () => {
     using obj = load();
     using a = usdt(obj, "typed", "args", 5n);
@@ -161,7 +183,7 @@ test(
 
 test(
   "attachUsdt: a probe's semaphore is incremented while attached (ref_ctr_offset), and reset",
-  { skip: kernelSkip },
+  { skip: allSkip },
   () => {
     using obj = load();
     assert.equal(runTarget(N), "semaphore=0\n");
@@ -179,7 +201,7 @@ test(
 
 test(
   "attachUsdt: no such probe, no notes, no file, bad spec, wrong program or map: typed errors, nothing leaked",
-  { skip: kernelSkip },
+  { skip: allSkip },
   () => {
     const dir = mkdtempSync(join(tmpdir(), `tsbpf-usdt-${pid}-`));
     try {
@@ -282,7 +304,7 @@ test(
 
 test(
   'LoadedObject.attach(): SEC("usdt/<path>:<provider>:<name>") attaches with the object\'s maps',
-  { skip: kernelSkip },
+  { skip: allSkip },
   () => {
     const spec = ObjectSpec.parse(readFileSync(`${FIXTURES}/usdt.bpf.o`));
     const auto = spec.program("auto_guarded");
@@ -298,5 +320,49 @@ test(
       assert.deepEqual(hits.map((h) => [h.kind, h.argCnt, h.args[0]]), [[3, 1, BigInt(2 * N)]]);
     }
     assert.equal(runTarget(N), "semaphore=0\n");
+  },
+);
+
+test(
+  "attachUsdt with a pid: only that process's probes fire (the ip map path on cookie-less kernels)",
+  { skip: targetSkip },
+  async () => {
+    using obj = load();
+    const child = spawn(TARGET, [String(N), "wait"], { stdio: ["pipe", "pipe", "inherit"] });
+    let out = "";
+    const exit = new Promise<number | null>((resolve, reject) => {
+      child.on("error", reject);
+      child.on("exit", (code) => resolve(code));
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on("data", (d) => {
+        out += d;
+        if (out.includes("ready")) resolve();
+      });
+      exit.then((code) => reject(new Error(`target exited (${code}) before ready: ${out}`)));
+    });
+    let sites = 0;
+    {
+      using a = attachUsdt(obj.programs.generic, {
+        path: TARGET,
+        provider: "tsbpf",
+        name: "args",
+        pid: child.pid!,
+        cookie: 11n,
+        specs: obj.maps.__bpf_usdt_specs,
+        ipToSpecId: obj.maps.__bpf_usdt_ip_to_spec_id,
+      });
+      sites = a.sites.length;
+      runTarget(N); // another process: not traced
+      assert.equal(drain(obj.maps.events).length, 0);
+      child.stdin!.end("go\n");
+      assert.equal(await exit, 0);
+      const hits = drain(obj.maps.events);
+      assert.equal(hits.length, 1);
+      assert.equal(hits[0].cookie, 11n);
+      assert.deepEqual(hits[0].args.slice(0, 8), ARGS);
+    }
+    assert.equal(sites, 1);
+    assert.equal(out.trim(), "ready\nsemaphore=0");
   },
 );
