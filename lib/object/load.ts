@@ -432,6 +432,7 @@ export function loadObject(
         }
       }
     };
+    let kconfigData: Uint8Array | undefined;
     for (const m of [...spec.maps, ...spec.globals]) {
       const what = `map ${m.name} (section "${m.section}")`;
       const maxEntries = effectiveMaxEntries(m);
@@ -482,22 +483,28 @@ export function loadObject(
         if (data !== undefined) map.set(new Uint8Array(4), data);
         if (m.readonly) map.freeze();
       } else if (m.kind === "kconfig") {
-        map.set(
-          new Uint8Array(4),
-          fillKconfig(
-            spec.externs,
-            m.valueSize,
-            spec.types,
-            kernel,
-            readKernelConfig,
-            kernelRelease(),
-            kprobesAvailable,
-          ),
+        kconfigData = fillKconfig(
+          spec.externs,
+          m.valueSize,
+          spec.types,
+          kernel,
+          readKernelConfig,
+          kernelRelease(),
+          kprobesAvailable,
         );
+        map.set(new Uint8Array(4), kconfigData);
         map.freeze();
       }
     }
     const kconfigFd = maps[".kconfig"]?.fd;
+    // LINUX_HAS_* externs that are false guard code this kernel lacks (usdt.bpf.h's
+    // bpf_get_attach_cookie before 5.15): the verifier drops that branch (.kconfig is frozen), the
+    // pre-load checker cannot, so programs reading one are judged by the verifier alone.
+    const falseGuards = new Set(
+      spec.externs.filter((e) =>
+        e.kind === "kconfig" && e.name.startsWith("LINUX_HAS_") && kconfigData?.[e.offset] === 0
+      ).map((e) => e.name),
+    );
     for (const p of loading) {
       let attachBtfId: number | undefined;
       let attachBtfObjFd: number | undefined;
@@ -587,7 +594,9 @@ export function loadObject(
           lineInfo: withBtf ? p.btfExt.lineInfo : undefined,
           logLevel: options.logLevel,
           logSize: options.logSize,
-          ...(poisonedKfunc ? { check: false } : {}),
+          ...(poisonedKfunc || p.externRelocations.some((r) => falseGuards.has(r.name))
+            ? { check: false }
+            : {}),
         });
       } catch (e) {
         throw explainLoadError(withSourceLine(e, p, spec), p, results);
