@@ -83,10 +83,19 @@ export function tcpListener(): { fd: number; port: number } {
   return { fd, port: localPort(fd) };
 }
 
-/** Connects a new TCP socket to 127.0.0.1:`port`; returns its fd. */
-export function tcpConnect(port: number): number {
+/**
+ * Connects a new TCP socket to 127.0.0.1:`port` (after `configure`, given the fd, sets it up);
+ * returns its fd.
+ */
+export function tcpConnect(port: number, configure?: (fd: number) => void): number {
   const s = sys();
   const fd = socket(SOCK_STREAM);
+  try {
+    configure?.(fd);
+  } catch (e) {
+    s.close(fd);
+    throw e;
+  }
   const addr = loopbackAddr(port);
   const r = s.syscall(s.nr.connect, BigInt(fd), s.addressOf(addr), 16n);
   retain(addr);

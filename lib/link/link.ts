@@ -319,7 +319,8 @@ export class Link {
 
   /**
    * Replaces the attached program atomically (`BPF_LINK_UPDATE`). With `expected`, the update
-   * happens only if that program is the one attached (`BPF_F_REPLACE`), else `EPERM`.
+   * happens only if that program is the one attached (`BPF_F_REPLACE`), else `EPERM`. On a
+   * struct_ops link (`attachStructOps`) both are struct_ops maps instead: `link.update(newMap)`.
    *
    * @throws {BpfError} e.g. `EINVAL` when the new program's type does not fit the link.
    * @example

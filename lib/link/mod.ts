@@ -1,8 +1,8 @@
 /**
  * Attaching programs: `Link` (an owned `bpf_link`: info, pin, update, detach, list) and one
  * attach function per kind of hook — socket filters, tracepoints, uprobes, raw and BTF
- * tracepoints, USDT probes, XDP, tcx, cgroups, iterators, netfilter hooks
- * and network namespaces (`sk_lookup`, flow dissector).
+ * tracepoints, USDT probes, XDP, tcx, cgroups, iterators, netfilter hooks,
+ * network namespaces (`sk_lookup`, flow dissector), socket maps, netkit and struct_ops.
  *
  * ```ts
  * import { asm, BpfMap, Program, u32, u64 } from "@tsbpf/core";
@@ -70,6 +70,15 @@ export {
   type NetfilterOptions,
 } from "./netfilter.ts";
 export { attachFlowDissector, attachSkLookup, type NetnsTarget } from "./netns.ts";
+export {
+  attachSockMap,
+  SockMapAttachment,
+  type SockMapAttachType,
+  type SockMapLike,
+  type SockMapOptions,
+} from "./sockmap.ts";
+export { attachStructOps, type StructOpsMapLike } from "./struct_ops.ts";
+export { attachNetkit, type NetkitSide } from "./netkit.ts";
 export { attachIter, IterLink, IterReader, readIter } from "./iter.ts";
 export type { AttachableProgram } from "./os.ts";
 export type { BpfError } from "../errors.ts";
