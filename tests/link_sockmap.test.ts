@@ -12,7 +12,6 @@ import { liveProfile, reasonOf } from "../lib/profile/mod.ts";
 import { AttachError, attachSockMap, queryAttached } from "../lib/link/mod.ts";
 import type { SockMapAttachment } from "../lib/link/mod.ts";
 import { kernelSkip } from "./util.ts";
-import { kernelEnumHas } from "./kernel_btf.ts";
 import { assertClean, closeAll, counterMap, snapshot, untyped } from "./link_util.ts";
 import { recvExactly, sendData, tcpPair } from "./sock_util.ts";
 
@@ -20,7 +19,7 @@ const sockmapSkip: string | false = kernelSkip ||
   (reasonOf(liveProfile().progType(ProgType.SK_SKB)) ?? false) ||
   (reasonOf(liveProfile().progType(ProgType.SK_MSG)) ?? false);
 /** Whether the running kernel has sockmap links (6.10+). */
-const hasSockmapLinks = kernelEnumHas("bpf_link_type", "BPF_LINK_TYPE_SOCKMAP") === true;
+const hasSockmapLinks = liveProfile().linkType(LinkType.SOCKMAP).state === "yes";
 
 const EACCES = -13;
 

@@ -29,9 +29,11 @@ const MAP = "tsbpf_ev_ca";
 
 /** struct_ops maps cannot be probed alone (the profile answers "unknown"): only a "no" skips. */
 const mapAnswer = liveProfile().mapType(MapType.STRUCT_OPS);
+const linkAnswer = liveProfile().feature("struct_ops_link");
 const structOpsSkip: string | false = kernelSkip ||
   (reasonOf(liveProfile().progType(ProgType.STRUCT_OPS)) ?? false) ||
-  (mapAnswer.state === "no" && mapAnswer.reason);
+  (mapAnswer.state === "no" && mapAnswer.reason) ||
+  (linkAnswer.state === "no" && linkAnswer.reason);
 
 /** A congestion-control name of this process (names are global in the kernel). */
 function caName(): string {
