@@ -112,6 +112,7 @@ export {
   resolveProgType,
 } from "./lib/progtype/type_names.ts";
 export { BPFFS_PATH, ensureBpffs } from "./lib/pin.ts";
+export { BpfToken } from "./lib/token.ts";
 export { UnsupportedPlatformError } from "./lib/sys/mod.ts";
 export {
   type AluOp,

@@ -962,6 +962,23 @@ export const PROG_BIND_MAP_ATTR: AttrLayout<"prog_fd" | "map_fd" | "flags"> = de
 );
 
 /**
+ * BPF_TOKEN_CREATE (Linux 6.9+): `bpffs_fd` is a directory fd of a BPF filesystem's root.
+ *
+ * @example
+ * ```ts
+ * import { TOKEN_CREATE_ATTR } from "@tsbpf/core/types";
+ * TOKEN_CREATE_ATTR.fields.bpffs_fd.offset; // 4
+ * ```
+ */
+export const TOKEN_CREATE_ATTR: AttrLayout<"flags" | "bpffs_fd"> = defineLayout(
+  "BPF_TOKEN_CREATE",
+  {
+    flags: u32(0),
+    bpffs_fd: u32(4),
+  },
+);
+
+/**
  * Every command layout above, in declaration order (for tests and tooling).
  *
  * @example
@@ -1006,4 +1023,5 @@ export const ATTR_LAYOUTS: readonly AttrLayout[] = [
   ENABLE_STATS_ATTR,
   ITER_CREATE_ATTR,
   PROG_BIND_MAP_ATTR,
+  TOKEN_CREATE_ATTR,
 ];

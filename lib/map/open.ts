@@ -8,6 +8,7 @@
 import { MAP_CREATE_ATTR } from "../../types/attr.ts";
 import { BpfCmd } from "../../types/cmd.ts";
 import { Errno } from "../../types/errno.ts";
+import { MapFlag } from "../../types/flags.ts";
 import { Attr } from "../attr.ts";
 import { hasSpinLock, mapBtf } from "../btf/builder.ts";
 import { type Codec, describeValue } from "../codec/codec.ts";
@@ -59,6 +60,9 @@ export function createMap<K, V>(
   }
   if (options.numaNode !== undefined) attr.set("numa_node", options.numaNode);
   if (options.ifindex !== undefined) attr.set("map_ifindex", options.ifindex);
+  if (options.token !== undefined) {
+    attr.set("map_token_fd", options.token.fd).set("map_flags", shape.flags | MapFlag.TOKEN_FD);
+  }
   if (options.mapExtra !== undefined) attr.setU64("map_extra", BigInt(options.mapExtra));
 
   let btf: FdHandle | undefined;

@@ -92,6 +92,11 @@ export interface MapCreateOptions<K, V> {
   /** Device to offload the map to. */
   ifindex?: number;
   /**
+   * A `BpfToken` (or its fd holder): create the map under the rights a delegating BPF filesystem
+   * grants in a user namespace (`map_token_fd`, `BPF_F_TOKEN_FD`; Linux 6.9+).
+   */
+  token?: { readonly fd: number };
+  /**
    * BTF for key and value: a loaded object with type ids, `true` to generate it from the codecs
    * (or sizes), `false` for none. Default: generated when the type requires BTF (local storage) or
    * the value codec holds a `spinLock`.

@@ -7,6 +7,7 @@
 import { BpfCmd } from "../../types/cmd.ts";
 import { Errno } from "../../types/errno.ts";
 import { PROG_LOAD_ATTR, PROG_TEST_RUN_ATTR } from "../../types/attr.ts";
+import { ProgLoadFlag } from "../../types/flags.ts";
 import { Attr } from "../attr.ts";
 import { BpfError, isResourceErrno, ResourceError, VerifierError } from "../errors.ts";
 import { memlockCharged } from "../caps.ts";
@@ -256,6 +257,10 @@ export class Program {
     if (options.kernVersion !== undefined) attr.set("kern_version", options.kernVersion);
     if (options.flags !== undefined) attr.set("prog_flags", options.flags);
     if (options.ifindex !== undefined) attr.set("prog_ifindex", options.ifindex);
+    if (options.token !== undefined) {
+      attr.set("prog_token_fd", options.token.fd)
+        .set("prog_flags", (options.flags ?? 0) | ProgLoadFlag.TOKEN_FD);
+    }
     if (options.btfFd !== undefined) attr.set("prog_btf_fd", options.btfFd);
     // Func and line info live in one arena, handed to every bpf() call below to keep it alive.
     let info: Uint8Array<ArrayBuffer> | undefined;

@@ -50,6 +50,11 @@ export interface ProgramLoadOptions {
   flags?: number;
   /** `prog_ifindex`, for device-bound programs. */
   ifindex?: number;
+  /**
+   * A `BpfToken` (or its fd holder): load under the rights a delegating BPF filesystem grants in
+   * a user namespace (`prog_token_fd`, `BPF_F_TOKEN_FD`; Linux 6.9+).
+   */
+  token?: { readonly fd: number };
   /** BTF object fd with the program's func and line info. */
   btfFd?: number;
   /**

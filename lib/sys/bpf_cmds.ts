@@ -61,6 +61,7 @@ import {
   PROG_TEST_RUN_ATTR,
   RAW_TRACEPOINT_OPEN_ATTR,
   TASK_FD_QUERY_ATTR,
+  TOKEN_CREATE_ATTR,
 } from "../../types/attr.ts";
 import { BpfCmd } from "../../types/cmd.ts";
 import { Errno } from "../../types/errno.ts";
@@ -660,4 +661,23 @@ export type GetFdByIdCmd =
  */
 export function getFdById(cmd: GetFdByIdCmd, attr: AttrOf<typeof GET_FD_BY_ID_ATTR>): number {
   return call(cmd, attr.bytes, attr.size, undefined, undefined);
+}
+
+/**
+ * `BPF_TOKEN_CREATE`: Creates a BPF token from a delegating BPF filesystem; returns its fd.
+ *
+ * @example
+ * ```ts
+ * import { Attr } from "../attr.ts";
+ * import { TOKEN_CREATE_ATTR } from "../../types/attr.ts";
+ * import { tokenCreate } from "./bpf_cmds.ts";
+ * tokenCreate(new Attr(TOKEN_CREATE_ATTR)) < 0; // true: the kernel refuses a zeroed attr (-errno)
+ * ```
+ */
+export function tokenCreate(
+  attr: AttrOf<typeof TOKEN_CREATE_ATTR>,
+  keepA?: Uint8Array,
+  keepB?: Uint8Array,
+): number {
+  return callAttr(BpfCmd.TOKEN_CREATE, attr, TOKEN_CREATE_ATTR.size, keepA, keepB);
 }

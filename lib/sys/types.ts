@@ -127,6 +127,14 @@ export interface SyscallNumbers {
   readonly accept4: number;
   /** `getsockname(2)`. */
   readonly getsockname: number;
+  /** `fsopen(2)`. */
+  readonly fsopen: number;
+  /** `fsconfig(2)`. */
+  readonly fsconfig: number;
+  /** `fsmount(2)`. */
+  readonly fsmount: number;
+  /** `pidfd_getfd(2)`. */
+  readonly pidfd_getfd: number;
 }
 
 /** The system call numbers of x86_64 and aarch64 Linux. */
@@ -159,6 +167,10 @@ export const SYSCALL_NUMBERS: Readonly<Record<"x86_64" | "aarch64", SyscallNumbe
     connect: 42,
     accept4: 288,
     getsockname: 51,
+    fsopen: 430,
+    fsconfig: 431,
+    fsmount: 432,
+    pidfd_getfd: 438,
   },
   aarch64: {
     bpf: 280,
@@ -188,5 +200,9 @@ export const SYSCALL_NUMBERS: Readonly<Record<"x86_64" | "aarch64", SyscallNumbe
     connect: 203,
     accept4: 242,
     getsockname: 204,
+    fsopen: 430,
+    fsconfig: 431,
+    fsmount: 432,
+    pidfd_getfd: 438,
   },
 };
