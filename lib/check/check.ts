@@ -18,7 +18,8 @@ import { getProgType } from "../progtype/registry.ts";
 import type { FuncProto, LoadContext, ProgTypeDef } from "../progtype/types.ts";
 import { isGplCompatible } from "./license.ts";
 import { VALID_OPCODES } from "./opcodes.ts";
-import { runDeepCheck } from "../verifier/hook.ts";
+import { reachableFrom, runDeepCheck } from "../verifier/hook.ts";
+import type { DeepFinding } from "../verifier/interp.ts";
 import { type IsaFeature, isaFeatureOfFields } from "../insn/isa.ts";
 import type { CheckOptions, Finding } from "./types.ts";
 import { type CapTier, type KernelProfile, type ProgVariant, tierOf } from "../profile/types.ts";
@@ -358,6 +359,7 @@ export function checkProgram(options: CheckOptions): Finding[] {
     ...(options.kernelConfig !== undefined ? { config: options.kernelConfig } : {}),
   };
   const helperState = new Map<number, HelperState>();
+  const firstDoCheck = findings.length;
   const asked: ProfileQuery | undefined = def === undefined || options.profile === undefined
     ? undefined
     : profileQuery(def, options, privileged, sleepable);
@@ -541,9 +543,32 @@ export function checkProgram(options: CheckOptions): Finding[] {
   }
 
   if (
-    options.depth === "deep" && def !== undefined && !findings.some((f) => f.severity === "error")
+    options.depth === "deep" && def !== undefined &&
+    !findings.slice(0, firstDoCheck).some((f) => f.severity === "error")
   ) {
-    findings.push(...runDeepCheck(def, options.insns, ctx, options.maps));
+    // The kernel reports do_check() findings only where its walk reaches them: code it proves
+    // dead is not checked. The interpreter reports those it reaches; one it never reached stands
+    // only if an abandoned path could reach it.
+    const later = findings.splice(firstDoCheck);
+    const stops = new Map<number, Finding & DeepFinding>();
+    for (const f of later) {
+      if (f.severity === "error" && !stops.has(f.index)) {
+        stops.set(f.index, {
+          ...f,
+          explanation: f.explanation ??
+            "The verifier refuses this instruction where it reaches it.",
+          registers: f.registers ?? {},
+        });
+      }
+    }
+    const r = runDeepCheck(def, options.insns, ctx, options.maps, stops);
+    const live = r.abandoned.length > 0 ? reachableFrom(options.insns, r.abandoned) : undefined;
+    const deepErr = r.findings.find((f) => f.severity === "error");
+    for (const f of later) {
+      if (f.severity !== "error") findings.push(f);
+      else if (deepErr === undefined && live !== undefined && live[f.index]) findings.push(f);
+    }
+    findings.push(...r.findings);
   }
 
   // Stable order: by index (program-wide findings first), then in pass order.

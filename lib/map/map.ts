@@ -35,6 +35,7 @@ import {
   update,
 } from "./crud.ts";
 import type { MapDescription } from "../verifier/maps.ts";
+import type { Codec } from "../codec/codec.ts";
 import type { MapHandle } from "./handle.ts";
 import { type MapInfo, readMapInfo } from "./info.ts";
 import { countEntries, walk } from "./iterate.ts";
@@ -324,13 +325,19 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
    */
   describe(): MapDescription {
     const s = this.#h.shape;
-    return {
+    const d: MapDescription = {
       type: s.type,
       keySize: s.keySize,
       valueSize: s.valueSize,
       maxEntries: s.maxEntries,
       flags: s.flags,
     };
+    const lock = spinLockOffset(this.#h.valueCodec, 0);
+    if (lock !== undefined) {
+      d.btf = {};
+      d.spinLock = lock;
+    }
+    return d;
   }
 
   /**
@@ -835,4 +842,18 @@ for (const symbol of INSPECT_SYMBOLS) {
       return this.toString();
     },
   });
+}
+
+/** Byte offset of the first `spinLock` in a value codec, if it has one. */
+function spinLockOffset(codec: Codec<unknown> | undefined, base: number): number | undefined {
+  if (codec === undefined) return undefined;
+  const shape = codec.btf;
+  if (shape.kind === "spin_lock") return base;
+  if (shape.kind === "struct") {
+    for (const f of shape.fields) {
+      const o = spinLockOffset(f.codec, base + f.offset);
+      if (o !== undefined) return o;
+    }
+  }
+  return undefined;
 }

@@ -5,15 +5,16 @@
  */
 import { decodeInsns, type Insn } from "../insn/insn.ts";
 import type { LoadContext, ProgTypeDef } from "../progtype/types.ts";
-import { deepCheck, type DeepFinding } from "./interp.ts";
+import { deepCheck, type DeepCheckResult, type DeepFinding } from "./interp.ts";
 import type { MapDescription } from "./maps.ts";
 
 /**
- * Runs the deep checker for `checkProgram`, returning its findings in the checker's shape.
+ * Runs the deep checker for `checkProgram`. `stops` are the structural checker's `do_check()`-time
+ * findings by instruction: they stand only where a path reaches them.
  *
  * @example
  * ```ts ignore
- * runDeepCheck(def, insns, ctx, maps);
+ * runDeepCheck(def, insns, ctx, maps, new Map());
  * ```
  */
 export function runDeepCheck(
@@ -21,7 +22,63 @@ export function runDeepCheck(
   insns: readonly Insn[] | Uint8Array,
   ctx: LoadContext,
   maps: Readonly<Record<number, MapDescription>> | undefined,
-): DeepFinding[] {
+  stops: ReadonlyMap<number, DeepFinding>,
+): DeepCheckResult {
   const list = insns instanceof Uint8Array ? decodeInsns(insns) : insns;
-  return deepCheck({ def, insns: list, loadContext: ctx, ...(maps ? { maps } : {}) }).findings;
+  return deepCheck({
+    def,
+    insns: list,
+    loadContext: ctx,
+    ...(maps ? { maps } : {}),
+    ...(stops.size > 0 ? { stops } : {}),
+  });
+}
+
+/**
+ * Instructions reachable in the control-flow graph from any of `from` (`-1`: all), following
+ * jumps, fall-through and calls, for deciding whether unvisited code might be live in the kernel.
+ *
+ * @example
+ * ```ts ignore
+ * reachableFrom(insns, [3]);
+ * ```
+ */
+export function reachableFrom(
+  insns: readonly Insn[] | Uint8Array,
+  from: readonly number[],
+): Uint8Array {
+  const list = insns instanceof Uint8Array ? decodeInsns(insns) : insns;
+  const n = list.length;
+  const seen = new Uint8Array(n);
+  if (from.includes(-1)) return seen.fill(1);
+  const work = from.filter((i) => i >= 0 && i < n);
+  while (work.length > 0) {
+    const i = work.pop()!;
+    if (i < 0 || i >= n || seen[i]) continue;
+    seen[i] = 1;
+    const x = list[i];
+    const cls = x.code & 7;
+    if (x.code === 0x18) {
+      if (x.src === 4) work.push(i + 1 + x.imm);
+      work.push(i + 2);
+      continue;
+    }
+    if (cls !== 5 && cls !== 6) {
+      work.push(i + 1);
+      continue;
+    }
+    const op = x.code & 0xf0;
+    if (op === 0x90) continue; // exit
+    if (op === 0x80) { // call
+      if (x.src === 1) work.push(i + 1 + x.imm);
+      work.push(i + 1);
+      continue;
+    }
+    if (op === 0x00) { // ja
+      work.push(i + 1 + (cls === 6 ? x.imm : x.off));
+      continue;
+    }
+    work.push(i + 1, i + 1 + x.off);
+  }
+  return seen;
 }

@@ -100,6 +100,12 @@ export interface DeepCheckOptions {
   budget?: number;
   /** Keep the steps of each path, to explain the finding (slower). */
   trace?: boolean;
+  /**
+   * Findings of the structural checker that the kernel reports only when its walk reaches the
+   * instruction (`do_check()` time: reserved fields, the frame pointer, helper availability…):
+   * the interpreter reports one when a path reaches its index, and says which it never reached.
+   */
+  stops?: ReadonlyMap<number, DeepFinding>;
 }
 
 /**
@@ -108,7 +114,9 @@ export interface DeepCheckOptions {
  * @example
  * ```ts
  * import type { DeepCheckResult } from "@tsbpf/core/verifier";
- * const r: DeepCheckResult = { findings: [], complete: true, processed: 3, notes: [] };
+ * const r: DeepCheckResult = {
+ *   findings: [], complete: true, processed: 3, notes: [], visited: new Uint8Array(3), abandoned: [],
+ * };
  * ```
  */
 export interface DeepCheckResult {
@@ -122,6 +130,13 @@ export interface DeepCheckResult {
   notes: string[];
   /** In trace mode: the steps of the path that led to the error. */
   trace?: string[];
+  /** Per instruction: 1 when a path reached it. */
+  visited: Uint8Array;
+  /**
+   * Where paths were abandoned (instruction indexes; `-1`: anywhere, e.g. inside a subprogram or
+   * when the budget ran out). Code reachable from these may be live in the kernel.
+   */
+  abandoned: number[];
 }
 
 class Fail {
@@ -246,6 +261,9 @@ class Interp {
   readonly bpfCapable: boolean;
   readonly prune: Uint8Array;
   readonly seen = new Map<number, Set<number>>();
+  readonly visited: Uint8Array;
+  readonly stopAt: Uint8Array;
+  readonly abandoned: number[] = [];
   idGen = 0;
   processed = 0;
   complete = true;
@@ -266,6 +284,9 @@ class Interp {
     this.allowUninitStack = perfmon;
     this.sem = this.insns.map((i) => decodeSemantics(i));
     this.prune = new Uint8Array(this.insns.length + 1);
+    this.visited = new Uint8Array(this.insns.length);
+    this.stopAt = new Uint8Array(this.insns.length + 1);
+    for (const i of o.stops?.keys() ?? []) if (i >= 0 && i < this.insns.length) this.stopAt[i] = 1;
     for (let i = 0; i < this.insns.length; i++) {
       const s = this.sem[i];
       if (s.kind === "jmp" || s.kind === "ja") {
@@ -301,6 +322,8 @@ class Interp {
             break;
           }
           if (this.prune[this.pc] && this.seenBefore()) break;
+          this.visited[this.pc] = 1;
+          if (this.stopAt[this.pc]) throw new Fail(this.o.stops!.get(this.pc)!);
           if (this.st.trace) this.st.trace.push(this.describeStep());
           const next = this.step(work);
           if (next < 0) break;
@@ -312,6 +335,7 @@ class Interp {
           trace = this.st.trace;
         } else if (e instanceof GiveUp) {
           this.complete = false;
+          this.abandoned.push(this.st.frames.length > 1 ? -1 : this.pc);
           if (this.notes.length < 8) this.notes.push(`insn ${this.pc}: ${e.why}`);
         } else {
           throw e;
@@ -325,12 +349,15 @@ class Interp {
       complete: this.complete && error === undefined,
       processed: this.processed,
       notes: this.notes,
+      visited: this.visited,
+      abandoned: this.abandoned,
       ...(trace ? { trace } : {}),
     };
   }
 
   giveUpAll(why: string): void {
     this.complete = false;
+    this.abandoned.push(-1);
     this.notes.push(why);
   }
 

@@ -31,6 +31,8 @@ export interface MapDescription {
   innerMap?: MapDescription;
   /** BTF of the map (key/value type ids), when it has some; maps with BTF are not fully modelled. */
   btf?: { keyTypeId?: number; valueTypeId?: number };
+  /** Offset of the value's `struct bpf_spin_lock`, when it has one (such maps have BTF). */
+  spinLock?: number;
 }
 
 /**
@@ -39,7 +41,9 @@ export interface MapDescription {
  * @example
  * ```ts
  * import type { ResolvedMap } from "@tsbpf/core/verifier";
- * const m: ResolvedMap = { type: 1, keySize: 4, valueSize: 8, maxEntries: 1, flags: 0, hasBtf: false };
+ * const m: ResolvedMap = {
+ *   type: 1, keySize: 4, valueSize: 8, maxEntries: 1, flags: 0, hasBtf: false, spinLock: -1,
+ * };
  * ```
  */
 export interface ResolvedMap {
@@ -57,6 +61,8 @@ export interface ResolvedMap {
   inner?: ResolvedMap;
   /** Described with BTF. */
   hasBtf: boolean;
+  /** Offset of the value's `struct bpf_spin_lock`; `-1`: none. */
+  spinLock: number;
 }
 
 /**
@@ -84,6 +90,7 @@ export function resolveMapDescription(d: MapDescription): ResolvedMap | undefine
     maxEntries: d.maxEntries,
     flags: d.flags ?? 0,
     hasBtf: d.btf !== undefined,
+    spinLock: ok(d.spinLock) ? d.spinLock! : -1,
   };
   if (d.innerMap !== undefined) {
     const inner = resolveMapDescription(d.innerMap);
