@@ -331,6 +331,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
       valueSize: s.valueSize,
       maxEntries: s.maxEntries,
       flags: s.flags,
+      ...(s.name ? { name: s.name } : {}),
     };
     const lock = spinLockOffset(this.#h.valueCodec, 0);
     if (lock !== undefined) {

@@ -147,6 +147,8 @@ class GiveUp {
 }
 
 const MAX_CALL_FRAMES = 8;
+const S64_MIN_ = -(1n << 63n);
+const S64_MAX_ = (1n << 63n) - 1n;
 const MAX_VAR_OFF = 1n << 29n;
 const F_RDONLY_PROG = MapFlag.RDONLY_PROG;
 const ALU_STR = [
@@ -264,6 +266,8 @@ class Interp {
   readonly visited: Uint8Array;
   readonly stopAt: Uint8Array;
   readonly abandoned: number[] = [];
+  /** Deepest stack use per subprogram (by its first instruction). */
+  readonly depth = new Map<number, number>();
   idGen = 0;
   processed = 0;
   complete = true;
@@ -302,7 +306,7 @@ class Interp {
   }
 
   run(): DeepCheckResult {
-    const init: State = { frames: [newFrame(-1, 0, 0)], refs: [] };
+    const init: State = { frames: [newFrame(-1, 0, 0)], refs: [], lock: 0 };
     if (this.o.trace) init.trace = [];
     const r1 = init.frames[0].regs[1];
     Object.assign(r1, mkReg(K.Ctx));
@@ -342,6 +346,7 @@ class Interp {
         }
       }
     }
+    if (error === undefined) error = this.stackDepthError();
     const findings = [...this.warnings];
     if (error) findings.push(error);
     return {
@@ -353,6 +358,89 @@ class Interp {
       abandoned: this.abandoned,
       ...(trace ? { trace } : {}),
     };
+  }
+
+  /** `update_stack_depth()`: the deepest stack byte a subprogram touched. */
+  noteDepth(f: Frame, depth: number): void {
+    const d = this.depth.get(f.subprog) ?? 0;
+    if (depth > d) this.depth.set(f.subprog, depth);
+  }
+
+  /**
+   * `check_max_stack_depth()`: the stack of a call chain (calls and callbacks, found in the code)
+   * is the sum of its frames' depths, each rounded up to 16 bytes, and may not pass 512. The depths
+   * are those of the paths followed, a lower bound of the kernel's. Program types that may get a
+   * private stack (tracing, struct_ops) are left to the kernel.
+   */
+  stackDepthError(): DeepFinding | undefined {
+    const t = this.def.type;
+    const NET: number[] = [
+      ProgType.SOCKET_FILTER,
+      ProgType.SCHED_CLS,
+      ProgType.SCHED_ACT,
+      ProgType.XDP,
+      ProgType.CGROUP_SKB,
+      ProgType.CGROUP_SOCK,
+      ProgType.CGROUP_SOCK_ADDR,
+      ProgType.SOCK_OPS,
+      ProgType.SK_SKB,
+      ProgType.SK_MSG,
+      ProgType.LWT_IN,
+      ProgType.LWT_OUT,
+      ProgType.LWT_XMIT,
+      ProgType.LWT_SEG6LOCAL,
+      ProgType.CGROUP_DEVICE,
+      ProgType.CGROUP_SYSCTL,
+      ProgType.CGROUP_SOCKOPT,
+      ProgType.FLOW_DISSECTOR,
+      ProgType.SK_REUSEPORT,
+      ProgType.SK_LOOKUP,
+    ];
+    if (!NET.includes(t) || this.depth.size === 0) return undefined;
+    const n = this.insns.length;
+    const starts = new Set<number>([0]);
+    for (let i = 0; i < n; i++) {
+      const x = this.insns[i];
+      if ((x.code === 0x85 && x.src === 1) || (x.code === 0x18 && x.src === 4)) {
+        starts.add(i + 1 + x.imm);
+      }
+    }
+    const sorted = [...starts].filter((s) => s >= 0 && s < n).sort((a, b) => a - b);
+    const calls = new Map<number, number[]>();
+    for (let k = 0; k < sorted.length; k++) {
+      const end = k + 1 < sorted.length ? sorted[k + 1] : n;
+      const out: number[] = [];
+      for (let i = sorted[k]; i < end; i++) {
+        const x = this.insns[i];
+        if ((x.code === 0x85 && x.src === 1) || (x.code === 0x18 && x.src === 4)) {
+          out.push(i + 1 + x.imm);
+        }
+      }
+      calls.set(sorted[k], out);
+    }
+    const round = (d: number) => (d + 15) & ~15;
+    let found: DeepFinding | undefined;
+    const walk = (sub: number, frames: number, total: number, path: Set<number>): void => {
+      if (found !== undefined || path.has(sub) || frames > MAX_CALL_FRAMES) return;
+      const sum = total + round(this.depth.get(sub) ?? 0);
+      if (sum > 512) {
+        found = {
+          index: -1,
+          code: "stack-size",
+          message: `combined stack size of ${frames} calls is ${sum}. Too large`,
+          severity: "error",
+          explanation:
+            `The stacks of a chain of ${frames} nested calls add up to ${sum} bytes; the limit for all frames together is 512.`,
+          registers: {},
+        };
+        return;
+      }
+      path.add(sub);
+      for (const c of calls.get(sub) ?? []) walk(c, frames + 1, sum, path);
+      path.delete(sub);
+    };
+    walk(0, 1, 0, new Set());
+    return found;
   }
 
   giveUpAll(why: string): void {
@@ -866,6 +954,7 @@ class Interp {
           "map value",
           `invalid access to map value, value_size=${map.valueSize} off=${"%OFF%"} size=${size}`,
         );
+        this.lockOverlap(reg, off, size, true);
         if (write) return undefined;
         if (map.hasBtf || (map.flags & F_RDONLY_PROG)) return this.scalarReg(inexact(size * 8));
         return this.scalarReg(unknownScalar(size * 8));
@@ -929,6 +1018,26 @@ class Interp {
       }
       default:
         this.giveUp(`memory access through ${this.typeName(reg)} is not modelled`);
+    }
+  }
+
+  /** The special-field rule of `check_map_access()`: the spin lock is not plain memory. */
+  lockOverlap(reg: Reg, off: number, size: number, direct: boolean): void {
+    const map = reg.map!;
+    if (map.spinLock < 0) {
+      if (map.hasBtf) this.giveUp("map value with BTF fields not described");
+      return;
+    }
+    if (!isConst(reg.s)) this.giveUp("variable offset into a value with a spin lock");
+    const lo = off + Number(s64(reg.s.v));
+    if (lo < map.spinLock + 4 && map.spinLock < lo + size) {
+      this.fail(
+        "spin-lock",
+        `bpf_spin_lock cannot be accessed ${
+          direct ? "directly by load/store" : "indirectly by helper"
+        }`,
+        "The struct bpf_spin_lock in a map value may only be used through bpf_spin_lock() and bpf_spin_unlock().",
+      );
     }
   }
 
@@ -1019,6 +1128,7 @@ class Interp {
     const f = this.st.frames[reg.frame];
     const base = 512 + off;
     const slot = base >> 3;
+    this.noteDepth(f, -off);
     if (write) {
       if (base < f.low) f.low = base;
       // Scrub spills the write touches.
@@ -1148,6 +1258,15 @@ class Interp {
           return;
         }
         if (map.type !== 2) this.giveUp("direct value access to a non-array map");
+        if (map.maxEntries !== 1) {
+          this.fail(
+            "map-value-off",
+            `invalid access to map value pointer, value_size=${map.valueSize} off=${
+              next.imm >>> 0
+            }`,
+            "Only an array map of one element has a direct value address.",
+          );
+        }
         if ((next.imm >>> 0) >= map.valueSize) {
           this.fail(
             "map-value-off",
@@ -1160,6 +1279,12 @@ class Interp {
         const r = mkReg(K.MapValue);
         r.map = map;
         r.off = next.imm >>> 0;
+        this.setReg(d, r);
+        return;
+      }
+      case 4: {
+        const r = mkReg(K.Func);
+        r.off = this.pc + 1 + insn.imm;
         this.setReg(d, r);
         return;
       }
@@ -1201,6 +1326,13 @@ class Interp {
         "at the time of BPF_LD_ABS|IND R6 != pointer to skb",
         "Legacy packet loads need the context pointer in r6.",
         [6],
+      );
+    }
+    if (this.st.lock !== 0) {
+      this.fail(
+        "lock-held",
+        "BPF_LD_[ABS|IND] cannot be used inside bpf_spin_lock-ed region",
+        "Legacy packet loads may not run while a bpf_spin_lock is held.",
       );
     }
     if (this.st.refs.length > 0) this.giveUp("legacy packet load with references held");
@@ -1252,8 +1384,10 @@ class Interp {
     const ptr = dr.k !== K.Scalar ? dr : sr;
     const other = dr.k !== K.Scalar ? sr : dr;
     if (other.k === K.Scalar) {
-      if (!isConst(other.s) || other.s.v !== 0n || !other.s.exact || (op !== 0x10 && op !== 0x50)) {
-        this.giveUp("pointer compared with a number other than 0");
+      if (!other.s.exact) this.giveUp("pointer compared with an imprecise number");
+      if (!isConst(other.s) || other.s.v !== 0n || (op !== 0x10 && op !== 0x50)) {
+        // is_branch_taken() decides nothing here, and nothing is refined: both ways.
+        return this.bothWays(target, work);
       }
       if (ptr.nullable && ptr.nullUnsure) this.giveUp("array lookup result compared with 0");
       if (ptr.nullable) {
@@ -1273,7 +1407,9 @@ class Interp {
       if (notNull) {
         return (op === 0x50) ? target : pc + 1;
       }
-      this.giveUp("comparison of a non-nullable pointer with 0");
+      if (ptr.k === K.Func) this.giveUp("comparison of an unmodelled pointer");
+      // Stack, context, packet and map pointers are not known to be non-NULL: both ways.
+      return this.bothWays(target, work);
     }
     // Packet pointers.
     const pktLike = (r: Reg) => r.k === K.Pkt || r.k === K.PktMeta;
@@ -1286,7 +1422,17 @@ class Interp {
       endKind = dr.k;
       opx = flipJmp(op);
     }
-    if (pktReg === undefined || !(opx === 0x20 || opx === 0x30 || opx === 0xa0 || opx === 0xb0)) {
+    if (pktReg === undefined) {
+      if (pktAny(dr) || pktAny(sr)) this.giveUp("packet pointer comparison not modelled");
+      if ((op === 0x10 || op === 0x50) && (dr.nullable || sr.nullable)) {
+        this.giveUp("nullable pointer compared with a pointer");
+      }
+      if (dr.k === K.Func || sr.k === K.Func) {
+        this.giveUp("comparison of an unmodelled pointer");
+      }
+      return this.bothWays(target, work);
+    }
+    if (!(opx === 0x20 || opx === 0x30 || opx === 0xa0 || opx === 0xb0)) {
       this.giveUp("pointer comparison not modelled");
     }
     if (pktReg.range < 0 || dr.range < 0 || sr.range < 0) {
@@ -1321,6 +1467,12 @@ class Interp {
     this.st = saved;
     if (!goodTaken) this.goodPkt(pktReg.k, pktReg.id, pktReg.off, pktReg.s, open);
     return pc + 1;
+  }
+
+  /** Both sides of a branch, with nothing refined. */
+  bothWays(target: number, work: { st: State; pc: number }[]): number {
+    work.push({ st: cloneState(this.st), pc: target });
+    return this.pc + 1;
   }
 
   /** `find_good_pkt_pointers()`. */
@@ -1451,14 +1603,24 @@ class Interp {
   }
 
   helperCall(id: number): number {
+    if (this.st.lock !== 0 && id !== 94) {
+      this.fail(
+        "call-in-lock",
+        "function calls are not allowed while holding a lock",
+        "Between bpf_spin_lock() and bpf_spin_unlock() the program may not call helpers or functions.",
+      );
+    }
     const p = this.proto(id);
     if (p === undefined) this.giveUp(`helper ${id} not offered to this type`);
+    if (id === 93 || id === 94) return this.spinLockCall(id);
+    if (id === 181 || id === 164) return this.callbackCall(id);
     const f = this.frame();
     const name = `${p.name}#${id}`;
     let map: ResolvedMap | undefined;
     let memReg = -1;
     let allocSize = -1;
     let releaseRef = 0;
+    let constKey: bigint | undefined;
     for (let i = 0; i < p.args.length; i++) {
       const arg = p.args[i];
       const flags = p.argFlags[i];
@@ -1504,8 +1666,9 @@ class Interp {
             typeErr("fp, pkt, pkt_meta, map_key, map_value");
           }
           const size = arg === "ARG_PTR_TO_MAP_KEY" ? map.keySize : map.valueSize;
-          if (size === 0 || map.hasBtf) this.giveUp("map key/value without size or with BTF");
+          if (size === 0) this.giveUp("map key/value without size");
           this.memArg(regno, reg, size, false);
+          if (arg === "ARG_PTR_TO_MAP_KEY") constKey = this.constStackKey(reg, size);
           break;
         }
         case "ARG_PTR_TO_MEM":
@@ -1570,7 +1733,15 @@ class Interp {
         }
         case "ARG_CONST_ALLOC_SIZE_OR_ZERO":
           if (reg.k !== K.Scalar) typeErr("scalar");
-          if (!isConst(reg.s) || !reg.s.exact) this.giveUp("non-constant allocation size");
+          if (!reg.s.exact) this.giveUp("imprecise allocation size");
+          if (!isConst(reg.s)) {
+            this.fail(
+              "helper-size",
+              `R${regno} is not a known constant'`,
+              "The size of a ring buffer reservation must be a constant.",
+              [regno],
+            );
+          }
           allocSize = Number(reg.s.v);
           break;
         case "ARG_PTR_TO_CTX":
@@ -1592,8 +1763,14 @@ class Interp {
             if (reg.k === K.Scalar || reg.nullable) typeErr("ringbuf_mem");
             this.giveUp("ringbuf argument of an unmodelled kind");
           }
-          if (reg.off !== 0 || !isConst(reg.s) || reg.s.v !== 0n) {
-            this.giveUp("modified ringbuf pointer");
+          if (!isConst(reg.s) || reg.s.v !== 0n) this.giveUp("modified ringbuf pointer");
+          if (reg.off !== 0) {
+            this.fail(
+              "release-offset",
+              `R${regno} must have zero offset when passed to release func or trusted arg to kfunc`,
+              "Give the helper the pointer that bpf_ringbuf_reserve() returned, unmodified.",
+              [regno],
+            );
           }
           releaseRef = reg.ref;
           break;
@@ -1629,8 +1806,11 @@ class Interp {
       const ref = releaseRef;
       if (!this.st.refs.some((r) => r.id === ref)) this.giveUp("release of an unknown reference");
       this.st.refs = this.st.refs.filter((r) => r.id !== ref);
+      // mark_reg_invalid(): an unknown scalar for root, uninitialised otherwise.
       for (const r of this.allRegs()) {
-        if (r.ref === ref) Object.assign(r, mkReg(K.Unknown));
+        if (r.ref === ref) {
+          Object.assign(r, this.allowPtrLeaks ? this.scalarReg(unknownScalar()) : mkReg(K.NotInit));
+        }
       }
     }
     // Return value.
@@ -1651,8 +1831,15 @@ class Interp {
         r0 = mkReg(K.MapValue);
         r0.map = map;
         r0.nullable = true;
-        r0.nullUnsure = map.type === 2 || map.type === 6;
         r0.id = ++this.idGen;
+        if (map.type === 2 || map.type === 6) {
+          // Kernels since 6.13 know an array lookup with a constant in-range key is not NULL;
+          // older ones do not, and then it is NULL-checked anyway: taking it as non-NULL never
+          // refuses what either accepts. Any other key: NULL on every kernel, unless the kernel
+          // may know the key from a spill this checker does not track.
+          if (constKey === undefined) r0.nullUnsure = true;
+          else if (constKey < BigInt(map.maxEntries)) r0.nullable = false;
+        }
         break;
       }
       case "RET_PTR_TO_MEM":
@@ -1699,6 +1886,248 @@ class Interp {
     return this.pc + 1;
   }
 
+  /** `bpf_spin_lock()` / `bpf_spin_unlock()` (`process_spin_lock()`). */
+  spinLockCall(id: number): number {
+    const reg = this.read(1);
+    if (reg.k === K.Unknown) this.giveUp("spin lock argument not modelled");
+    if (reg.k !== K.MapValue || reg.nullable) {
+      if (reg.k === K.Scalar || reg.nullable) {
+        this.fail(
+          "helper-arg",
+          `R1 type=${this.typeName(reg)} expected=map_value, ptr_`,
+          "bpf_spin_lock() takes a pointer into a map value holding a struct bpf_spin_lock.",
+          [1],
+        );
+      }
+      this.giveUp("spin lock in an unmodelled kind of memory");
+    }
+    const map = reg.map!;
+    if (!map.hasBtf) {
+      this.fail(
+        "spin-lock",
+        `map '${map.name}' has to have BTF in order to use bpf_spin_lock`,
+        "A map value can hold a bpf_spin_lock only when the map was created with BTF describing it.",
+        [1],
+      );
+    }
+    if (map.spinLock < 0) this.giveUp("map BTF without a described spin lock");
+    if (!isConst(reg.s) || !reg.s.exact) {
+      if (!reg.s.exact) this.giveUp("imprecise spin lock offset");
+      this.fail(
+        "spin-lock",
+        "R1 doesn't have constant offset. bpf_spin_lock has to be at the constant offset",
+        "The lock must be addressed at a constant offset in the map value.",
+        [1],
+      );
+    }
+    const off = reg.off + Number(s64(reg.s.v));
+    if (off !== map.spinLock) {
+      this.fail(
+        "spin-lock",
+        `off ${off} doesn't point to 'struct bpf_spin_lock' that is at ${map.spinLock}`,
+        `The value's struct bpf_spin_lock is at offset ${map.spinLock}, not ${off}.`,
+        [1],
+      );
+    }
+    const st = this.st;
+    if (id === 93) {
+      if (st.lock !== 0) {
+        this.fail(
+          "spin-lock",
+          "Locking two bpf_spin_locks are not allowed",
+          "Only one bpf_spin_lock may be held at a time.",
+          [1],
+        );
+      }
+      if (reg.id === 0) this.giveUp("lock through a pointer without an id");
+      st.lock = reg.id;
+      st.lockMap = map;
+    } else {
+      if (st.lock === 0) {
+        this.fail(
+          "spin-lock",
+          "bpf_spin_unlock without taking a lock",
+          "bpf_spin_unlock() is called on a path where no lock is held.",
+          [1],
+        );
+      }
+      if (st.lock !== reg.id || st.lockMap !== map) {
+        this.fail(
+          "spin-lock",
+          "bpf_spin_unlock of different lock",
+          "The lock released is not the one that was taken.",
+          [1],
+        );
+      }
+      st.lock = 0;
+      delete st.lockMap;
+    }
+    const f = this.frame();
+    for (let i = 1; i <= 5; i++) f.regs[i] = mkReg(K.NotInit);
+    f.regs[0] = mkReg(K.NotInit);
+    return this.pc + 1;
+  }
+
+  /**
+   * `bpf_loop()` and `bpf_for_each_map_elem()`: the callback runs as a subprogram from the state
+   * the kernel gives it (its first iteration); after it, the caller goes on with what the callback
+   * may have changed through its context pointer forgotten.
+   */
+  callbackCall(id: number): number {
+    const f = this.frame();
+    const fnReg = id === 181 ? 2 : 2;
+    const ctxReg = 3;
+    let map: ResolvedMap | undefined;
+    if (id === 181) {
+      const n = this.read(1);
+      if (n.k === K.Unknown) this.giveUp("bpf_loop count not modelled");
+      if (n.k !== K.Scalar && !this.allowPtrLeaks) this.giveUp("pointer as bpf_loop count");
+    } else {
+      const m = this.read(1);
+      if (m.k === K.Unknown) this.giveUp("map argument not modelled");
+      if (m.k !== K.MapPtr) {
+        this.fail(
+          "helper-arg",
+          `R1 type=${this.typeName(m)} expected=map_ptr`,
+          "bpf_for_each_map_elem() takes a map.",
+          [1],
+        );
+      }
+      map = m.map!;
+      // Hash and array maps (not per-CPU, not LRU: their value pointer differs).
+      if (map.type !== 1 && map.type !== 2) this.giveUp("for_each over this map type");
+    }
+    const fn = this.read(fnReg);
+    if (fn.k !== K.Func) {
+      if (fn.k === K.Unknown) this.giveUp("callback not modelled");
+      this.fail(
+        "helper-arg",
+        `R${fnReg} type=${this.typeName(fn)} expected=func`,
+        "The callback argument must be a function (a BPF_PSEUDO_FUNC ld_imm64).",
+        [fnReg],
+      );
+    }
+    const ctx = this.read(ctxReg);
+    const ctxNull = ctx.k === K.Scalar && isConst(ctx.s) && ctx.s.v === 0n;
+    if (!ctxNull && ctx.k !== K.Stack) {
+      if (ctx.k === K.Unknown) this.giveUp("callback context not modelled");
+      if (ctx.k === K.Scalar) {
+        if (!ctx.s.exact) this.giveUp("imprecise callback context");
+        this.fail(
+          "helper-arg",
+          `R${ctxReg} type=scalar expected=fp`,
+          "The callback context must be a pointer to the stack, or NULL.",
+          [ctxReg],
+        );
+      }
+      this.giveUp("callback context of an unmodelled kind");
+    }
+    const flags = this.read(4);
+    if (flags.k === K.Unknown) this.giveUp("flags not modelled");
+    if (ctx.k === K.Stack && (!isConst(ctx.s) || ctx.s.v !== 0n)) {
+      this.giveUp("variable-offset callback context");
+    }
+    if (this.st.frames.length >= MAX_CALL_FRAMES) this.giveUp("callback too deep");
+    if (!this.bpfCapable) this.giveUp("unprivileged callbacks");
+    const target = fn.off;
+    const callee = newFrame(this.pc, target, this.st.frames.length);
+    callee.cb = {
+      helper: id,
+      lo: 0,
+      hi: 1,
+      havoc: ctx.k === K.Stack ? ctx.frame : -1,
+      refs: this.st.refs.length,
+    };
+    callee.regs[1] = this.scalarReg(inexact());
+    if (id === 181) {
+      callee.regs[2] = cloneReg(ctx);
+    } else {
+      const mp = mkReg(K.MapPtr);
+      mp.map = map;
+      callee.regs[1] = mp;
+      callee.regs[2] = mkReg(K.Unknown); // PTR_TO_MAP_KEY: not modelled
+      const v = mkReg(K.MapValue);
+      v.map = map;
+      callee.regs[3] = v;
+      callee.regs[4] = cloneReg(ctx);
+    }
+    void f;
+    this.st.frames.push(callee);
+    return target;
+  }
+
+  /** The return from a callback frame to its helper call. */
+  callbackReturn(callee: Frame): number {
+    const cb = callee.cb!;
+    const r0 = callee.regs[0];
+    if (r0.k === K.NotInit) {
+      this.fail("uninit-reg", "R0 !read_ok", "The callback returns without setting r0.", [0]);
+    }
+    if (r0.k === K.Unknown) this.giveUp("callback return value not modelled");
+    if (r0.k !== K.Scalar) {
+      this.fail(
+        "return-range",
+        `At callback return the register R0 is not a known value (${this.typeName(r0)})`,
+        `The callback must return a number in [${cb.lo}, ${cb.hi}].`,
+        [0],
+      );
+    }
+    if (r0.s.exact && (r0.s.smin < BigInt(cb.lo) || r0.s.smax > BigInt(cb.hi))) {
+      this.fail(
+        "return-range",
+        `At callback return the register R0 has ${
+          this.rangeText(r0.s)
+        } should have been in [${cb.lo}, ${cb.hi}]`,
+        `The callback must return a value in [${cb.lo}, ${cb.hi}] (0: go on, 1: stop).`,
+        [0],
+      );
+    }
+    if (!r0.s.exact) this.giveUp("callback return value imprecise");
+    if (this.st.refs.length !== cb.refs) this.giveUp("references across a callback");
+    this.st.frames.pop();
+    const caller = this.frame();
+    if (cb.havoc >= 0) this.havocFrame(this.st.frames[cb.havoc]);
+    caller.regs[0] = this.scalarReg(inexact());
+    for (let i = 1; i <= 5; i++) caller.regs[i] = mkReg(K.NotInit);
+    return callee.callsite + 1;
+  }
+
+  /** Forgets what a callback may have written into a frame's stack. */
+  havocFrame(f: Frame): void {
+    for (let i = 0; i < 64; i++) {
+      const sp = f.spills[i];
+      if (sp === undefined) continue;
+      if (sp.k === K.Scalar) sp.s = inexact();
+      else f.spills[i] = mkReg(K.Unknown);
+    }
+    for (let i = 0; i < 512; i++) {
+      if (f.bytes[i] === B.Zero || f.bytes[i] === B.Invalid) f.bytes[i] = B.Misc;
+    }
+    f.low = 0;
+  }
+
+  /** The kernel's text of a scalar's range in return-value messages. */
+  rangeText(s: Scalar): string {
+    if (s.smin === S64_MIN_ && s.smax === S64_MAX_) return "unknown scalar value";
+    return `smin=${s.smin} smax=${s.smax}`;
+  }
+
+  /** `get_constant_map_key()`: a key on the stack this checker knows as a constant. */
+  constStackKey(reg: Reg, size: number): bigint | undefined {
+    if (reg.k !== K.Stack || !isConst(reg.s) || reg.s.v !== 0n) return undefined;
+    const f = this.st.frames[reg.frame];
+    const base = 512 + reg.off;
+    let zero = true;
+    for (let i = 0; i < size; i++) if (f.bytes[base + i] !== B.Zero) zero = false;
+    if (zero) return 0n;
+    const sp = f.spills[base >> 3];
+    if (size === 8 && base % 8 === 0 && sp !== undefined && sp.k === K.Scalar && sp.s.exact) {
+      // A full spill of a known constant; of a non-constant, the key is unknown to both.
+      return isConst(sp.s) ? sp.s.v : BigInt(Number.MAX_SAFE_INTEGER);
+    }
+    return undefined;
+  }
+
   /** `check_map_func_compatibility()`, the common rules. */
   mapCompat(map: ResolvedMap, id: number, name: string): void {
     const bad = (): never =>
@@ -1733,6 +2162,7 @@ class Interp {
         }
         const f = this.st.frames[reg.frame];
         const base = 512 + off;
+        this.noteDepth(f, -off);
         if (write) {
           if (base < f.low) f.low = base;
           for (let i = 0; i < size; i++) {
@@ -1787,6 +2217,7 @@ class Interp {
           "map value",
           `invalid access to map value, value_size=${map.valueSize} off=%OFF% size=${size}`,
         );
+        this.lockOverlap(reg, reg.off, size, false);
         return;
       }
       case K.Mem:
@@ -1815,6 +2246,7 @@ class Interp {
       );
     }
     if (!this.bpfCapable) this.giveUp("unprivileged calls");
+    if (this.st.lock !== 0) this.giveUp("call while holding a lock");
     const caller = this.frame();
     const callee = newFrame(this.pc, target, this.st.frames.length);
     for (let i = 1; i <= 5; i++) callee.regs[i] = cloneReg(caller.regs[i]);
@@ -1824,6 +2256,17 @@ class Interp {
 
   exit(): number {
     const st = this.st;
+    if (st.lock !== 0) {
+      if (st.frames.length > 1) this.giveUp("subprogram exit while holding a lock");
+      this.fail(
+        "lock-held",
+        "BPF_EXIT instruction in main prog cannot be used inside bpf_spin_lock-ed region",
+        "The program exits while still holding a bpf_spin_lock: call bpf_spin_unlock() first.",
+      );
+    }
+    if (st.frames.length > 1 && this.frame().cb !== undefined) {
+      return this.callbackReturn(this.frame());
+    }
     if (st.frames.length > 1) {
       const callee = st.frames.pop()!;
       const caller = this.frame();
@@ -1869,9 +2312,7 @@ class Interp {
         );
       }
       if (r0.s.exact && (r0.s.smin < BigInt(range[0]) || r0.s.smax > BigInt(range[1]))) {
-        const has = isConst(r0.s)
-          ? `R0 has value ${s64(r0.s.v)}`
-          : `R0 has smin=${r0.s.smin} smax=${r0.s.smax}`;
+        const has = `R0 has ${this.rangeText(r0.s)}`;
         this.fail(
           "return-range",
           `At program exit the register ${has} should have been in [${range[0]}, ${range[1]}]`,

@@ -33,6 +33,8 @@ export interface MapDescription {
   btf?: { keyTypeId?: number; valueTypeId?: number };
   /** Offset of the value's `struct bpf_spin_lock`, when it has one (such maps have BTF). */
   spinLock?: number;
+  /** The map's name, for messages. */
+  name?: string;
 }
 
 /**
@@ -43,6 +45,7 @@ export interface MapDescription {
  * import type { ResolvedMap } from "@tsbpf/core/verifier";
  * const m: ResolvedMap = {
  *   type: 1, keySize: 4, valueSize: 8, maxEntries: 1, flags: 0, hasBtf: false, spinLock: -1,
+ *   name: "",
  * };
  * ```
  */
@@ -63,6 +66,8 @@ export interface ResolvedMap {
   hasBtf: boolean;
   /** Offset of the value's `struct bpf_spin_lock`; `-1`: none. */
   spinLock: number;
+  /** The map's name (`""` when not given). */
+  name: string;
 }
 
 /**
@@ -91,6 +96,7 @@ export function resolveMapDescription(d: MapDescription): ResolvedMap | undefine
     flags: d.flags ?? 0,
     hasBtf: d.btf !== undefined,
     spinLock: ok(d.spinLock) ? d.spinLock! : -1,
+    name: typeof d.name === "string" ? d.name : "",
   };
   if (d.innerMap !== undefined) {
     const inner = resolveMapDescription(d.innerMap);

@@ -24,6 +24,8 @@ export const enum K {
   Mem = 12,
   /** Something this checker does not model: any use of it ends the path without a finding. */
   Unknown = 13,
+  /** A subprogram address (`ld_imm64` of `BPF_PSEUDO_FUNC`); `off` holds its first instruction. */
+  Func = 14,
 }
 
 /** The kernel's names for register kinds (`reg_type_str()`). */
@@ -42,6 +44,7 @@ export const KIND_NAMES: readonly string[] = [
   "tcp_sock",
   "mem",
   "unknown",
+  "func",
 ];
 
 /** One register. */
@@ -126,6 +129,21 @@ export interface Frame {
   subprog: number;
   /** Lowest byte index ever written (`512`: none); bytes below it are all `Invalid`. */
   low: number;
+  /** A callback's frame: the helper that calls it and what its return must be. */
+  cb?: Callback;
+}
+
+/** What a callback frame returns to. */
+export interface Callback {
+  /** Helper id (`bpf_loop`, `bpf_for_each_map_elem`). */
+  helper: number;
+  /** Allowed return range. */
+  lo: number;
+  hi: number;
+  /** Frame whose stack the callback may write through its context pointer; `-1` none. */
+  havoc: number;
+  /** References held at the call (the callback must not leave new ones). */
+  refs: number;
 }
 
 /** One path's state. */
@@ -133,6 +151,10 @@ export interface State {
   frames: Frame[];
   /** Acquired references: id and the instruction that acquired them. */
   refs: { id: number; insn: number }[];
+  /** The held `bpf_spin_lock`: the id of the map value pointer it was taken through (0: none). */
+  lock: number;
+  /** The map of the held lock. */
+  lockMap?: ResolvedMap;
   /** Path steps, kept in trace mode only. */
   trace?: string[];
 }
@@ -163,8 +185,11 @@ export function cloneState(st: State): State {
       callsite: f.callsite,
       subprog: f.subprog,
       low: f.low,
+      ...(f.cb !== undefined ? { cb: f.cb } : {}),
     })),
     refs: st.refs.map((r) => ({ ...r })),
+    lock: st.lock,
+    ...(st.lockMap !== undefined ? { lockMap: st.lockMap } : {}),
     ...(st.trace !== undefined ? { trace: st.trace.slice() } : {}),
   };
 }
@@ -225,6 +250,7 @@ export function stateHash(st: State): number {
   let h = 0x811c9dc5;
   for (const f of st.frames) {
     h = mix(h, f.callsite);
+    if (f.cb !== undefined) h = mix(h, f.cb.havoc + 7);
     for (const r of f.regs) h = hashReg(h, r);
     const b = f.bytes;
     for (let i = f.low & ~3; i < 512; i += 4) {
@@ -236,5 +262,6 @@ export function stateHash(st: State): number {
     }
   }
   for (const r of st.refs) h = mix(mix(h, r.id), r.insn);
+  h = mix(h, st.lock);
   return h >>> 0;
 }
