@@ -1,7 +1,7 @@
 /**
  * Records the running kernel's verdicts on the selftest-like corpus
  * (tests/fixtures/verifier/selftest_like.txt) into selftest_like.verdicts.json: `null` for an
- * accepted program, else the last line of the verifier log. Run as root:
+ * accepted program, else the last three lines of the verifier log. Run as root:
  * `deno run -A scripts/verifier_selftest_like.ts`.
  */
 import { readFileSync, writeFileSync } from "node:fs";
@@ -41,7 +41,9 @@ try {
         .filter((l) =>
           l !== "" && !l.startsWith("processed ") && !l.startsWith("verification time")
         );
-      verdicts[c.name] = log.pop() ?? `(no log) ${(e as Error).message.split("\n")[0]}`;
+      verdicts[c.name] = log.length > 0
+        ? log.slice(-3).join("\n")
+        : `(no log) ${(e as Error).message.split("\n")[0]}`;
       rejected++;
     }
   }

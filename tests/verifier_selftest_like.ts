@@ -24,7 +24,7 @@ export interface SelftestCase {
   src: string;
 }
 
-/** The kernel's verdict on one program: `null` accepted, else the last line of its log. */
+/** The kernel's verdict on one program: `null` accepted, else the last lines of its log. */
 export type Verdicts = Record<string, string | null>;
 
 const DIR = join(repoRoot, "tests/fixtures/verifier");

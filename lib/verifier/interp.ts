@@ -34,6 +34,7 @@ import {
   refine,
   s64,
   type Scalar,
+  tnumText,
   unknownScalar,
 } from "./scalar.ts";
 import {
@@ -231,6 +232,32 @@ const KEEPS_PKT = new Set([
   134,
 ]);
 
+/** Helpers that may move packet data (`bpf_helper_changes_pkt_data()`): packet pointers die. */
+const CHANGES_PKT = new Set([
+  9,
+  10,
+  11,
+  13,
+  18,
+  19,
+  31,
+  38,
+  39,
+  43,
+  44,
+  50,
+  54,
+  63,
+  65,
+  73,
+  74,
+  75,
+  76,
+  90,
+  91,
+  143,
+]);
+
 /**
  * Runs the deep checker on a program that passed the structural checks.
  *
@@ -267,7 +294,9 @@ class Interp {
   readonly stopAt: Uint8Array;
   readonly abandoned: number[] = [];
   /** Deepest stack use per subprogram (by its first instruction). */
-  readonly depth = new Map<number, number>();
+  readonly depth: Int32Array;
+  /** The program has BPF-to-BPF calls or callbacks. */
+  hasCalls = false;
   idGen = 0;
   processed = 0;
   complete = true;
@@ -289,16 +318,21 @@ class Interp {
     this.sem = this.insns.map((i) => decodeSemantics(i));
     this.prune = new Uint8Array(this.insns.length + 1);
     this.visited = new Uint8Array(this.insns.length);
+    this.depth = new Int32Array(this.insns.length + 1);
     this.stopAt = new Uint8Array(this.insns.length + 1);
     for (const i of o.stops?.keys() ?? []) if (i >= 0 && i < this.insns.length) this.stopAt[i] = 1;
     for (let i = 0; i < this.insns.length; i++) {
       const s = this.sem[i];
       if (s.kind === "jmp" || s.kind === "ja") {
         const t = i + 1 + (s.kind === "ja" && !s.wide ? this.insns[i].imm : this.insns[i].off);
+        // States can only meet again where paths join, at jump targets (loop heads included).
         if (t >= 0 && t < this.insns.length) this.prune[t] = 1;
-        this.prune[i + 1] = 1;
       }
-      if (s.kind === "ld_imm64") i++;
+      if (s.kind === "call" && s.pseudo === 1) this.hasCalls = true;
+      if (s.kind === "ld_imm64") {
+        if (this.insns[i].src === 4) this.hasCalls = true;
+        i++;
+      }
     }
     for (const [fd, d] of Object.entries(o.maps ?? {})) {
       this.maps.set(Number(fd), resolveMapDescription(d) ?? null);
@@ -362,8 +396,7 @@ class Interp {
 
   /** `update_stack_depth()`: the deepest stack byte a subprogram touched. */
   noteDepth(f: Frame, depth: number): void {
-    const d = this.depth.get(f.subprog) ?? 0;
-    if (depth > d) this.depth.set(f.subprog, depth);
+    if (depth > this.depth[f.subprog]) this.depth[f.subprog] = depth;
   }
 
   /**
@@ -396,7 +429,7 @@ class Interp {
       ProgType.SK_REUSEPORT,
       ProgType.SK_LOOKUP,
     ];
-    if (!NET.includes(t) || this.depth.size === 0) return undefined;
+    if (!this.hasCalls || !NET.includes(t)) return undefined;
     const n = this.insns.length;
     const starts = new Set<number>([0]);
     for (let i = 0; i < n; i++) {
@@ -422,7 +455,7 @@ class Interp {
     let found: DeepFinding | undefined;
     const walk = (sub: number, frames: number, total: number, path: Set<number>): void => {
       if (found !== undefined || path.has(sub) || frames > MAX_CALL_FRAMES) return;
-      const sum = total + round(this.depth.get(sub) ?? 0);
+      const sum = total + round(this.depth[sub] ?? 0);
       if (sum > 512) {
         found = {
           index: -1,
@@ -882,15 +915,7 @@ class Interp {
     const off = insnOff + reg.off;
     switch (reg.k) {
       case K.Ctx: {
-        if (reg.off !== 0) {
-          this.fail(
-            "ctx-modified",
-            `dereference of modified ctx ptr R${regno} off=${reg.off} disallowed`,
-            "The context pointer must be used unmodified, with the field offset in the instruction.",
-            [regno],
-          );
-        }
-        if (!(isConst(reg.s) && reg.s.v === 0n)) this.giveUp("variable context offset");
+        this.ctxOffset(regno, reg);
         if (write && value !== undefined && value.k !== K.Scalar && !this.allowPtrLeaks) {
           this.fail(
             "ptr-leak",
@@ -898,9 +923,15 @@ class Interp {
             "Without CAP_PERFMON a pointer cannot be written to the context.",
           );
         }
-        const a: CtxAccess =
-          this.def.ops.isValidAccess?.(insnOff, size, write ? "write" : "read") ??
-            { valid: "unknown" };
+        let a: CtxAccess = this.def.ops.isValidAccess?.(insnOff, size, write ? "write" : "read") ??
+          { valid: "unknown" };
+        if (
+          this.def.type === ProgType.CGROUP_SKB && !write && size === 4 && this.bpfCapable &&
+          (insnOff === 76 || insnOff === 80)
+        ) {
+          // cg_skb_is_valid_access(): data and data_end with CAP_BPF.
+          a = { valid: true, result: insnOff === 76 ? "pkt" : "pkt_end" };
+        }
         if (a.valid === false) {
           this.fail(
             "ctx-access",
@@ -956,7 +987,11 @@ class Interp {
         );
         this.lockOverlap(reg, off, size, true);
         if (write) return undefined;
-        if (map.hasBtf || (map.flags & F_RDONLY_PROG)) return this.scalarReg(inexact(size * 8));
+        // Read-only maps may be frozen (the kernel then knows the values); BTF values may hold
+        // typed fields, unless the description says where the special ones are.
+        if ((map.hasBtf && map.spinLock < 0) || (map.flags & F_RDONLY_PROG)) {
+          return this.scalarReg(inexact(size * 8));
+        }
         return this.scalarReg(unknownScalar(size * 8));
       }
       case K.Mem: {
@@ -1041,6 +1076,74 @@ class Interp {
     }
   }
 
+  /**
+   * `check_stack_access_within_bounds()` for a variable offset: refuses what may leave the frame
+   * (the caller gives up on what stays inside).
+   */
+  varStackBounds(regno: number, reg: Reg, off: number, size: number, what: string): void {
+    const v = reg.s;
+    if (!v.exact) return;
+    if (isConst(v)) this.giveUp("constant variable offset");
+    if (
+      size > 1 &&
+      (((Number(v.v & 0xffn) + off) & (size - 1)) !== 0 || (v.m & BigInt(size - 1)) !== 0n)
+    ) {
+      return; // alignment is checked first, in words not reproduced here
+    }
+    if (v.smax >= MAX_VAR_OFF || v.smin <= -MAX_VAR_OFF) {
+      this.fail(
+        "stack-bounds",
+        `invalid unbounded variable-offset${what} stack R${regno}`,
+        "The offset added to the stack pointer is not bounded.",
+        [regno],
+      );
+    }
+    const min = v.smin + BigInt(off), max = v.smax + BigInt(off) + BigInt(size);
+    if (min < -512n || max > 0n) {
+      this.fail(
+        "stack-bounds",
+        `invalid variable-offset${what} stack R${regno} var_off=${
+          tnumText(v)
+        } off=${off} size=${size}`,
+        `The access may reach stack offsets ${min}..${max - 1n}, outside the 512-byte frame.`,
+        [regno],
+      );
+    }
+  }
+
+  /** `__check_ptr_off_reg()` for the context pointer: it must be unmodified. */
+  ctxOffset(regno: number, reg: Reg): void {
+    const expl =
+      "The context pointer must be used unmodified, with the field offset in the instruction.";
+    if (reg.off < 0) {
+      this.fail(
+        "ctx-modified",
+        `negative offset ctx ptr R${regno} off=${reg.off} disallowed`,
+        expl,
+        [
+          regno,
+        ],
+      );
+    }
+    if (reg.off !== 0) {
+      this.fail(
+        "ctx-modified",
+        `dereference of modified ctx ptr R${regno} off=${reg.off} disallowed`,
+        expl,
+        [regno],
+      );
+    }
+    if (!isConst(reg.s) || reg.s.v !== 0n) {
+      if (!reg.s.exact) this.giveUp("imprecise context offset");
+      this.fail(
+        "ctx-modified",
+        `variable ctx access var_off=${tnumText(reg.s)} disallowed`,
+        expl,
+        [regno],
+      );
+    }
+  }
+
   /** `check_mem_region_access()`. */
   regionCheck(
     regno: number,
@@ -1107,12 +1210,15 @@ class Interp {
     isImm: boolean,
     immValue: number,
   ): Reg | undefined {
-    if (!isConst(reg.s) || reg.s.v !== 0n) this.giveUp("variable-offset stack access");
+    if (!isConst(reg.s) || reg.s.v !== 0n) {
+      this.varStackBounds(regno, reg, reg.off + insnOff, size, write ? " write to" : " read from");
+      this.giveUp("variable-offset stack access");
+    }
     const off = reg.off + insnOff;
     if (off % size !== 0) {
       this.fail(
         "stack-misaligned",
-        `misaligned stack access off (0x0; 0x0)+${reg.off}+${insnOff} size ${size}`,
+        `misaligned stack access off 0+${reg.off}+${insnOff} size ${size}`,
         "Stack accesses must be aligned to their size.",
         [regno],
       );
@@ -1165,6 +1271,16 @@ class Interp {
       const b = f.bytes[base + i];
       if (b === B.Spill) {
         const sp = f.spills[(base + i) >> 3];
+        if (sp !== undefined && sp.k !== K.Scalar && sp.k !== K.Unknown && sp.k !== K.NotInit) {
+          this.fail(
+            "stack-fill",
+            "invalid size of register fill",
+            `A spilled ${
+              this.typeName(sp)
+            } pointer is read back with ${size} bytes: pointers are filled whole (8 bytes).`,
+            [regno],
+          );
+        }
         if (sp === undefined || sp.k !== K.Scalar) this.giveUp("partial read of a spilled pointer");
         return this.scalarReg(inexact(size * 8));
       }
@@ -1748,15 +1864,7 @@ class Interp {
         case "ARG_PTR_TO_CTX_OR_NULL":
           if (isNull && maybeNull) break;
           if (reg.k !== K.Ctx) typeErr("ctx");
-          if (reg.off !== 0) {
-            this.fail(
-              "ctx-modified",
-              `dereference of modified ctx ptr R${regno} off=${reg.off} disallowed`,
-              "The context pointer must be given to helpers unmodified.",
-              [regno],
-            );
-          }
-          if (!isConst(reg.s) || reg.s.v !== 0n) this.giveUp("variable ctx offset");
+          this.ctxOffset(regno, reg);
           break;
         case "ARG_PTR_TO_RINGBUF_MEM":
           if (reg.k !== K.Mem || !reg.ringbuf || reg.nullable) {
@@ -1876,9 +1984,18 @@ class Interp {
     for (let i = 1; i <= 5; i++) f.regs[i] = mkReg(K.NotInit);
     f.regs[0] = r0;
     if (!KEEPS_PKT.has(id)) {
+      // clear_all_pkt_pointers() after a helper that may move the data (mark_reg_invalid()).
+      const known = CHANGES_PKT.has(id);
       for (const r of this.allRegs()) {
         if (r.k === K.Pkt || r.k === K.PktMeta || r.k === K.PktEnd) {
-          Object.assign(r, mkReg(K.Unknown));
+          Object.assign(
+            r,
+            !known
+              ? mkReg(K.Unknown)
+              : this.allowPtrLeaks
+              ? this.scalarReg(unknownScalar())
+              : mkReg(K.NotInit),
+          );
         }
       }
     }
@@ -2038,7 +2155,8 @@ class Interp {
       havoc: ctx.k === K.Stack ? ctx.frame : -1,
       refs: this.st.refs.length,
     };
-    callee.regs[1] = this.scalarReg(inexact());
+    // set_loop_callback_state(): the index is an unknown scalar.
+    callee.regs[1] = this.scalarReg(unknownScalar());
     if (id === 181) {
       callee.regs[2] = cloneReg(ctx);
     } else {
@@ -2083,7 +2201,6 @@ class Interp {
       );
     }
     if (!r0.s.exact) this.giveUp("callback return value imprecise");
-    if (this.st.refs.length !== cb.refs) this.giveUp("references across a callback");
     this.st.frames.pop();
     const caller = this.frame();
     if (cb.havoc >= 0) this.havocFrame(this.st.frames[cb.havoc]);
@@ -2150,12 +2267,15 @@ class Interp {
   memArg(regno: number, reg: Reg, size: number, write: boolean): void {
     switch (reg.k) {
       case K.Stack: {
-        if (!isConst(reg.s) || reg.s.v !== 0n) this.giveUp("variable-offset stack argument");
+        if (!isConst(reg.s) || reg.s.v !== 0n) {
+          this.varStackBounds(regno, reg, reg.off, size, write ? " write to" : " read from");
+          this.giveUp("variable-offset stack argument");
+        }
         const off = reg.off;
         if (off < -512 || off + size > 0) {
           this.fail(
             "stack-bounds",
-            `invalid indirect access to stack R${regno} off=${off} size=${size}`,
+            `invalid ${write ? "write to" : "read from"} stack R${regno} off=${off} size=${size}`,
             "The memory given to the helper is not all inside the 512-byte stack frame.",
             [regno],
           );

@@ -31,7 +31,11 @@ export interface MapDescription {
   innerMap?: MapDescription;
   /** BTF of the map (key/value type ids), when it has some; maps with BTF are not fully modelled. */
   btf?: { keyTypeId?: number; valueTypeId?: number };
-  /** Offset of the value's `struct bpf_spin_lock`, when it has one (such maps have BTF). */
+  /**
+   * Offset of the value's `struct bpf_spin_lock`, when it has one (such maps have BTF). Giving it
+   * says the value has no other special fields (timers, kptrs…): describe maps that have some with
+   * `btf` alone, and the checker leaves their values to the kernel.
+   */
   spinLock?: number;
   /** The map's name, for messages. */
   name?: string;

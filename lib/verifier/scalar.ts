@@ -63,6 +63,9 @@ export function s64(x: bigint): bigint {
  * ```
  */
 export function constScalar(x: bigint): Scalar {
+  if (x >= 0n && x <= S64_MAX) {
+    return { v: x, m: 0n, umin: x, umax: x, smin: x, smax: x, exact: true };
+  }
   const u = u64(x), s = s64(x);
   return { v: u, m: 0n, umin: u, umax: u, smin: s, smax: s, exact: true };
 }
@@ -169,9 +172,18 @@ export function sync(s: Scalar): Scalar {
 function regimeExact(s: Scalar): boolean {
   if (s.m === 0n) return true;
   if (s.v === 0n && s.m === U64_MAX && s.umin === 0n && s.umax === U64_MAX) {
-    return s.smin === S64_MIN && s.smax === S64_MAX;
+    // Fully unknown, or with signed bounds only that cross zero: reg_bounds_sync() derives
+    // nothing more from these.
+    return (s.smin === S64_MIN && s.smax === S64_MAX) || (s.smin < 0n && s.smax >= 0n);
   }
   if (s.smin >= 0n && s.umax <= U32_MAX && s.smin === s.umin && s.smax === s.umax) return true;
+  // A fully unknown tnum with unsigned bounds only, crossing the sign: nothing more either.
+  if (
+    s.v === 0n && s.m === U64_MAX && s.smin === S64_MIN && s.smax === S64_MAX &&
+    s.umin <= S64_MAX && s.umax > S64_MAX
+  ) {
+    return true;
+  }
   // An unknown of a known width (upper bits zero).
   if (s.v === 0n && s.umin === 0n && s.umax === s.m && ((s.m + 1n) & s.m) === 0n) {
     return s.smin === 0n && s.smax === s.m;
@@ -325,8 +337,8 @@ export function alu64(op: number, a: Scalar, b: Scalar, signed: boolean): Scalar
 
 /** A constant 64-bit operation, as the interpreter runs it (`undefined`: not modelled). */
 export function constOp64(op: number, a: bigint, b: bigint, signed: boolean): bigint | undefined {
-  a = u64(a);
-  b = u64(b);
+  if (a < 0n || a > U64_MAX) a = u64(a);
+  if (b < 0n || b > U64_MAX) b = u64(b);
   switch (op) {
     case 0x00:
       return u64(a + b);
@@ -574,6 +586,12 @@ export function refine(op: number, a: Scalar, b: Scalar): void {
 /** `[umin, umax, smin, smax]` of a scalar. */
 export function bounds64(s: Scalar): [bigint, bigint, bigint, bigint] {
   return [s.umin, s.umax, s.smin, s.smax];
+}
+
+/** The kernel's `tnum_strn()`: `(0x0; 0xff)`, a constant as a number. */
+export function tnumText(s: Scalar): string {
+  if (s.m === 0n) return `${s64(s.v)}`;
+  return `(0x${s.v.toString(16)}; 0x${s.m.toString(16)})`;
 }
 
 /** The kernel's textual form of a scalar's state, for findings. */

@@ -61,7 +61,7 @@ export interface Reg {
   /** Acquired reference this pointer carries; 0 none. */
   ref: number;
   /** Map of a map pointer or map value. */
-  map?: ResolvedMap;
+  map?: ResolvedMap | undefined;
   /** Proven packet range; `-1` / `-2`: beyond / at `pkt_end` (kernel markers). */
   range: number;
   /** Frame a stack pointer points into. */
@@ -77,7 +77,7 @@ export interface Reg {
   nullUnsure: boolean;
 }
 
-const ZERO = constScalar(0n);
+const ZERO: Scalar = constScalar(0n);
 
 /**
  * A fresh register of kind `k`.
@@ -88,9 +88,11 @@ const ZERO = constScalar(0n);
  * ```
  */
 export function mkReg(k: K, s: Scalar = ZERO): Reg {
+  // The scalar is taken over, not copied (callers pass fresh ones); the shared zero of non-scalar
+  // registers is never changed in place (only scalars are).
   return {
     k,
-    s: cloneScalar(s),
+    s,
     off: 0,
     nullable: false,
     id: 0,
@@ -100,12 +102,28 @@ export function mkReg(k: K, s: Scalar = ZERO): Reg {
     memSize: 0,
     ringbuf: false,
     nullUnsure: false,
+    map: undefined,
   };
 }
 
 /** A copy of a register. */
 export function cloneReg(r: Reg): Reg {
-  return { ...r, s: cloneScalar(r.s) };
+  // Field by field (not a spread): the same object shape as mkReg(), and much faster.
+  const o: Reg = {
+    k: r.k,
+    s: cloneScalar(r.s),
+    off: r.off,
+    nullable: r.nullable,
+    id: r.id,
+    ref: r.ref,
+    range: r.range,
+    frame: r.frame,
+    memSize: r.memSize,
+    ringbuf: r.ringbuf,
+    nullUnsure: r.nullUnsure,
+  };
+  o.map = r.map;
+  return o;
 }
 
 /** Stack byte kinds (`enum bpf_stack_slot_type`). */
@@ -175,13 +193,22 @@ export function newFrame(callsite: number, subprog: number, depth: number): Fram
   };
 }
 
+function cloneSpills(sp: (Reg | undefined)[], from: number): (Reg | undefined)[] {
+  const out: (Reg | undefined)[] = new Array(64).fill(undefined);
+  for (let i = from; i < 64; i++) {
+    const r = sp[i];
+    if (r !== undefined) out[i] = cloneReg(r);
+  }
+  return out;
+}
+
 /** A deep copy of a state (for the other side of a branch). */
 export function cloneState(st: State): State {
   return {
     frames: st.frames.map((f) => ({
       regs: f.regs.map(cloneReg),
       bytes: f.bytes.slice(),
-      spills: f.spills.map((r) => r === undefined ? undefined : cloneReg(r)),
+      spills: cloneSpills(f.spills, f.low >> 3),
       callsite: f.callsite,
       subprog: f.subprog,
       low: f.low,
@@ -216,12 +243,14 @@ export function regText(r: Reg): string {
   }
 }
 
-/** Mixes a bigint into a 32-bit hash. */
+/**
+ * Mixes a bigint into a 32-bit hash through its double value (exact below 2^53, rounded above:
+ * a hash may collide, see stateHash).
+ */
 function mixBig(h: number, x: bigint): number {
-  if (x === 0n) return Math.imul(h ^ 0x9e37, 0x85ebca6b);
-  const lo = Number(BigInt.asUintN(32, x)), hi = Number(BigInt.asUintN(32, x >> 32n));
-  h = Math.imul(h ^ lo, 0x85ebca6b);
-  return Math.imul(h ^ hi, 0xc2b2ae35);
+  const n = Number(x);
+  h = Math.imul(h ^ (n | 0), 0x85ebca6b);
+  return Math.imul(h ^ ((n / 4294967296) | 0), 0xc2b2ae35);
 }
 
 function mix(h: number, x: number): number {
