@@ -1,7 +1,8 @@
 /**
  * Deep checker time against the kernel verifier's own time for the same programs: straight-line
- * code, branchy code and a bounded loop. The kernel's figure is the "verification time N usec" of
+ * code, branchy code and a bounded loop, and the sum over the selftest-like corpus. The kernel's figure is the "verification time N usec" of
  * its statistics log (log level 4); ours is the median of repeated `deepCheck` runs after a warm-up
+ * of 30 runs
  * (the whole program, as `checkProgram(…, { depth: "deep" })` runs it). Needs root for the kernel
  * half. Run with `deno run -A bench/verifier_bench.ts` or `bun bench/verifier_bench.ts`.
  *
@@ -11,6 +12,15 @@ import type { Insn } from "../lib/insn/insn.ts";
 import { Program } from "../lib/program/program.ts";
 import { getProgType } from "../lib/progtype/registry.ts";
 import { deepCheck } from "../lib/verifier/interp.ts";
+import { checkProgram } from "../lib/check/check.ts";
+import {
+  assembleCase,
+  createMaps,
+  describedMaps,
+  loadCases,
+  loadInKernel,
+  loadVerdicts,
+} from "../tests/verifier_selftest_like.ts";
 
 const I = (code: number, dst = 0, src = 0, off = 0, imm = 0): Insn => ({
   code,
@@ -75,6 +85,8 @@ const lc = { license: "GPL", gplCompatible: true, privileged: true };
 function ours(insns: Insn[]): { usec: number; processed: number; complete: boolean } {
   const r0 = deepCheck({ def, insns, loadContext: lc, budget: 1_000_000 });
   if (r0.findings.some((f) => f.severity === "error")) throw new Error("unexpected finding");
+  // Steady state: let the JIT compile the interpreter first.
+  for (let i = 0; i < 30; i++) deepCheck({ def, insns, loadContext: lc, budget: 1_000_000 });
   const times: number[] = [];
   for (let i = 0; i < 9; i++) {
     const t0 = performance.now();
@@ -113,4 +125,52 @@ for (
       (o.usec / kt).toFixed(2).padStart(6)
     }  (${o.processed} insns interpreted${o.complete ? "" : ", gave up"})`,
   );
+}
+
+// The selftest-like corpus (tests/fixtures/verifier/selftest_like.txt): the whole checkProgram
+// (structural and deep) per program against the kernel's verification time of the same program,
+// summed over the corpus (the kernel's rejections included: it reports their time too).
+{
+  const cases = loadCases();
+  const { kfuncs } = loadVerdicts();
+  const maps = createMaps();
+  try {
+    const fds = Object.fromEntries(Object.entries(maps).map(([n, m]) => [n, m.fd]));
+    const described = describedMaps(fds);
+    let kernelTotal = 0, oursTotal = 0, timed = 0;
+    for (const c of cases) {
+      const insns = assembleCase(c, fds, kfuncs);
+      let ku: number | undefined;
+      try {
+        using p = loadInKernel(c, insns, 4);
+        ku = Number(/verification time (\d+) usec/.exec(p.verifierLog ?? "")?.[1]);
+      } catch (e) {
+        const m = /verification time (\d+) usec/.exec((e as { log?: string }).log ?? "");
+        ku = m ? Number(m[1]) : undefined;
+      }
+      if (ku === undefined || Number.isNaN(ku)) continue;
+      const check = () =>
+        checkProgram({ type: c.type, insns, license: "GPL", depth: "deep", maps: described });
+      for (let i = 0; i < 3; i++) check();
+      const times: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const t0 = performance.now();
+        check();
+        times.push((performance.now() - t0) * 1000);
+      }
+      times.sort((a, b) => a - b);
+      kernelTotal += ku;
+      oursTotal += times[2];
+      timed++;
+    }
+    console.log(
+      `${"selftest-like corpus".padEnd(22)} ${String(timed).padStart(6)} progs  checker ${
+        oursTotal.toFixed(0).padStart(7)
+      }  kernel ${String(kernelTotal).padStart(7)}  ratio ${
+        (oursTotal / kernelTotal).toFixed(2).padStart(6)
+      }  (sums over the programs the kernel timed)`,
+    );
+  } finally {
+    for (const m of Object.values(maps)) m.close();
+  }
 }

@@ -150,8 +150,11 @@ export function funcInfoBtf(
   return { blob: b.build(), funcInfo };
 }
 
-/** Loads a case in the kernel (with func_info BTF when it has callbacks); throws its refusal. */
-export function loadInKernel(c: SelftestCase, insns: Insn[]): Program {
+/**
+ * Loads a case in the kernel (with func_info BTF when it has callbacks); throws its refusal. With
+ * `logLevel`, the verifier log is kept (level 4: statistics, with the verification time).
+ */
+export function loadInKernel(c: SelftestCase, insns: Insn[], logLevel?: number): Program {
   const fi = funcInfoBtf(insns);
   const btf = fi ? loadBtf(fi.blob) : undefined;
   try {
@@ -160,6 +163,7 @@ export function loadInKernel(c: SelftestCase, insns: Insn[]): Program {
       insns,
       license: "GPL",
       check: false,
+      ...(logLevel !== undefined ? { logLevel } : {}),
       ...(fi && btf ? { btfFd: btf.fd, funcInfo: fi.funcInfo } : {}),
     });
   } finally {

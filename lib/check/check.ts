@@ -21,7 +21,7 @@ import { VALID_OPCODES } from "./opcodes.ts";
 import { reachableFrom, runDeepCheck } from "../verifier/hook.ts";
 import type { DeepFinding } from "../verifier/interp.ts";
 import { type IsaFeature, isaFeatureOfFields } from "../insn/isa.ts";
-import type { CheckOptions, Finding } from "./types.ts";
+import type { CheckOptions, Finding, SourceLine } from "./types.ts";
 import { type CapTier, type KernelProfile, type ProgVariant, tierOf } from "../profile/types.ts";
 
 /**
@@ -571,12 +571,32 @@ export function checkProgram(options: CheckOptions): Finding[] {
     findings.push(...r.findings);
   }
 
+  if (options.lines !== undefined && options.lines.length > 0) {
+    attachSource(findings, options.lines);
+  }
   // Stable order: by index (program-wide findings first), then in pass order.
   return findings.map((f, i) => [f, i] as const).sort((a, b) =>
     a[0].index - b[0].index || a[1] - b[1]
   ).map((
     [f],
   ) => f);
+}
+
+/** Gives each instruction finding the source line that covers its instruction. */
+function attachSource(findings: Finding[], lines: readonly SourceLine[]): void {
+  const sorted = [...lines].sort((a, b) => a.insn - b.insn);
+  for (const f of findings) {
+    if (f.index < 0) continue;
+    let lo = 0, hi = sorted.length - 1, at = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (sorted[mid].insn <= f.index) {
+        at = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    if (at >= 0) f.source = sorted[at];
+  }
 }
 
 /** The helper id libbpf (and tsbpf's ELF loader) writes over a CO-RE relocation it could not resolve. */

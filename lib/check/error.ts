@@ -99,7 +99,9 @@ export class PreloadCheckError extends Error {
     const parts: string[] = [head];
     for (const f of findings.slice(0, MAX_SHOWN)) {
       const where = f.index >= 0 ? `insn ${f.index}` : "program";
-      parts.push(`\n${f.severity} [${f.code}] at ${where}: ${f.message}`);
+      const src = f.source ? ` (${f.source.file}:${f.source.line})` : "";
+      parts.push(`\n${f.severity} [${f.code}] at ${where}${src}: ${f.message}`);
+      if (f.source?.text) parts.push(`  ; ${f.source.text.trim()}`);
       if (insns !== undefined && f.index >= 0) {
         const snippet = findingSnippet(insns, f.index);
         if (snippet) parts.push(snippet);

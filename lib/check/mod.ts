@@ -22,6 +22,6 @@ export { checkProgram, MAX_INSNS_PRIVILEGED, MAX_INSNS_UNPRIVILEGED } from "./ch
 export { findingSnippet, PreloadCheckError } from "./error.ts";
 export { GPL_COMPATIBLE_LICENSES, isGplCompatible } from "./license.ts";
 export { VALID_OPCODES } from "./opcodes.ts";
-export type { CheckOptions, Finding } from "./types.ts";
+export type { CheckOptions, Finding, SourceLine } from "./types.ts";
 export type { Insn } from "../insn/insn.ts";
 export type { KernelConfig } from "../progtype/kconfig.ts";

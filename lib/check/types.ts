@@ -30,6 +30,31 @@ export interface Finding {
   explanation?: string;
   /** Deep findings: the abstract state of the registers involved (`{ R0: "map_value_or_null(…)" }`). */
   registers?: Record<string, string>;
+  /** The C source line of the instruction, when the check was given BTF line info. */
+  source?: SourceLine;
+}
+
+/**
+ * The source position of an instruction (a `bpf_line_info` record with its strings resolved), as
+ * an object's `.BTF.ext` gives it.
+ *
+ * @example
+ * ```ts
+ * import type { SourceLine } from "@tsbpf/core/check";
+ * const l: SourceLine = { insn: 4, file: "prog.bpf.c", line: 12, column: 9, text: "return *v;" };
+ * ```
+ */
+export interface SourceLine {
+  /** First instruction the line covers (until the next record). */
+  insn: number;
+  /** Source file name. */
+  file: string;
+  /** Line number. */
+  line: number;
+  /** Column. */
+  column: number;
+  /** The line's text, when the object carries it. */
+  text: string;
 }
 
 /**
@@ -75,4 +100,6 @@ export interface CheckOptions {
   depth?: "basic" | "deep";
   /** Maps by the fd number in `ld_imm64` map references, for the deep checker. */
   maps?: Readonly<Record<number, MapDescription>>;
+  /** Source positions of the instructions (BTF line info): findings then name their C line. */
+  lines?: readonly SourceLine[];
 }

@@ -337,6 +337,14 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
     if (lock !== undefined) {
       d.btf = {};
       d.spinLock = lock;
+    } else if (this.#h.valueCodec === undefined && this.#h.fd >= 0) {
+      // A codec's BTF has no special field but a spin lock. Without a codec, the map may have
+      // been created with BTF elsewhere (an object, another process) whose value holds special
+      // fields this map does not know of: the checker is told there is BTF and nothing more.
+      const info = readMapInfo(this.#h.fd);
+      if (info.btfValueTypeId !== 0) {
+        d.btf = { keyTypeId: info.btfKeyTypeId, valueTypeId: info.btfValueTypeId };
+      }
     }
     return d;
   }

@@ -76,6 +76,7 @@ export function runPreloadCheck(
     profile: options.profile ?? liveProfile(),
     depth: options.checkDepth,
     maps: options.maps,
+    ...(options.sourceLines !== undefined ? { lines: options.sourceLines } : {}),
   });
   for (const f of findings) {
     if (f.severity === "error") {

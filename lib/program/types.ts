@@ -6,6 +6,7 @@
  * @module
  */
 import type { MapDescription } from "../verifier/maps.ts";
+import type { SourceLine } from "../check/types.ts";
 import type { Insn } from "../insn/insn.ts";
 import type { AttachTypeInput, ProgTypeInput } from "../progtype/type_names.ts";
 import type { KernelProfile } from "../profile/types.ts";
@@ -90,6 +91,11 @@ export interface ProgramLoadOptions {
   checkDepth?: "basic" | "deep";
   /** The maps the program references, by fd, for the deep checker (`BpfMap#describe()`). */
   maps?: Readonly<Record<number, MapDescription>>;
+  /**
+   * Source positions of the instructions (an object's BTF line info, strings resolved), so that
+   * pre-load findings name their C line.
+   */
+  sourceLines?: readonly SourceLine[];
 }
 
 /** One `struct bpf_func_info`: where a function starts and its BTF `FUNC` type. */

@@ -99,8 +99,8 @@ function xdpAccess(off: number, size: number, write: boolean): CtxAccess {
 
 /**
  * The verifier op `isValidAccess(offset, size, kind)` of program type `type`: the kernel's
- * `is_valid_access()` for the modelled types (socket filters, tc, XDP, cgroup skb), `unknown`
- * elsewhere.
+ * `is_valid_access()` for the modelled types (socket filters, tc, XDP, cgroup skb, kprobes,
+ * tracepoints, raw tracepoints), `unknown` elsewhere.
  *
  * @example
  * ```ts
@@ -124,6 +124,19 @@ export function ctxAccess(
       return skbAccess(type, offset, size, write);
     case T.XDP:
       return xdpAccess(offset, size, write);
+    case T.KPROBE:
+      // kprobe_prog_is_valid_access(): reads of struct pt_regs, aligned. Its size is the
+      // architecture's (168 bytes on x86-64): offsets past the smallest are left to the kernel.
+      if (offset < 0 || write || offset % size !== 0) return INVALID;
+      return offset + size <= 168 ? SCALAR : UNKNOWN;
+    case T.TRACEPOINT:
+      // tp_prog_is_valid_access(): the record after its first 8 bytes, read, aligned.
+      if (offset < 8 || offset >= 2048 || write || offset % size !== 0) return INVALID;
+      return SCALAR;
+    case T.RAW_TRACEPOINT:
+      // raw_tp_prog_is_valid_access(): the 12 u64 arguments, read, aligned.
+      if (offset < 0 || offset >= 96 || write || offset % size !== 0) return INVALID;
+      return SCALAR;
     default:
       return UNKNOWN;
   }

@@ -20,6 +20,7 @@ import type { FuncProto, LoadContext, ProgTypeDef } from "../progtype/types.ts";
 import type { CtxAccess } from "../progtype/ctx_access.ts";
 import { type MapDescription, type ResolvedMap, resolveMapDescription } from "./maps.ts";
 import {
+  alu32,
   alu64,
   bounds32,
   bounds64,
@@ -46,6 +47,7 @@ import {
   KIND_NAMES,
   mkReg,
   newFrame,
+  ownBytes,
   type Reg,
   regText,
   type State,
@@ -148,6 +150,8 @@ class GiveUp {
 }
 
 const MAX_CALL_FRAMES = 8;
+/** Seed of the second state hash (loop detection). */
+const SEED2 = 0x2545f491;
 const S64_MIN_ = -(1n << 63n);
 const S64_MAX_ = (1n << 63n) - 1n;
 const MAX_VAR_OFF = 1n << 29n;
@@ -289,6 +293,8 @@ class Interp {
   readonly allowUninitStack: boolean;
   readonly bpfCapable: boolean;
   readonly prune: Uint8Array;
+  /** Targets of backward jumps. */
+  readonly loopHead: Uint8Array;
   readonly seen = new Map<number, Set<number>>();
   readonly visited: Uint8Array;
   readonly stopAt: Uint8Array;
@@ -317,6 +323,7 @@ class Interp {
     this.allowUninitStack = perfmon;
     this.sem = this.insns.map((i) => decodeSemantics(i));
     this.prune = new Uint8Array(this.insns.length + 1);
+    this.loopHead = new Uint8Array(this.insns.length + 1);
     this.visited = new Uint8Array(this.insns.length);
     this.depth = new Int32Array(this.insns.length + 1);
     this.stopAt = new Uint8Array(this.insns.length + 1);
@@ -327,6 +334,7 @@ class Interp {
         const t = i + 1 + (s.kind === "ja" && !s.wide ? this.insns[i].imm : this.insns[i].off);
         // States can only meet again where paths join, at jump targets (loop heads included).
         if (t >= 0 && t < this.insns.length) this.prune[t] = 1;
+        if (t >= 0 && t <= i) this.loopHead[t] = 1;
       }
       if (s.kind === "call" && s.pseudo === 1) this.hasCalls = true;
       if (s.kind === "ld_imm64") {
@@ -342,8 +350,7 @@ class Interp {
   run(): DeepCheckResult {
     const init: State = { frames: [newFrame(-1, 0, 0)], refs: [], lock: 0 };
     if (this.o.trace) init.trace = [];
-    const r1 = init.frames[0].regs[1];
-    Object.assign(r1, mkReg(K.Ctx));
+    init.frames[0].regs[1] = mkReg(K.Ctx);
     const work: { st: State; pc: number }[] = [{ st: init, pc: 0 }];
     const budget = this.o.budget ?? 250_000;
     let error: DeepFinding | undefined;
@@ -483,12 +490,42 @@ class Interp {
   }
 
   seenBefore(): boolean {
-    const key = stateHash(this.st);
+    const st = this.st;
+    const key = stateHash(st);
     let set = this.seen.get(this.pc);
     if (set === undefined) this.seen.set(this.pc, set = new Set());
-    if (set.has(key)) return true;
+    if (set.has(key)) {
+      if (this.loopHead[this.pc]) this.infiniteLoop(key);
+      return true;
+    }
     if (set.size < 256) set.add(key);
+    if (this.loopHead[this.pc]) {
+      st.anc = { pc: this.pc, h: key, h2: stateHash(st, SEED2), prev: st.anc };
+    }
     return false;
+  }
+
+  /**
+   * The state at a loop head equals one this same path had there before: the loop makes no
+   * progress, and the kernel refuses it ("infinite loop detected", or it runs out of its
+   * instruction budget). Only from states the kernel holds too (every scalar exact, nothing
+   * unmodelled), and confirmed by a second hash.
+   */
+  infiniteLoop(key: number): void {
+    let h2 = -1;
+    for (let a = this.st.anc; a !== undefined; a = a.prev) {
+      if (a.pc !== this.pc || a.h !== key) continue;
+      if (h2 < 0) h2 = stateHash(this.st, SEED2);
+      if (a.h2 !== h2) continue;
+      for (const r of this.allRegs()) {
+        if (r.k === K.Unknown || (r.k !== K.NotInit && !r.s.exact)) return;
+      }
+      this.fail(
+        "infinite-loop",
+        `infinite loop detected at insn ${this.pc}`,
+        "The loop comes back to this instruction in exactly the state it had before: it can never end.",
+      );
+    }
   }
 
   describeStep(): string {
@@ -743,7 +780,7 @@ class Interp {
       r = v === undefined ? inexact(32) : constScalar(v);
       r.exact = r.exact && dr.s.exact && sr.s.exact;
     } else {
-      r = inexact(32);
+      r = alu32(op, dr.s, sr.s, signed);
     }
     const out = this.scalarReg(r);
     this.setReg(d, out);
@@ -1236,6 +1273,7 @@ class Interp {
     const slot = base >> 3;
     this.noteDepth(f, -off);
     if (write) {
+      ownBytes(f);
       if (base < f.low) f.low = base;
       // Scrub spills the write touches.
       for (let sl = base >> 3; sl <= (base + size - 1) >> 3; sl++) {
@@ -1626,7 +1664,7 @@ class Interp {
   ): number {
     const pc = this.pc;
     let taken: number;
-    let fits31 = false;
+    let fits31 = false, fitsU32 = false;
     if (wide) {
       taken = branchTaken(op, bounds64(dr.s), bounds64(sr.s), [dr.s.v, dr.s.m], [sr.s.v, sr.s.m]);
       if (op === 0x10 || op === 0x50) {
@@ -1647,6 +1685,10 @@ class Interp {
       }
       fits31 = dr.s.exact && sr.s.exact && dr.s.smin >= 0n && dr.s.umax < 0x80000000n &&
         (srcReg ? sr.s.smin >= 0n && sr.s.umax < 0x80000000n : true);
+      // Upper halves known zero: an unsigned 32-bit comparison is the 64-bit one, and the kernel
+      // carries its 32-bit refinement over to the 64-bit bounds.
+      fitsU32 = dr.s.exact && sr.s.exact && dr.s.umax <= 0xffffffffn &&
+        (srcReg ? sr.s.umax <= 0xffffffffn : true);
     }
     const exact = dr.s.exact && sr.s.exact;
     if (taken >= 0) {
@@ -1658,18 +1700,27 @@ class Interp {
     const other2 = cloneState(this.st);
     const saved = this.st;
     this.st = other2;
-    this.refineBranch(insn, wide, op, srcReg, fits31);
+    this.refineBranch(insn, wide, op, srcReg, fits31, fitsU32);
     work.push({ st: other2, pc: target });
     this.st = saved;
-    this.refineBranch(insn, wide, negateJmp(op), srcReg, fits31);
+    this.refineBranch(insn, wide, negateJmp(op), srcReg, fits31, fitsU32);
     return pc + 1;
   }
 
-  refineBranch(insn: Insn, wide: boolean, op: number, srcReg: boolean, fits31: boolean): void {
+  refineBranch(
+    insn: Insn,
+    wide: boolean,
+    op: number,
+    srcReg: boolean,
+    fits31: boolean,
+    fitsU32: boolean,
+  ): void {
     const f = this.frame();
     const dr = f.regs[insn.dst];
     const sr = srcReg ? f.regs[insn.src] : this.scalarReg(constScalar(BigInt(insn.imm)));
-    if (op < 0 || (!wide && !fits31) || (op === 0x40 || op === -1)) {
+    const unsignedOp = op === 0x10 || op === 0x50 || op === 0x20 || op === 0x30 || op === 0xa0 ||
+      op === 0xb0;
+    if (op < 0 || (!wide && !fits31 && !(fitsU32 && unsignedOp)) || (op === 0x40 || op === -1)) {
       // Not reproduced: the kernel narrows these, so ours become imprecise.
       this.spoil(dr);
       if (srcReg) this.spoil(sr);
@@ -1678,7 +1729,7 @@ class Interp {
     if (!wide && !srcReg) {
       // 32-bit compare of a value in [0, 2^31) against the immediate: as 64-bit with the
       // immediate's 32-bit value (sign-extended for signed comparisons, same order).
-      sr.s = constScalar(BigInt(insn.imm));
+      sr.s = constScalar(unsignedOp ? BigInt(insn.imm >>> 0) : BigInt(insn.imm));
     }
     const a = cloneScalar(dr.s), b = cloneScalar(sr.s);
     if (dr === sr) return;
@@ -2211,6 +2262,7 @@ class Interp {
 
   /** Forgets what a callback may have written into a frame's stack. */
   havocFrame(f: Frame): void {
+    ownBytes(f);
     for (let i = 0; i < 64; i++) {
       const sp = f.spills[i];
       if (sp === undefined) continue;
@@ -2284,6 +2336,7 @@ class Interp {
         const base = 512 + off;
         this.noteDepth(f, -off);
         if (write) {
+          ownBytes(f);
           if (base < f.low) f.low = base;
           for (let i = 0; i < size; i++) {
             const sl = (base + i) >> 3;

@@ -29,4 +29,4 @@
 export { deepCheck } from "./interp.ts";
 export type { DeepCheckOptions, DeepCheckResult, DeepFinding } from "./interp.ts";
 export { type MapDescription, type ResolvedMap, resolveMapDescription } from "./maps.ts";
-export { alu64, constScalar, type Scalar, sync, unknownScalar } from "./scalar.ts";
+export { alu32, alu64, constScalar, type Scalar, sync, unknownScalar } from "./scalar.ts";

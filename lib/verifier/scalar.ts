@@ -335,6 +335,43 @@ export function alu64(op: number, a: Scalar, b: Scalar, signed: boolean): Scalar
   return sync(r);
 }
 
+/** The low 32 bits of an exact scalar as a zero-extended scalar, when they are known as a range. */
+function low32(s: Scalar): Scalar | undefined {
+  if (!s.exact) return undefined;
+  if (s.m === 0n) return constScalar(s.v & U32_MAX);
+  if (s.umax <= U32_MAX) return s;
+  if ((s.m & U32_MAX) === U32_MAX) return unknownScalar(32);
+  return undefined;
+}
+
+/**
+ * A 32-bit ALU operation on two scalars (result zero-extended). Where the operation, done on the
+ * zero-extended low halves, stays within 32 bits (no wrap), its result is the 32-bit result, and
+ * its bounds are at least as tight as the kernel's 32-bit ones; anything else is an inexact
+ * 32-bit unknown.
+ *
+ * @example
+ * ```ts
+ * import { alu32, unknownScalar, constScalar } from "@tsbpf/core/verifier";
+ * alu32(0x50, unknownScalar(), constScalar(7n), false).umax; // 7n
+ * ```
+ */
+export function alu32(op: number, a: Scalar, b: Scalar, signed: boolean): Scalar {
+  const x = low32(a), y = low32(b);
+  if (x === undefined || y === undefined) return inexact(32);
+  if (op !== 0x00 && op !== 0x10 && op !== 0x40 && op !== 0x50 && op !== 0x60 && op !== 0x70) {
+    if (x.m === 0n && y.m === 0n) {
+      const v = constOp32(op, x.v, y.v, signed);
+      return v === undefined ? inexact(32) : constScalar(v);
+    }
+    return inexact(32);
+  }
+  if ((op === 0x60 || op === 0x70) && (y.m !== 0n || y.v > 31n)) return inexact(32);
+  const r = alu64(op, x, y, signed);
+  if (r.umax > U32_MAX || r.smin < 0n || !r.exact) return inexact(32);
+  return r;
+}
+
 /** A constant 64-bit operation, as the interpreter runs it (`undefined`: not modelled). */
 export function constOp64(op: number, a: bigint, b: bigint, signed: boolean): bigint | undefined {
   if (a < 0n || a > U64_MAX) a = u64(a);

@@ -77,7 +77,7 @@ export interface Reg {
   nullUnsure: boolean;
 }
 
-const ZERO: Scalar = constScalar(0n);
+const ZERO: Scalar = Object.freeze(constScalar(0n)) as Scalar;
 
 /**
  * A fresh register of kind `k`.
@@ -88,6 +88,7 @@ const ZERO: Scalar = constScalar(0n);
  * ```
  */
 export function mkReg(k: K, s: Scalar = ZERO): Reg {
+  if (k === K.NotInit && s === ZERO) return NOT_INIT;
   // The scalar is taken over, not copied (callers pass fresh ones); the shared zero of non-scalar
   // registers is never changed in place (only scalars are).
   return {
@@ -105,6 +106,22 @@ export function mkReg(k: K, s: Scalar = ZERO): Reg {
     map: undefined,
   };
 }
+
+/** The one uninitialised register, shared (and frozen: registers are replaced, never edited). */
+const NOT_INIT: Reg = Object.freeze({
+  k: K.NotInit,
+  s: ZERO,
+  off: 0,
+  nullable: false,
+  id: 0,
+  ref: 0,
+  range: 0,
+  frame: 0,
+  memSize: 0,
+  ringbuf: false,
+  nullUnsure: false,
+  map: undefined,
+}) as Reg;
 
 /** A copy of a register. */
 export function cloneReg(r: Reg): Reg {
@@ -149,6 +166,8 @@ export interface Frame {
   low: number;
   /** A callback's frame: the helper that calls it and what its return must be. */
   cb?: Callback;
+  /** `bytes` may be shared with a copy of this frame: copy it before writing (copy on write). */
+  shared: boolean;
 }
 
 /** What a callback frame returns to. */
@@ -164,6 +183,14 @@ export interface Callback {
   refs: number;
 }
 
+/** A loop head on the current path: where, and two hashes of the state there. */
+export interface Anc {
+  pc: number;
+  h: number;
+  h2: number;
+  prev: Anc | undefined;
+}
+
 /** One path's state. */
 export interface State {
   frames: Frame[];
@@ -175,6 +202,8 @@ export interface State {
   lockMap?: ResolvedMap;
   /** Path steps, kept in trace mode only. */
   trace?: string[];
+  /** The loop heads this path went through, with its state's hashes there (newest first). */
+  anc?: Anc;
 }
 
 /** A new frame with every register uninitialised. */
@@ -190,6 +219,7 @@ export function newFrame(callsite: number, subprog: number, depth: number): Fram
     callsite,
     subprog,
     low: 512,
+    shared: false,
   };
 }
 
@@ -202,23 +232,36 @@ function cloneSpills(sp: (Reg | undefined)[], from: number): (Reg | undefined)[]
   return out;
 }
 
-/** A deep copy of a state (for the other side of a branch). */
+/** Makes a frame's stack bytes its own before a write (they may be shared with a copy). */
+export function ownBytes(f: Frame): void {
+  if (f.shared) {
+    f.bytes = f.bytes.slice();
+    f.shared = false;
+  }
+}
+
+/** A deep copy of a state (for the other side of a branch); stack bytes are copied on write. */
 export function cloneState(st: State): State {
-  return {
-    frames: st.frames.map((f) => ({
+  const frames: Frame[] = [];
+  for (const f of st.frames) {
+    f.shared = true;
+    const c: Frame = {
       regs: f.regs.map(cloneReg),
-      bytes: f.bytes.slice(),
+      bytes: f.bytes,
+      shared: true,
       spills: cloneSpills(f.spills, f.low >> 3),
       callsite: f.callsite,
       subprog: f.subprog,
       low: f.low,
-      ...(f.cb !== undefined ? { cb: f.cb } : {}),
-    })),
-    refs: st.refs.map((r) => ({ ...r })),
-    lock: st.lock,
-    ...(st.lockMap !== undefined ? { lockMap: st.lockMap } : {}),
-    ...(st.trace !== undefined ? { trace: st.trace.slice() } : {}),
-  };
+    };
+    if (f.cb !== undefined) c.cb = f.cb;
+    frames.push(c);
+  }
+  const out: State = { frames, refs: st.refs.map((r) => ({ ...r })), lock: st.lock };
+  if (st.lockMap !== undefined) out.lockMap = st.lockMap;
+  if (st.trace !== undefined) out.trace = st.trace.slice();
+  if (st.anc !== undefined) out.anc = st.anc;
+  return out;
 }
 
 /** The kernel-like text of a register, for findings and traces. */
@@ -275,8 +318,8 @@ function hashReg(h: number, r: Reg): number {
  * A hash of a state, for pruning revisits of the same state. A collision can only make the
  * checker skip a path (report less), never report more.
  */
-export function stateHash(st: State): number {
-  let h = 0x811c9dc5;
+export function stateHash(st: State, seed = 0x811c9dc5): number {
+  let h = seed;
   for (const f of st.frames) {
     h = mix(h, f.callsite);
     if (f.cb !== undefined) h = mix(h, f.cb.havoc + 7);
