@@ -45,6 +45,7 @@ import {
   type Frame,
   K,
   KIND_NAMES,
+  lastSecondHash,
   mkReg,
   newFrame,
   ownBytes,
@@ -150,8 +151,6 @@ class GiveUp {
 }
 
 const MAX_CALL_FRAMES = 8;
-/** Seed of the second state hash (loop detection). */
-const SEED2 = 0x2545f491;
 const S64_MIN_ = -(1n << 63n);
 const S64_MAX_ = (1n << 63n) - 1n;
 const MAX_VAR_OFF = 1n << 29n;
@@ -495,12 +494,12 @@ class Interp {
     let set = this.seen.get(this.pc);
     if (set === undefined) this.seen.set(this.pc, set = new Set());
     if (set.has(key)) {
-      if (this.loopHead[this.pc]) this.infiniteLoop(key);
+      if (this.loopHead[this.pc]) this.infiniteLoop(key, lastSecondHash());
       return true;
     }
     if (set.size < 256) set.add(key);
     if (this.loopHead[this.pc]) {
-      st.anc = { pc: this.pc, h: key, h2: stateHash(st, SEED2), prev: st.anc };
+      st.anc = { pc: this.pc, h: key, h2: lastSecondHash(), prev: st.anc };
     }
     return false;
   }
@@ -511,12 +510,9 @@ class Interp {
    * instruction budget). Only from states the kernel holds too (every scalar exact, nothing
    * unmodelled), and confirmed by a second hash.
    */
-  infiniteLoop(key: number): void {
-    let h2 = -1;
+  infiniteLoop(key: number, h2: number): void {
     for (let a = this.st.anc; a !== undefined; a = a.prev) {
-      if (a.pc !== this.pc || a.h !== key) continue;
-      if (h2 < 0) h2 = stateHash(this.st, SEED2);
-      if (a.h2 !== h2) continue;
+      if (a.pc !== this.pc || a.h !== key || a.h2 !== h2) continue;
       for (const r of this.allRegs()) {
         if (r.k === K.Unknown || (r.k !== K.NotInit && !r.s.exact)) return;
       }
@@ -1273,6 +1269,7 @@ class Interp {
     const slot = base >> 3;
     this.noteDepth(f, -off);
     if (write) {
+      this.dynptrOverwrite(f, base, size, false);
       ownBytes(f);
       if (base < f.low) f.low = base;
       // Scrub spills the write touches.
@@ -1303,6 +1300,7 @@ class Interp {
     }
     // Read.
     const spill = f.spills[slot];
+    if (spill !== undefined && spill.k === K.Dynptr) this.giveUp("read of a dynptr slot");
     if (spill !== undefined && size === 8 && off % 8 === 0) return cloneReg(spill);
     let zeros = 0;
     for (let i = 0; i < size; i++) {
@@ -1788,6 +1786,7 @@ class Interp {
     let allocSize = -1;
     let releaseRef = 0;
     let constKey: bigint | undefined;
+    let dynRelease: { frame: Frame; slot: number } | undefined;
     for (let i = 0; i < p.args.length; i++) {
       const arg = p.args[i];
       const flags = p.argFlags[i];
@@ -1841,6 +1840,18 @@ class Interp {
         case "ARG_PTR_TO_MEM":
         case "ARG_PTR_TO_MEM_OR_NULL":
         case "ARG_PTR_TO_UNINIT_MEM": {
+          if (id === 197 && i === 0 && reg.k !== K.MapValue) {
+            // bpf_dynptr_from_mem() takes map values only.
+            if (reg.k === K.Stack || reg.k === K.Pkt || reg.k === K.Ctx) {
+              this.fail(
+                "dynptr",
+                `Unsupported reg type ${this.typeName(reg)} for bpf_dynptr_from_mem data`,
+                "bpf_dynptr_from_mem() makes a dynptr over a map value only.",
+                [regno],
+              );
+            }
+            this.giveUp("dynptr data of an unmodelled kind");
+          }
           const next = p.args[i + 1];
           if (
             flags.includes("MEM_FIXED_SIZE") ||
@@ -1917,6 +1928,11 @@ class Interp {
           if (reg.k !== K.Ctx) typeErr("ctx");
           this.ctxOffset(regno, reg);
           break;
+        case "ARG_PTR_TO_DYNPTR": {
+          const d = this.dynptrArg(regno, reg, flags, id);
+          if (d !== undefined) dynRelease = d;
+          break;
+        }
         case "ARG_PTR_TO_RINGBUF_MEM":
           if (reg.k !== K.Mem || !reg.ringbuf || reg.nullable) {
             if (reg.k === K.Scalar || reg.nullable) typeErr("ringbuf_mem");
@@ -1960,6 +1976,14 @@ class Interp {
         `Unreleased reference id=${r.id} alloc_insn=${r.insn}`,
         "A tail call leaves the program: every acquired reference must be released before it.",
       );
+    }
+    if (dynRelease !== undefined) {
+      // unmark_stack_slots_dynptr(): the dynptr's slots become invalid.
+      const { frame, slot } = dynRelease;
+      ownBytes(frame);
+      frame.spills[slot] = undefined;
+      frame.spills[slot + 1] = undefined;
+      frame.bytes.fill(B.Invalid, slot * 8, slot * 8 + 16);
     }
     if (releaseRef !== 0) {
       const ref = releaseRef;
@@ -2267,10 +2291,11 @@ class Interp {
       const sp = f.spills[i];
       if (sp === undefined) continue;
       if (sp.k === K.Scalar) sp.s = inexact();
-      else f.spills[i] = mkReg(K.Unknown);
+      else if (sp.k !== K.Dynptr) f.spills[i] = mkReg(K.Unknown);
     }
     for (let i = 0; i < 512; i++) {
       if (f.bytes[i] === B.Zero || f.bytes[i] === B.Invalid) f.bytes[i] = B.Misc;
+      else if (f.bytes[i] === B.Dynptr) this.giveUp("callback may change a dynptr");
     }
     f.low = 0;
   }
@@ -2279,6 +2304,141 @@ class Interp {
   rangeText(s: Scalar): string {
     if (s.smin === S64_MIN_ && s.smax === S64_MAX_) return "unknown scalar value";
     return `smin=${s.smin} smax=${s.smax}`;
+  }
+
+  /**
+   * A `struct bpf_dynptr *` argument (`process_dynptr_func()`): an uninitialised one is created in
+   * its two stack slots (a ring buffer one holds a reference from now on, even if the reservation
+   * fails); an initialised one must be there. Returns the dynptr to release, for OBJ_RELEASE.
+   */
+  dynptrArg(
+    regno: number,
+    reg: Reg,
+    flags: readonly string[],
+    helper: number,
+  ): { frame: Frame; slot: number } | undefined {
+    if (!this.bpfCapable) this.giveUp("dynptr without CAP_BPF");
+    if (reg.k !== K.Stack) {
+      if (reg.k === K.Scalar && reg.s.exact) {
+        this.fail(
+          "dynptr",
+          `R${regno} type=scalar expected=fp, dynptr_ptr`,
+          "A dynptr argument must point to the stack.",
+          [regno],
+        );
+      }
+      this.giveUp("dynptr argument not on the stack");
+    }
+    if (!isConst(reg.s) || reg.s.v !== 0n) this.giveUp("variable-offset dynptr");
+    const off = reg.off;
+    const uninit = flags.includes("MEM_UNINIT");
+    if (off % 8 !== 0) {
+      this.fail(
+        "dynptr",
+        `cannot pass in dynptr at an offset=${off}`,
+        "A struct bpf_dynptr on the stack must be 8-byte aligned.",
+        [regno],
+      );
+    }
+    if (off < -512 || off + 16 > 0) this.giveUp("dynptr outside the frame");
+    const f = this.st.frames[reg.frame];
+    const base = 512 + off;
+    const slot = base >> 3;
+    const first = f.spills[slot], second = f.spills[slot + 1];
+    const isDyn = (r: Reg | undefined) => r !== undefined && r.k === K.Dynptr;
+    if (uninit) {
+      if (isDyn(first) || isDyn(second)) {
+        const r = isDyn(first) ? first! : second!;
+        if (r.ref !== 0) {
+          this.fail(
+            "dynptr",
+            "cannot overwrite referenced dynptr",
+            "A ring buffer dynptr still holds its record: submit or discard it before reusing its slots.",
+            [regno],
+          );
+        }
+        this.giveUp("dynptr created over another");
+      }
+      for (let i = base; i < base + 16; i++) {
+        if (f.bytes[i] === B.Spill && f.spills[i >> 3]?.k !== K.Scalar) {
+          this.giveUp("dynptr created over a spilled pointer");
+        }
+      }
+      const ringbuf = flags.includes("DYNPTR_TYPE_RINGBUF");
+      if (!ringbuf && !flags.includes("DYNPTR_TYPE_LOCAL")) this.giveUp("dynptr type not modelled");
+      const d = mkReg(K.Dynptr);
+      d.ringbuf = ringbuf;
+      if (ringbuf) {
+        d.ref = ++this.idGen;
+        this.st.refs.push({ id: d.ref, insn: this.pc });
+      }
+      d.id = ++this.idGen;
+      const d2 = cloneReg(d);
+      d2.off = 1;
+      ownBytes(f);
+      if (base < f.low) f.low = base;
+      this.noteDepth(f, -off);
+      f.bytes.fill(B.Dynptr, base, base + 16);
+      f.spills[slot] = d;
+      f.spills[slot + 1] = d2;
+      return undefined;
+    }
+    if (!isDyn(first) || first!.off !== 0 || !isDyn(second) || second!.id !== first!.id) {
+      this.fail(
+        "dynptr",
+        `Expected an initialized dynptr as arg #${regno - 1}`,
+        `r${regno} must point to a struct bpf_dynptr initialised earlier on this path.`,
+        [regno],
+      );
+    }
+    if (flags.includes("DYNPTR_TYPE_RINGBUF") && !first!.ringbuf) {
+      this.fail(
+        "dynptr",
+        `Expected a dynptr of type ringbuf as arg #${regno - 1}`,
+        "This helper takes a ring buffer dynptr.",
+        [regno],
+      );
+    }
+    void helper;
+    if (flags.includes("OBJ_RELEASE")) {
+      if (first!.ref === 0) this.giveUp("release of an unreferenced dynptr");
+      if (!this.st.refs.some((r) => r.id === first!.ref)) this.giveUp("unknown dynptr reference");
+      this.st.refs = this.st.refs.filter((r) => r.id !== first!.ref);
+      return { frame: f, slot };
+    }
+    return undefined;
+  }
+
+  /**
+   * A write over a dynptr's slots: a helper may not (`potential write to dynptr`); a store
+   * destroys an unreferenced dynptr (`destroy_if_dynptr_stack_slot()`) and may not touch a
+   * referenced one.
+   */
+  dynptrOverwrite(f: Frame, base: number, size: number, helper: boolean): void {
+    for (let i = base; i < base + size; i++) {
+      if (f.bytes[i] !== B.Dynptr) continue;
+      const d = f.spills[i >> 3];
+      if (d === undefined || d.k !== K.Dynptr) this.giveUp("dynptr slot without its dynptr");
+      if (helper) {
+        this.fail(
+          "dynptr",
+          `potential write to dynptr at off=${(i & ~7) - 512} disallowed`,
+          "The helper would write over a struct bpf_dynptr on the stack.",
+        );
+      }
+      if (d.ref !== 0) {
+        this.fail(
+          "dynptr",
+          "cannot overwrite referenced dynptr",
+          "A ring buffer dynptr still holds its record: submit or discard it before writing over it.",
+        );
+      }
+      const first = (i >> 3) - d.off;
+      ownBytes(f);
+      f.spills[first] = undefined;
+      f.spills[first + 1] = undefined;
+      f.bytes.fill(B.Invalid, first * 8, first * 8 + 16);
+    }
   }
 
   /** `get_constant_map_key()`: a key on the stack this checker knows as a constant. */
@@ -2336,6 +2496,7 @@ class Interp {
         const base = 512 + off;
         this.noteDepth(f, -off);
         if (write) {
+          this.dynptrOverwrite(f, base, size, true);
           ownBytes(f);
           if (base < f.low) f.low = base;
           for (let i = 0; i < size; i++) {
@@ -2365,6 +2526,7 @@ class Interp {
               [regno],
             );
           }
+          if (b === B.Dynptr) this.giveUp("helper reads a dynptr slot");
           if (b === B.Spill) {
             const sp = f.spills[(base + i) >> 3];
             if (sp !== undefined && sp.k !== K.Scalar && !this.allowPtrLeaks) {

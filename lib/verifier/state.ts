@@ -26,6 +26,11 @@ export const enum K {
   Unknown = 13,
   /** A subprogram address (`ld_imm64` of `BPF_PSEUDO_FUNC`); `off` holds its first instruction. */
   Func = 14,
+  /**
+   * A `struct bpf_dynptr` on the stack (two slots): kept in `spills` of both, `off` 0 in the
+   * first (lower) slot and 1 in the second; `ringbuf` for a ring buffer one, `ref` its reference.
+   */
+  Dynptr = 15,
 }
 
 /** The kernel's names for register kinds (`reg_type_str()`). */
@@ -45,6 +50,7 @@ export const KIND_NAMES: readonly string[] = [
   "mem",
   "unknown",
   "func",
+  "dynptr",
 ];
 
 /** One register. */
@@ -149,6 +155,8 @@ export const enum B {
   Misc = 1,
   Zero = 2,
   Spill = 3,
+  /** Part of a `struct bpf_dynptr` (`STACK_DYNPTR`). */
+  Dynptr = 4,
 }
 
 /** One function frame. */
@@ -286,54 +294,84 @@ export function regText(r: Reg): string {
   }
 }
 
-/**
- * Mixes a bigint into a 32-bit hash through its double value (exact below 2^53, rounded above:
- * a hash may collide, see stateHash).
- */
-function mixBig(h: number, x: bigint): number {
+/** The second hash of the last stateHash() call (both are computed in one pass). */
+let second = 0;
+
+/** Two hash accumulators, mixed in one pass (the second with other constants). */
+let h1 = 0, h2 = 0;
+
+function mix2(x: number): void {
+  h1 = Math.imul(h1 ^ x, 0x85ebca6b);
+  h1 ^= h1 >>> 13;
+  h2 = Math.imul(h2 ^ x, 0xcc9e2d51);
+  h2 ^= h2 >>> 15;
+}
+
+/** Mixes a bigint through its double value (exact below 2^53, rounded above). */
+function mixBig2(x: bigint): void {
   const n = Number(x);
-  h = Math.imul(h ^ (n | 0), 0x85ebca6b);
-  return Math.imul(h ^ ((n / 4294967296) | 0), 0xc2b2ae35);
+  mix2(n | 0);
+  mix2((n / 4294967296) | 0);
 }
 
-function mix(h: number, x: number): number {
-  h = Math.imul(h ^ x, 0x85ebca6b);
-  return h ^ (h >>> 13);
-}
-
-function hashReg(h: number, r: Reg): number {
-  h = mix(h, r.k | (r.nullable ? 64 : 0) | (r.s.exact ? 128 : 0) | (r.nullUnsure ? 256 : 0));
-  if (r.k === 0) return h;
-  h = mix(mix(mix(mix(h, r.off), r.id), r.ref), r.range);
-  h = mix(mix(h, r.frame), r.memSize);
+function hashReg2(r: Reg): void {
+  mix2(
+    r.k | (r.nullable ? 64 : 0) | (r.s.exact ? 128 : 0) | (r.nullUnsure ? 256 : 0) |
+      (r.ringbuf ? 512 : 0),
+  );
+  if (r.k === 0) return;
+  mix2(r.off);
+  mix2(r.id);
+  mix2(r.ref);
+  mix2(r.range);
+  mix2(r.frame);
+  mix2(r.memSize);
+  if (r.map !== undefined) mix2(r.map.type * 65599 + r.map.valueSize * 31 + r.map.keySize);
   const s = r.s;
-  h = mixBig(h, s.v);
+  mixBig2(s.v);
   if (s.m !== 0n) {
-    h = mixBig(mixBig(mixBig(mixBig(mixBig(h, s.m), s.umin), s.umax), s.smin), s.smax);
+    mixBig2(s.m);
+    mixBig2(s.umin);
+    mixBig2(s.umax);
+    mixBig2(s.smin);
+    mixBig2(s.smax);
   }
-  return h;
 }
 
 /**
  * A hash of a state, for pruning revisits of the same state. A collision can only make the
- * checker skip a path (report less), never report more.
+ * checker skip a path (report less), never report more. A second, independent hash of the same
+ * state is left in {@link lastSecondHash} (loop detection confirms a match with it).
  */
-export function stateHash(st: State, seed = 0x811c9dc5): number {
-  let h = seed;
+export function stateHash(st: State): number {
+  h1 = 0x811c9dc5;
+  h2 = 0x2545f491;
   for (const f of st.frames) {
-    h = mix(h, f.callsite);
-    if (f.cb !== undefined) h = mix(h, f.cb.havoc + 7);
-    for (const r of f.regs) h = hashReg(h, r);
+    mix2(f.callsite);
+    if (f.cb !== undefined) mix2(f.cb.havoc + 7);
+    for (const r of f.regs) hashReg2(r);
     const b = f.bytes;
     for (let i = f.low & ~3; i < 512; i += 4) {
-      h = mix(h, b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24));
+      mix2(b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24));
     }
     for (let i = f.low >> 3; i < 64; i++) {
       const sp = f.spills[i];
-      if (sp !== undefined) h = hashReg(mix(h, i), sp);
+      if (sp !== undefined) {
+        mix2(i);
+        hashReg2(sp);
+      }
     }
   }
-  for (const r of st.refs) h = mix(mix(h, r.id), r.insn);
-  h = mix(h, st.lock);
-  return h >>> 0;
+  for (const r of st.refs) {
+    mix2(r.id);
+    mix2(r.insn);
+  }
+  mix2(st.lock);
+  second = h2 >>> 0;
+  return h1 >>> 0;
+}
+
+/** The second hash computed by the last {@link stateHash} call. */
+export function lastSecondHash(): number {
+  return second;
 }
