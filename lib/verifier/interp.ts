@@ -151,6 +151,8 @@ class GiveUp {
 }
 
 const MAX_CALL_FRAMES = 8;
+/** Most paths waiting to be followed before the checker gives up. */
+const MAX_PENDING = 2048;
 const S64_MIN_ = -(1n << 63n);
 const S64_MAX_ = (1n << 63n) - 1n;
 const MAX_VAR_OFF = 1n << 29n;
@@ -360,6 +362,13 @@ class Interp {
       this.pc = item.pc;
       try {
         for (;;) {
+          if (work.length > MAX_PENDING) {
+            // A path that keeps forking (a loop over data with a branch per step): the kernel
+            // would stop on its own complexity limits; this checker stops early, silently.
+            this.giveUpAll(`more than ${MAX_PENDING} paths pending`);
+            work.length = 0;
+            break;
+          }
           if (++this.processed > budget) {
             this.giveUpAll(`budget of ${budget} instructions spent`);
             work.length = 0;
@@ -499,7 +508,12 @@ class Interp {
     }
     if (set.size < 256) set.add(key);
     if (this.loopHead[this.pc]) {
-      st.anc = { pc: this.pc, h: key, h2: lastSecondHash(), prev: st.anc };
+      // The first loop-head visits of a path only: a loop that repeats its state does so early,
+      // and a long chain would cost memory and time on long paths.
+      const depth = st.anc === undefined ? 0 : st.anc.depth + 1;
+      if (depth < 1024) {
+        st.anc = { pc: this.pc, h: key, h2: lastSecondHash(), prev: st.anc, depth };
+      }
     }
     return false;
   }

@@ -197,6 +197,8 @@ export interface Anc {
   h: number;
   h2: number;
   prev: Anc | undefined;
+  /** Number of older entries. */
+  depth: number;
 }
 
 /** One path's state. */
