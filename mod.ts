@@ -116,7 +116,6 @@ export { BpfToken } from "./lib/token.ts";
 export { UnsupportedPlatformError } from "./lib/sys/mod.ts";
 export {
   type AluOp,
-  Asm,
   asm,
   AsmError,
   assemble,
@@ -126,6 +125,7 @@ export {
   type DisassembledLine,
   type DisassembleOptions,
   type Insn,
+  InsnBuilder,
   type InsnDescription,
   type InsnKind,
   type JmpOp,

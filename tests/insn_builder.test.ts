@@ -1,4 +1,4 @@
-// The instruction builder (standalone constructors and the Asm class), the asm`` template and the
+// The instruction builder (standalone constructors and the InsnBuilder class), the asm`` template and the
 // validity check.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -20,6 +20,7 @@ import {
   exit,
   gotol,
   type Insn,
+  InsnBuilder,
   insnError,
   isValidInsn,
   ja,
@@ -59,8 +60,8 @@ import {
   stxMem,
 } from "../lib/insn/mod.ts";
 
-test("the brief's example: new Asm().mov64(R0, 0).exit().build()", () => {
-  assert.deepEqual(new Asm().mov64(R0, 0).exit().build(), [
+test("the brief's example: new InsnBuilder().mov64(R0, 0).exit().build()", () => {
+  assert.deepEqual(new InsnBuilder().mov64(R0, 0).exit().build(), [
     { code: 0xb7, dst: 0, src: 0, off: 0, imm: 0 },
     { code: 0x95, dst: 0, src: 0, off: 0, imm: 0 },
   ]);
@@ -127,9 +128,9 @@ test("every standalone constructor encodes what its text says", () => {
   }
 });
 
-test("Asm: labels resolve forward and backward, helpers by name, maps by object", () => {
+test("InsnBuilder: labels resolve forward and backward, helpers by name, maps by object", () => {
   const map = { fd: 42 };
-  const insns = new Asm()
+  const insns = new InsnBuilder()
     .st("w", R10, -4, 0)
     .mov64(R2, R10)
     .add64(R2, -4)
@@ -169,8 +170,8 @@ test("Asm: labels resolve forward and backward, helpers by name, maps by object"
   );
 });
 
-test("Asm: gotol, may_goto, callLocal and ldFunc take labels too", () => {
-  const insns = new Asm()
+test("InsnBuilder: gotol, may_goto, callLocal and ldFunc take labels too", () => {
+  const insns = new InsnBuilder()
     .ldFunc(R2, "cb")
     .callLocal("cb")
     .mayGoto("end")
@@ -186,17 +187,17 @@ test("Asm: gotol, may_goto, callLocal and ldFunc take labels too", () => {
   );
 });
 
-test("Asm: unknown and duplicate labels are errors that name the label", () => {
-  assert.throws(() => new Asm().ja("nowhere").exit().build(), (e: unknown) => {
+test("InsnBuilder: unknown and duplicate labels are errors that name the label", () => {
+  assert.throws(() => new InsnBuilder().ja("nowhere").exit().build(), (e: unknown) => {
     assert.ok(e instanceof RangeError);
     assert.match(e.message, /unknown label "nowhere" \(used at slot 0\); defined labels: none/);
     return true;
   });
   assert.throws(
-    () => new Asm().label("a").exit().label("a"),
+    () => new InsnBuilder().label("a").exit().label("a"),
     /duplicate label "a": defined at slot 0 and again at slot 1/,
   );
-  const far = new Asm().ja("end");
+  const far = new InsnBuilder().ja("end");
   for (let i = 0; i < 40000; i++) far.mov64(R0, 0);
   assert.throws(
     () => far.label("end").exit().build(),
@@ -216,7 +217,7 @@ test("builder arguments are checked before anything is built", () => {
   assert.throws(() => ldImm64(R1, 1n << 64n), /does not fit in 64 bits/);
   assert.throws(() => movsx32(R1, R2, 32 as 8), /8 or 16/);
   assert.throws(() => addrSpaceCast(R1, R2, 1, 1), /between spaces 0 and 1/);
-  assert.throws(() => new Asm().mov64(R0, R3).jeq(R0, 1, 1.5), /jump offset 1.5/);
+  assert.throws(() => new InsnBuilder().mov64(R0, R3).jeq(R0, 1, 1.5), /jump offset 1.5/);
 });
 
 test("asm`` interpolates numbers, registers and maps", () => {
@@ -312,4 +313,11 @@ test("map references: fds by default, ids for instructions read back from the ke
   );
   assert.deepEqual(assemble("r1 = map[id:5] ll\nr2 = map_value[id:5]+16 ll"), insns);
   assert.deepEqual(assemble(named, { maps: { events: { fd: 5 } } }), insns);
+});
+
+test("Asm is the deprecated name of InsnBuilder: same class, same programs", () => {
+  assert.equal(Asm, InsnBuilder);
+  const a = new Asm().mov64(R0, 7).exit().build();
+  assert.ok(new Asm() instanceof InsnBuilder);
+  assert.deepEqual(a, new InsnBuilder().mov64(R0, 7).exit().build());
 });

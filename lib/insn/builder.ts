@@ -1,7 +1,8 @@
 /**
  * Building instructions in code: standalone constructors in the style of the kernel's
- * `BPF_MOV64_IMM`-like macros (`mov64Imm(R0, 0)`), and the chaining {@link Asm} builder with named
- * labels (`new Asm().mov64(R0, 0).exit().build()`).
+ * `BPF_MOV64_IMM`-like macros (`mov64Imm(R0, 0)`), and the chaining {@link InsnBuilder} with named
+ * labels (`new InsnBuilder().mov64(R0, 0).exit().build()`). The text assembler is `asm`/`assemble`
+ * (asm.ts).
  *
  * Immediates are 32-bit fields: any integer from -2^31 to 2^32-1 is accepted, values from 2^31 are
  * stored as their two's complement (so `mov64Imm(R0, 0xffffffff)` sets r0 to -1, sign-extended).
@@ -72,8 +73,8 @@ interface Fixup {
  *
  * @example
  * ```ts
- * import { Asm, R0, R1, R2, R10 } from "@tsbpf/core/insn";
- * const insns = new Asm()
+ * import { InsnBuilder, R0, R1, R2, R10 } from "@tsbpf/core/insn";
+ * const insns = new InsnBuilder()
  *   .st("w", R10, -4, 0)
  *   .mov64(R2, R10).add64(R2, -4)
  *   .ldMapFd(R1, 5)
@@ -85,7 +86,7 @@ interface Fixup {
  *   .build();
  * ```
  */
-export class Asm {
+export class InsnBuilder {
   readonly #insns: Insn[] = [];
   readonly #labels = new Map<string, number>();
   readonly #fixups: Fixup[] = [];
@@ -477,3 +478,18 @@ export class Asm {
     return this.#push(exit());
   }
 }
+
+/**
+ * The former name of {@link InsnBuilder}, kept for existing code: "Asm" read like the text
+ * assembler (`asm`, `assemble`), which it is not.
+ *
+ * @deprecated Use {@link InsnBuilder}.
+ * @example
+ * ```ts
+ * import { Asm, InsnBuilder } from "@tsbpf/core/insn";
+ * Asm === InsnBuilder; // true
+ * ```
+ */
+export const Asm: typeof InsnBuilder = InsnBuilder;
+/** The former name of {@link InsnBuilder}. @deprecated Use {@link InsnBuilder}. */
+export type Asm = InsnBuilder;

@@ -104,13 +104,13 @@ export type AtomicOp =
 export type MapRef = number | { readonly fd: number };
 
 /**
- * A jump target in the {@link Asm} builder: a label name or a relative offset in slots.
+ * A jump target in the {@link InsnBuilder}: a label name or a relative offset in slots.
  *
  * @example
  * ```ts
- * import { Asm, R0, type Target } from "@tsbpf/core/insn";
+ * import { InsnBuilder, R0, type Target } from "@tsbpf/core/insn";
  * const out: Target = "out";
- * new Asm().jeq(R0, 0, out).mov64(R0, 1).label("out").exit().build();
+ * new InsnBuilder().jeq(R0, 0, out).mov64(R0, 1).label("out").exit().build();
  * ```
  */
 export type Target = string | number;

@@ -5,8 +5,8 @@
  *
  * @example
  * ```ts
- * import { Asm, assemble, disassemble, R0 } from "@tsbpf/core/insn";
- * const insns = new Asm().mov64(R0, 0).exit().build();
+ * import { assemble, disassemble, InsnBuilder, R0 } from "@tsbpf/core/insn";
+ * const insns = new InsnBuilder().mov64(R0, 0).exit().build();
  * disassemble(insns); // "r0 = 0\nexit"
  * assemble("r0 = 0\nexit"); // the same instructions
  * ```
@@ -168,7 +168,7 @@ export {
   mayGoto,
   rawInsn,
 } from "./jumps.ts";
-export { Asm } from "./builder.ts";
+export { Asm, InsnBuilder } from "./builder.ts";
 export {
   disassemble,
   type DisassembledLine,
