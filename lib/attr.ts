@@ -5,6 +5,7 @@
  * @module
  */
 import type { AttrLayout } from "../types/attr.ts";
+import { ArgumentError } from "./errors.ts";
 
 /**
  * A zeroed buffer shaped by an {@link AttrLayout}, with field access by uapi member name (typed:
@@ -47,14 +48,16 @@ export class Attr<F extends string = string> {
     const f = this.layout.fields[name] as
       | { offset: number; size: number; kind: string }
       | undefined;
-    if (f === undefined) throw new RangeError(`${this.layout.name} has no field ${name}`);
+    if (f === undefined) {
+      throw new ArgumentError("name", `${this.layout.name} has no field ${name}`);
+    }
     return f;
   }
 
   /**
    * Writes an integer field (u8, u16, u32, s32 or u64/ptr).
    *
-   * @throws {RangeError} when the value is not an integer that fits the field.
+   * @throws {ArgumentError} when the value is not an integer that fits the field.
    */
   set(name: F, value: number | bigint): this {
     const f = this.#field(name);
@@ -82,13 +85,19 @@ export class Attr<F extends string = string> {
         else this.view.setUint32(o, v, true);
         break;
       default:
-        throw new RangeError(`${this.layout.name}.${name} is ${f.size} bytes, not an integer`);
+        throw new ArgumentError(
+          this.layout.name,
+          `${this.layout.name}.${name} is ${f.size} bytes, not an integer`,
+        );
     }
     return this;
   }
 
   #outOfRange(name: string, value: number | bigint, kind: string): never {
-    throw new RangeError(`${this.layout.name}.${name} (${kind}) cannot hold ${value}`);
+    throw new ArgumentError(
+      this.layout.name,
+      `${this.layout.name}.${name} (${kind}) cannot hold ${value}`,
+    );
   }
 
   /** Writes a 64-bit field (an address, or a u64). */
@@ -100,7 +109,10 @@ export class Attr<F extends string = string> {
   setBytes(name: F, data: Uint8Array): this {
     const f = this.#field(name);
     if (data.length > f.size) {
-      throw new RangeError(`${this.layout.name}.${name} holds ${f.size} bytes, got ${data.length}`);
+      throw new ArgumentError(
+        this.layout.name,
+        `${this.layout.name}.${name} holds ${f.size} bytes, got ${data.length}`,
+      );
     }
     this.bytes.fill(0, f.offset, f.offset + f.size);
     this.bytes.set(data, f.offset);
@@ -111,7 +123,7 @@ export class Attr<F extends string = string> {
    * Reads an integer field as a number. A 64-bit field above 2^53 cannot be a number exactly:
    * read those with {@link Attr.getU64}.
    *
-   * @throws {RangeError} for a 64-bit value above `Number.MAX_SAFE_INTEGER`.
+   * @throws {ArgumentError} for a 64-bit value above `Number.MAX_SAFE_INTEGER`.
    */
   get(name: F): number {
     const f = this.#field(name);
@@ -127,19 +139,27 @@ export class Attr<F extends string = string> {
       case 8: {
         const v = this.view.getBigUint64(f.offset, true);
         if (v > BigInt(Number.MAX_SAFE_INTEGER)) {
-          throw new RangeError(`${this.layout.name}.${name} is ${v}: read it with getU64()`);
+          throw new ArgumentError(
+            this.layout.name,
+            `${this.layout.name}.${name} is ${v}: read it with getU64()`,
+          );
         }
         return Number(v);
       }
       default:
-        throw new RangeError(`${this.layout.name}.${name} is ${f.size} bytes, not an integer`);
+        throw new ArgumentError(
+          this.layout.name,
+          `${this.layout.name}.${name} is ${f.size} bytes, not an integer`,
+        );
     }
   }
 
   /** Reads a 64-bit field as bigint. */
   getU64(name: F): bigint {
     const f = this.#field(name);
-    if (f.size !== 8) throw new RangeError(`${this.layout.name}.${name} is not 64-bit`);
+    if (f.size !== 8) {
+      throw new ArgumentError("name", `${this.layout.name}.${name} is not 64-bit`);
+    }
     return this.view.getBigUint64(f.offset, true);
   }
 

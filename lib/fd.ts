@@ -5,7 +5,7 @@
  */
 import { readLink } from "./host_fs.ts";
 import { effectiveCapabilities } from "./caps.ts";
-import { ClosedError, setCapabilityReader } from "./errors.ts";
+import { ArgumentError, ClosedError, setCapabilityReader } from "./errors.ts";
 import { pinFd, unpinPath } from "./pin.ts";
 import { sys } from "./sys/mod.ts";
 
@@ -53,7 +53,9 @@ export class FdHandle {
 
   /** Takes ownership of `fd`. */
   constructor(fd: number, kind: string) {
-    if (!Number.isInteger(fd) || fd < 0) throw new RangeError(`invalid file descriptor ${fd}`);
+    if (!Number.isInteger(fd) || fd < 0) {
+      throw new ArgumentError("fd", `invalid file descriptor ${fd}`);
+    }
     this.#held = { fd };
     this.kind = kind;
     finalizer.register(this, this.#held, this);

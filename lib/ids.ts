@@ -7,7 +7,7 @@
 import { GET_FD_BY_ID_ATTR, GET_NEXT_ID_ATTR } from "../types/attr.ts";
 import { Errno } from "../types/errno.ts";
 import { Attr } from "./attr.ts";
-import { BpfError } from "./errors.ts";
+import { ArgumentError, BpfError } from "./errors.ts";
 import { getFdById, type GetFdByIdCmd, getNextId, type GetNextIdCmd } from "./sys/bpf_cmds.ts";
 
 /** `BPF_OBJ_NAME_LEN` − 1. */
@@ -16,7 +16,7 @@ const MAX_NAME_LENGTH = 15;
 /**
  * Checks a program name the way the kernel's `bpf_obj_name_cpy()` does.
  *
- * @throws {RangeError} when it is too long or has a character the kernel refuses.
+ * @throws {ArgumentError} when it is too long or has a character the kernel refuses.
  * @example
  * ```ts
  * import { validateObjectName } from "@tsbpf/core";
@@ -25,14 +25,16 @@ const MAX_NAME_LENGTH = 15;
  */
 export function validateObjectName(name: string): void {
   if (name.length > MAX_NAME_LENGTH) {
-    throw new RangeError(
+    throw new ArgumentError(
+      "name",
       `name "${name}" is ${name.length} characters; the kernel keeps at most ${MAX_NAME_LENGTH}`,
     );
   }
   for (let i = 0; i < name.length; i++) {
     const c = name[i];
     if (!/[A-Za-z0-9_.]/.test(c)) {
-      throw new RangeError(
+      throw new ArgumentError(
+        "name",
         `name "${name}" has ${
           JSON.stringify(c)
         } at position ${i}; the kernel accepts only letters, digits, "_" and "."`,
@@ -70,7 +72,7 @@ export function listIds(cmd: GetNextIdCmd): number[] {
 /**
  * Opens the object with `id` (`BPF_*_GET_FD_BY_ID`) and returns its new fd, owned by the caller.
  *
- * @throws {RangeError} for an id that is not a positive 32-bit integer.
+ * @throws {ArgumentError} for an id that is not a positive 32-bit integer.
  * @throws {BpfError} `ENOENT` when no object of that kind has the id.
  * @example
  * ```ts
@@ -84,7 +86,10 @@ export function listIds(cmd: GetNextIdCmd): number[] {
  */
 export function openById(cmd: GetFdByIdCmd, id: number, kind: string): number {
   if (!Number.isInteger(id) || id <= 0 || id > 0xffff_ffff) {
-    throw new RangeError(`${kind} id must be a positive 32-bit integer, got ${id}`);
+    throw new ArgumentError(
+      "id",
+      `${kind} id must be a positive 32-bit integer, got ${String(id)}`,
+    );
   }
   // The id fields of the four commands share offset 0.
   const attr = new Attr(GET_FD_BY_ID_ATTR).set("prog_id", id);

@@ -6,6 +6,7 @@
  * rounding, internal map names, mmapable global data), the mutable spec, externs, BTF-attached
  * sections, struct_ops, initial map values, pin by name and auto-attach.
  */
+import { ArgumentError } from "../lib/errors.ts";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -336,7 +337,7 @@ test("setVariable: range and type checks name the variable", () => {
   });
   assert.throws(() => spec.setVariable("targ_delta", 40000), /targ_delta.*signed 2-byte/);
   assert.throws(() => spec.setVariable("targ_min_len", 1.5), /not an integer/);
-  assert.throws(() => spec.setVariable("targ_ringbuf", "yes"), TypeError);
+  assert.throws(() => spec.setVariable("targ_ringbuf", "yes"), ArgumentError);
   assert.throws(() => spec.setVariable("targ_min_len", new Uint8Array(3)), /3 bytes given/);
   assert.throws(() => spec.setVariable("nope", 1), (e: unknown) => {
     assert.ok(e instanceof ObjectError);

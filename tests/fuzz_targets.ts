@@ -2,6 +2,8 @@
  * The fuzz targets: each takes one input (bytes; the assembler's is UTF-8 text), calls the public
  * API with it and lets errors out. `tests/fuzz_harness.ts` runs them on mutated inputs and treats
  * any error that is not one of the library's own classes (see {@link isLibraryError}) as a bug.
+ * The `api` target calls the pure modules' public functions with hostile arguments chosen by the
+ * input bytes: a raw `TypeError` or `RangeError` from any of them is a bug too.
  * Pure: no target touches the kernel.
  */
 import { readdirSync, readFileSync } from "node:fs";
@@ -39,6 +41,12 @@ import { AsmError } from "../lib/insn/asm_error.ts";
 import { disassemble } from "../lib/insn/disasm.ts";
 import { decodeInsns } from "../lib/insn/insn.ts";
 import { ArgumentError, BpfError, ClosedError } from "../lib/errors.ts";
+import * as insnApi from "../lib/insn/mod.ts";
+import * as codecApi from "../lib/codec/mod.ts";
+import * as checkApi from "../lib/check/mod.ts";
+import * as btfApi from "../lib/btf/mod.ts";
+import * as progtypeApi from "../lib/progtype/mod.ts";
+import * as typesApi from "../types/mod.ts";
 import { repoRoot } from "./util.ts";
 
 /** The error classes the library may let out of a public function. */
@@ -371,6 +379,141 @@ const codecTarget: FuzzTarget = {
   },
 };
 
+/**
+ * Public functions of the pure modules that the `api` target calls with hostile arguments. Those
+ * that change global state (the program-type registry) or only build other functions are left out.
+ */
+const API_EXCLUDE = new Set([
+  "registerProgType",
+  "unregisterProgType",
+  "resetProgTypes",
+  "progTypes",
+  "AsmError",
+  "CodecError",
+  "BtfError",
+  "PreloadCheckError",
+  // Building blocks of program-type definitions and layouts (they take functions and tables):
+  "cases",
+  "ctxAccess",
+  "exceptAttach",
+  "first",
+  "forAttach",
+  "guard",
+  "ifdef",
+  "opsFromProtoFn",
+  "funcProtoOf",
+  "defineLayout",
+  // Message helpers for findings (their input comes from checkProgram):
+  "findingSnippet",
+  // The deep checker's instruction semantics (lib/verifier works on checked programs):
+  "decodeSemantics",
+]);
+
+type AnyFn = (...args: unknown[]) => unknown;
+
+function apiFunctions(): [string, AnyFn][] {
+  const out: [string, AnyFn][] = [];
+  const modules: [string, Record<string, unknown>][] = [
+    ["insn", insnApi],
+    ["codec", codecApi],
+    ["check", checkApi],
+    ["btf", btfApi],
+    ["progtype", progtypeApi],
+    ["types", typesApi],
+  ];
+  for (const [mod, ns] of modules) {
+    for (const [name, v] of Object.entries(ns).sort(([a], [b]) => a < b ? -1 : 1)) {
+      if (typeof v !== "function" || API_EXCLUDE.has(name)) continue;
+      const isClass = /^class\b/.test(Function.prototype.toString.call(v));
+      out.push([
+        `${mod}.${name}`,
+        isClass
+          ? (...a: unknown[]) => new (v as new (...a: unknown[]) => unknown)(...a)
+          : v as AnyFn,
+      ]);
+    }
+  }
+  // The builder's methods, each on a fresh builder (then built).
+  const proto = insnApi.InsnBuilder.prototype;
+  for (const name of Object.getOwnPropertyNames(proto).sort()) {
+    const d = Object.getOwnPropertyDescriptor(proto, name);
+    if (name === "constructor" || typeof d?.value !== "function") continue;
+    out.push([`InsnBuilder#${name}`, (...a: unknown[]) => {
+      const b = new insnApi.InsnBuilder() as unknown as Record<string, AnyFn>;
+      b[name](...a);
+      (b as unknown as { build(): unknown }).build();
+    }]);
+  }
+  out.push(["ObjectSpec.parse", (...a: unknown[]) => ObjectSpec.parse(a[0] as Uint8Array)]);
+  out.push(["parseElf", (...a: unknown[]) => parseElf(a[0] as Uint8Array)]);
+  out.push([
+    "parseBtfExt",
+    (...a: unknown[]) => parseBtfExt(a[0] as Uint8Array, coreObject().btf, a[1] as number),
+  ]);
+  out.push(["resolveCoreRelo", (...a: unknown[]) =>
+    resolveCoreRelo(
+      { insn: 0, typeId: a[0] as number, access: a[1] as string, kind: a[2] as number },
+      coreObject().btf,
+      coreObject().btf,
+    )]);
+  return out;
+}
+let apiCache: [string, AnyFn][] | undefined;
+
+/** Argument values the api target passes, chosen by input bytes. */
+const ARGS: readonly unknown[] = [
+  ...VALUES,
+  insnApi.R0,
+  insnApi.R1,
+  insnApi.R10,
+  "r0 = 1\nexit",
+  "hash",
+  "xdp",
+  "socket_filter",
+  "0:1",
+  "0:".repeat(2000) + "0",
+  "w",
+  "dw",
+  "add",
+  "jeq",
+  -(2 ** 31),
+  2 ** 31 - 1,
+  0xffffffff,
+  65536,
+  { code: 0xb7, dst: 0, src: 0, off: 0, imm: 1 },
+  [{ code: 0xb7, dst: 0, src: 0, off: 0, imm: 1 }, { code: 0x95, dst: 0, src: 0, off: 0, imm: 0 }],
+  [{ code: 0x18 }],
+  new Uint8Array([0xb7, 0, 0, 0, 1, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]),
+  new Uint8Array(7),
+  { type: "socket_filter", insns: [] },
+  { type: "xdp", insns: new Uint8Array(16), license: "GPL" },
+  { syntax: "classic" },
+  { syntax: 5 },
+  { maps: { m: 3 } },
+  { maps: () => 1.5 },
+  u32,
+  () => undefined,
+];
+
+const apiTarget: FuzzTarget = {
+  name: "api",
+  corpus: () => [new Uint8Array(8), Uint8Array.from({ length: 24 }, (_, i) => i * 11)],
+  run(input) {
+    const fns = apiCache ??= apiFunctions();
+    for (let i = 0; i + 6 <= input.length; i += 6) {
+      const [, fn] = fns[(input[i] | (input[i + 1] << 8)) % fns.length];
+      const argc = input[i + 2] % 5;
+      const args = [input[i + 3], input[i + 4], input[i + 5], input[i + 3] ^ input[i + 5]]
+        .slice(0, argc).map((b) => ARGS[b % ARGS.length]);
+      try {
+        fn(...args);
+      } catch (e) {
+        if (!isLibraryError(e)) throw e;
+      }
+    }
+  },
+};
+
 /** Every target by name. */
 export const TARGETS: Readonly<Record<string, FuzzTarget>> = {
   elf: elfTarget,
@@ -380,4 +523,5 @@ export const TARGETS: Readonly<Record<string, FuzzTarget>> = {
   disasm: disasmTarget,
   codec: codecTarget,
   checker: checkerTarget,
+  api: apiTarget,
 };

@@ -25,6 +25,7 @@ const PURE = [
   "lib/verifier/",
   "lib/elf/",
   "lib/attr.ts",
+  "lib/args.ts",
   "lib/errors.ts",
 ];
 

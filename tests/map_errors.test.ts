@@ -17,7 +17,7 @@ test(
     {
       using m = BpfMap.create({ type: "hash", keySize: 4, valueSize: 8, maxEntries: 4 });
       assert.throws(() => m.get(new Uint8Array(3)), {
-        name: "RangeError",
+        name: "ArgumentError",
         message: "get(): key must be exactly 4 bytes for hash map (key 4 B, value 8 B), got 3",
       });
       assert.throws(

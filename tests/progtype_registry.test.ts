@@ -1,5 +1,6 @@
 // The program-type registry: built-in definitions, register / replace / unregister / wrap, and
 // unknown types refused before any system call.
+import { ArgumentError } from "../lib/errors.ts";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
@@ -138,7 +139,7 @@ test("register a new type, refuse a duplicate, replace it, unregister it", () =>
     assert.equal(unregisterProgType(4000), false);
     assert.equal(getProgType(4000), undefined);
     assert.throws(() => registerProgType({ ...mine, type: -1 }), RangeError);
-    assert.throws(() => registerProgType({ ...mine, name: "Bad Name" }), TypeError);
+    assert.throws(() => registerProgType({ ...mine, name: "Bad Name" }), ArgumentError);
     assert.throws(
       () => registerProgType({ ...mine, ops: {} as ProgTypeDef["ops"] }),
       /ops\.getFuncProto/,

@@ -191,6 +191,7 @@ export function attachTypeName(value: number): string | undefined {
  * ```
  */
 export function attachTypeByName(name: string): AttachType | undefined {
+  if (typeof name !== "string") return undefined;
   const key = name.toLowerCase();
   return BY_NAME.get(key.startsWith("bpf_") ? key.slice(4) : key);
 }

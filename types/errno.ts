@@ -506,6 +506,7 @@ export const Errno = {
  * ```
  */
 export function errnoName(errno: number): string {
+  if (typeof errno !== "number") return `errno ${typeof errno}`;
   const n = Math.abs(errno);
   return Object.hasOwn(ERRNO_NAMES, n) ? ERRNO_NAMES[n] : `errno ${errno}`;
 }

@@ -504,5 +504,6 @@ export function helperName(id: number): string | undefined {
  * ```
  */
 export function helperIdByName(name: string): HelperId | undefined {
+  if (typeof name !== "string") return undefined;
   return BY_NAME.get(name.startsWith("bpf_") ? name.slice(4) : name);
 }

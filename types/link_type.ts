@@ -105,6 +105,7 @@ export function linkTypeName(value: number): string | undefined {
  * ```
  */
 export function linkTypeByName(name: string): LinkType | undefined {
+  if (typeof name !== "string") return undefined;
   const key = name.toLowerCase();
   return BY_NAME.get(key.startsWith("bpf_link_type_") ? key.slice(14) : key);
 }

@@ -148,6 +148,7 @@ export function mapTypeName(value: number): string | undefined {
  * ```
  */
 export function mapTypeByName(name: string): MapType | undefined {
+  if (typeof name !== "string") return undefined;
   const key = name.toLowerCase();
   return BY_NAME.get(key.startsWith("bpf_map_type_") ? key.slice(13) : key);
 }

@@ -141,6 +141,7 @@ export function progTypeName(value: number): string | undefined {
  * ```
  */
 export function progTypeByName(name: string): ProgType | undefined {
+  if (typeof name !== "string") return undefined;
   const key = name.toLowerCase();
   return BY_NAME.get(key.startsWith("bpf_prog_type_") ? key.slice(14) : key);
 }

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { requireBytes, requireInt, requireObject } from "../args.ts";
 import { BtfError } from "./error.ts";
 import type { BtfHeader, BtfIndex } from "./parse.ts";
 import { decodeBtfType, indexBtf, nameReader, stringReader } from "./parse.ts";
@@ -31,11 +32,17 @@ export const BTF_LIMITS: {
   readonly nesting: number;
   /** Largest type size in bytes (BTF sizes are `u32`). */
   readonly typeSize: number;
+  /** Longest CO-RE access string (`0:1:2`) read from `.BTF.ext` or given to CO-RE, in characters. */
+  readonly coreAccessLength: number;
+  /** Most steps in a CO-RE access string (the kernel's `BPF_CORE_SPEC_MAX_LEN`). */
+  readonly coreAccessDepth: number;
 } = {
   resolveDepth: 32,
   fields: 65536,
   nesting: 64,
   typeSize: 0xffffffff,
+  coreAccessLength: 1024,
+  coreAccessDepth: 64,
 };
 
 /** Chains longer than this are treated as loops (the kernel's `MAX_RESOLVE_DEPTH`). */
@@ -122,6 +129,8 @@ export class Btf {
 
   /** Parses `bytes`; prefer `parseBtf`. Throws `BtfError` on malformed input. */
   constructor(bytes: Uint8Array, options: ParseBtfOptions = {}) {
+    requireBytes("Btf", "bytes", bytes);
+    requireObject("Btf", "options", options);
     const base = options.base;
     const split = base && {
       typeCount: base.typeCount,
@@ -256,6 +265,7 @@ export class Btf {
    * ```
    */
   typeById(id: number): BtfType {
+    if (typeof id !== "number") requireInt("typeById", "id", id, 0, 0xffffffff);
     const i = id - this.firstId;
     if (i >= 0 && i < this.#ix.count && Number.isInteger(i)) return this.#decode(i);
     if (id === 0 && this.base === undefined) return VOID;
@@ -518,5 +528,7 @@ export class Btf {
  * ```
  */
 export function parseBtf(bytes: Uint8Array, options?: ParseBtfOptions): Btf {
+  requireBytes("parseBtf", "bytes", bytes);
+  requireObject("parseBtf", "options", options, true);
   return new Btf(bytes, options);
 }

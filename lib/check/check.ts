@@ -11,6 +11,8 @@
  * @module
  */
 import type { Insn } from "../insn/insn.ts";
+import { requireInsns, requireObject } from "../args.ts";
+import { ArgumentError } from "../errors.ts";
 import { HELPER_NAMES } from "../../types/helpers.ts";
 import { ProgType } from "../../types/prog_type.ts";
 import { attachTypeName } from "../../types/attach_type.ts";
@@ -102,7 +104,8 @@ const i32 = (n: number): Int32Array => new Int32Array(n);
 function toColumns(insns: readonly Insn[] | Uint8Array): Columns {
   if (insns instanceof Uint8Array) {
     if (insns.length % 8 !== 0) {
-      throw new RangeError(
+      throw new ArgumentError(
+        "instruction",
         `instruction bytes must be a multiple of 8, got ${insns.length} (${
           insns.length % 8
         } trailing bytes at offset ${insns.length - (insns.length % 8)})`,
@@ -123,7 +126,7 @@ function toColumns(insns: readonly Insn[] | Uint8Array): Columns {
     return { n, code, dst, src, off, imm };
   }
   if (!Array.isArray(insns)) {
-    throw new TypeError("insns must be an array of instructions or a Uint8Array");
+    throw new ArgumentError("insns", "insns must be an array of instructions or a Uint8Array");
   }
   const n = insns.length;
   const code = pooled("code", u8, n), dst = pooled("dst", u8, n), src = pooled("src", u8, n);
@@ -193,6 +196,8 @@ const enum HelperState {
  * ```
  */
 export function checkProgram(options: CheckOptions): Finding[] {
+  requireObject("checkProgram", "options", options);
+  requireInsns("checkProgram", "options.insns", options.insns);
   const findings: Finding[] = [];
   const err = (index: number, code: string, message: string): void => {
     findings.push({ index, code, message, severity: "error" });

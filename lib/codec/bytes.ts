@@ -3,13 +3,15 @@
  *
  * @module
  */
+import { kindOf } from "../args.ts";
 import { checkSpan } from "./span.ts";
 import { type Codec, CodecError, describeValue } from "./codec.ts";
 import { freshBytes } from "./fresh.ts";
+import { ArgumentError } from "../errors.ts";
 
 function checkSize(what: string, n: number): void {
   if (!Number.isInteger(n) || n < 0) {
-    throw new RangeError(`${what} size must be a non-negative integer, got ${n}`);
+    throw new ArgumentError(what, `${what} size must be a non-negative integer, got ${kindOf(n)}`);
   }
 }
 
@@ -131,5 +133,5 @@ export function pad(n: number): Codec<undefined> {
  * ```
  */
 export function isPadding(codec: Codec<unknown>): boolean {
-  return codec.name.startsWith("pad[");
+  return typeof codec?.name === "string" && codec.name.startsWith("pad[");
 }

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { kindOf, requireObject } from "../args.ts";
 import { checkSpan } from "./span.ts";
 import { isPadding } from "./bytes.ts";
 import {
@@ -13,6 +14,7 @@ import {
   describeValue,
   type StructFieldInfo,
 } from "./codec.ts";
+import { ArgumentError } from "../errors.ts";
 
 /**
  * A C array `T[length]`: an array of exactly `length` elements.
@@ -25,8 +27,12 @@ import {
  * ```
  */
 export function array<T>(element: Codec<T>, length: number): Codec<T[]> {
+  requireCodec("array", "element", element);
   if (!Number.isInteger(length) || length < 0) {
-    throw new RangeError(`array length must be a non-negative integer, got ${length}`);
+    throw new ArgumentError(
+      "length",
+      `array length must be a non-negative integer, got ${String(length)}`,
+    );
   }
   const step = element.size;
   const name = `${element.name}[${length}]`;
@@ -155,7 +161,7 @@ export interface StructCodec<T> extends Codec<T> {
  * does, unless given an explicit offset (`{ codec, offset }`); gaps between fields are written as
  * zeros. Decoding returns a plain object (padding fields left out); encoding needs every field.
  *
- * @throws {RangeError} when explicit offsets overlap, or `size` is smaller than the fields.
+ * @throws {ArgumentError} when explicit offsets overlap, or `size` is smaller than the fields.
  * @example
  * ```ts
  * import { struct, u32, u64 } from "@tsbpf/core";
@@ -169,6 +175,19 @@ export function struct<F extends StructFields>(
   fields: F,
   options: StructOptions = {},
 ): StructCodec<StructValue<F>> {
+  requireObject("struct", "fields", fields);
+  requireObject("struct", "options", options);
+  for (const [name, decl] of Object.entries(fields)) {
+    if (
+      decl === null || typeof decl !== "object" ||
+      typeof (decl as { size?: unknown }).size !== "number" && !("codec" in decl)
+    ) {
+      throw new ArgumentError(
+        "fields",
+        `struct: field ${name} must be a codec or { offset, codec }, got ${kindOf(decl)}`,
+      );
+    }
+  }
   const infos: StructFieldInfo[] = [];
   let end = 0;
   let maxAlign = 1;
@@ -179,10 +198,14 @@ export function struct<F extends StructFields>(
     if (explicit) {
       offset = (decl as FieldAt<unknown>).offset;
       if (!Number.isInteger(offset) || offset < 0) {
-        throw new RangeError(`field ${name}: offset must be a non-negative integer, got ${offset}`);
+        throw new ArgumentError(
+          "field",
+          `field ${name}: offset must be a non-negative integer, got ${offset}`,
+        );
       }
       if (offset < end) {
-        throw new RangeError(
+        throw new ArgumentError(
+          "field",
           `field ${name} at offset ${offset} overlaps the previous field, which ends at ${end}`,
         );
       }
@@ -195,15 +218,21 @@ export function struct<F extends StructFields>(
   }
   const align = options.align ?? maxAlign;
   if (!Number.isInteger(align) || align <= 0 || (align & (align - 1)) !== 0) {
-    throw new RangeError(`struct align must be a power of two, got ${options.align}`);
+    throw new ArgumentError("align", `struct align must be a power of two, got ${options.align}`);
   }
   const natural = Math.ceil(end / align) * align;
   const size = options.size ?? natural;
   if (!Number.isInteger(size) || size < 0) {
-    throw new RangeError(`struct size must be a non-negative integer, got ${options.size}`);
+    throw new ArgumentError(
+      "struct",
+      `struct size must be a non-negative integer, got ${options.size}`,
+    );
   }
   if (size < end) {
-    throw new RangeError(`struct size ${size} is smaller than its fields, which end at ${end}`);
+    throw new ArgumentError(
+      "struct",
+      `struct size ${size} is smaller than its fields, which end at ${end}`,
+    );
   }
   const name = options.name ??
     `struct { ${
@@ -262,4 +291,15 @@ export function struct<F extends StructFields>(
       return out as StructValue<F>;
     },
   };
+}
+
+/** Throws unless `value` looks like a codec (an object with a numeric size and encode/decode). */
+function requireCodec(fn: string, argument: string, value: unknown): void {
+  const c = value as Partial<Codec<unknown>> | null;
+  if (
+    c === null || typeof c !== "object" || typeof c.size !== "number" ||
+    typeof c.encode !== "function" || typeof c.decode !== "function"
+  ) {
+    throw new ArgumentError(argument, `${fn}: ${argument} must be a codec, got ${kindOf(value)}`);
+  }
 }

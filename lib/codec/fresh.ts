@@ -5,6 +5,8 @@
  *
  * @module
  */
+import { kindOf } from "../args.ts";
+import { ArgumentError } from "../errors.ts";
 
 const SLAB = 16 * 1024;
 /** Arrays up to this size come from the slab. */
@@ -26,6 +28,10 @@ let used = 0;
  * ```
  */
 export function freshBytes(source: Uint8Array, offset: number, length: number): Uint8Array {
+  if (
+    typeof offset !== "number" || typeof length !== "number" || !(source instanceof Uint8Array) ||
+    !(length >= 0 && length <= source.length) || !(offset >= 0 && offset <= source.length - length)
+  ) badFresh(source, offset, length);
   let out: Uint8Array;
   if (useSlab && length <= SMALL) {
     if (used + length > slab.byteLength) {
@@ -40,4 +46,11 @@ export function freshBytes(source: Uint8Array, offset: number, length: number): 
   if (length <= 64) { for (let i = 0; i < length; i++) out[i] = source[offset + i]; }
   else out.set(source.subarray(offset, offset + length));
   return out;
+}
+
+function badFresh(source: unknown, offset: unknown, length: unknown): never {
+  throw new ArgumentError(
+    "source",
+    `freshBytes: ${kindOf(offset)} + ${kindOf(length)} is not a range of ${kindOf(source)}`,
+  );
 }

@@ -4,7 +4,9 @@
  *
  * @module
  */
-import { type Btf, BTF_LIMITS } from "../btf/btf.ts";
+import { kindOf } from "../args.ts";
+import { Btf, BTF_LIMITS } from "../btf/btf.ts";
+import { ArgumentError } from "../errors.ts";
 import { BtfError } from "../btf/error.ts";
 import { BTF_INT_BOOL, BTF_INT_CHAR, BTF_INT_SIGNED, type BtfType } from "../btf/types.ts";
 import { bytes, cstring } from "./bytes.ts";
@@ -77,6 +79,12 @@ function isChar(t: BtfType): boolean {
  * ```
  */
 export function codecFromBtf(btf: Btf, typeId: number): Codec<unknown> {
+  if (!(btf instanceof Btf)) {
+    throw new ArgumentError(
+      "btf",
+      `codecFromBtf: btf must be a Btf (from parseBtf), got ${kindOf(btf)}`,
+    );
+  }
   if (!Number.isInteger(typeId) || typeId < 0 || typeId >= btf.typeCount) {
     throw new CodecError(
       `codecFromBtf: no BTF type with id ${typeId} (ids are 0..${btf.typeCount - 1})`,

@@ -6,6 +6,7 @@
  */
 import { checkSpan } from "./span.ts";
 import { type Codec, CodecError, describeValue } from "./codec.ts";
+import { ArgumentError } from "../errors.ts";
 
 /**
  * An LPM trie key (`struct bpf_lpm_trie_key_u8`): a prefix length in bits and the address bytes,
@@ -37,7 +38,10 @@ export interface LpmKey {
  */
 export function lpmKey(dataSize: number): Codec<LpmKey> {
   if (!Number.isInteger(dataSize) || dataSize < 1 || dataSize > 256) {
-    throw new RangeError(`LPM key data size must be 1..256 bytes, got ${dataSize}`);
+    throw new ArgumentError(
+      "dataSize",
+      `LPM key data size must be 1..256 bytes, got ${String(dataSize)}`,
+    );
   }
   const bits = dataSize * 8;
   const name = `lpm_key<${dataSize}>`;

@@ -4,7 +4,9 @@
  *
  * @module
  */
-import type { Btf } from "../btf/btf.ts";
+import { kindOf, requireBytes, requireInt } from "../args.ts";
+import { Btf, BTF_LIMITS } from "../btf/btf.ts";
+import { ArgumentError } from "../errors.ts";
 import { ElfError } from "./error.ts";
 
 /**
@@ -110,6 +112,14 @@ const CORE_RELO_MIN = 16;
  * ```
  */
 export function parseBtfExt(bytes: Uint8Array, btf: Btf, fileOffset = 0): BtfExt {
+  requireBytes("parseBtfExt", "bytes", bytes);
+  if (!(btf instanceof Btf)) {
+    throw new ArgumentError(
+      "btf",
+      `parseBtfExt: btf must be a Btf (from parseBtf), got ${kindOf(btf)}`,
+    );
+  }
+  requireInt("parseBtfExt", "fileOffset", fileOffset, 0, Number.MAX_SAFE_INTEGER);
   const fail = (msg: string, at: number): never => {
     throw new ElfError(`.BTF.ext: ${msg}`, fileOffset + at);
   };
@@ -124,6 +134,27 @@ export function parseBtfExt(bytes: Uint8Array, btf: Btf, fileOffset = 0): BtfExt
     } catch {
       return fail(`string offset ${off} is outside the .BTF string section`, at);
     }
+  };
+  /** A CO-RE access string, within `BTF_LIMITS.coreAccessLength` and `.coreAccessDepth`. */
+  const access = (off: number, at: number): string => {
+    const s = name(off, at);
+    if (s.length > BTF_LIMITS.coreAccessLength) {
+      fail(
+        `core_relo access string of ${s.length} characters is over BTF_LIMITS.coreAccessLength (${BTF_LIMITS.coreAccessLength})`,
+        at,
+      );
+    }
+    let steps = 1;
+    for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) === 0x3a) steps++;
+    if (steps > BTF_LIMITS.coreAccessDepth) {
+      fail(
+        `core_relo access string "${
+          s.slice(0, 40)
+        }…" has ${steps} steps, over BTF_LIMITS.coreAccessDepth (${BTF_LIMITS.coreAccessDepth})`,
+        at,
+      );
+    }
+    return s;
   };
   // Each part: u32 record size, then { u32 sec_name_off; u32 num_info; records[num_info] }...
   const part = <T>(
@@ -216,7 +247,7 @@ export function parseBtfExt(bytes: Uint8Array, btf: Btf, fileOffset = 0): BtfExt
         section,
         insnOff: insnOff("core_relo", section, at),
         typeId: typeId("core_relo", section, at + 4),
-        access: name(v.getUint32(at + 8, true), at + 8),
+        access: access(v.getUint32(at + 8, true), at + 8),
         kind: v.getUint32(at + 12, true),
       }),
     )

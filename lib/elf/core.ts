@@ -12,7 +12,7 @@
  *
  * @module
  */
-import type { Btf } from "../btf/btf.ts";
+import { type Btf, BTF_LIMITS } from "../btf/btf.ts";
 import type { BtfType } from "../btf/types.ts";
 import { BTF_INT_SIGNED } from "../btf/types.ts";
 import { ObjectError } from "./error.ts";
@@ -192,11 +192,32 @@ function findMember(btf: Btf, id: number, name: string): MemberAt | undefined {
 }
 
 function parseAccess(access: string): number[] {
+  checkAccess(access);
   const parts = access.split(":").map((x) => Number(x));
   if (parts.length === 0 || parts.some((x) => !Number.isInteger(x) || x < 0)) {
     throw new ObjectError(`CO-RE accessor "${access}" is malformed`);
   }
   return parts;
+}
+
+/** Refuses an access string over `BTF_LIMITS.coreAccessLength` characters or `.coreAccessDepth` steps. */
+function checkAccess(access: string): void {
+  if (typeof access !== "string" || access.length > BTF_LIMITS.coreAccessLength) {
+    throw new ObjectError(
+      `CO-RE accessor of ${
+        typeof access === "string" ? `${access.length} characters` : typeof access
+      } refused: a string of at most BTF_LIMITS.coreAccessLength (${BTF_LIMITS.coreAccessLength}) characters`,
+    );
+  }
+  let steps = 1;
+  for (let i = 0; i < access.length; i++) if (access.charCodeAt(i) === 0x3a) steps++;
+  if (steps > BTF_LIMITS.coreAccessDepth) {
+    throw new ObjectError(
+      `CO-RE accessor "${
+        access.slice(0, 40)
+      }…" has ${steps} steps, over BTF_LIMITS.coreAccessDepth (${BTF_LIMITS.coreAccessDepth})`,
+    );
+  }
 }
 
 /** Walks the local accessor; returns the member names/indices per step and the local field. */
@@ -489,7 +510,13 @@ export function resolveCoreRelo(
   moduleTargets?: () => readonly Btf[],
   cache?: Map<number, BtfType[]>,
 ): { value: number | bigint | undefined; reason?: string } {
+  checkAccess(r.access);
   const kind = r.kind;
+  if (!Number.isInteger(kind) || kind < 0) {
+    throw new ObjectError(
+      `CO-RE relocation kind must be a non-negative integer, got ${typeof kind}`,
+    );
+  }
   if (kind > 12) throw new ObjectError(`CO-RE relocation kind ${kind} is unknown`);
   if (kind === 6) return { value: r.typeId };
   let target = kernelTarget;

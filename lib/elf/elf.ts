@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { requireBytes } from "../args.ts";
 import { readCString, readElfHeader, u64 } from "./ehdr.ts";
 import { ElfError } from "./error.ts";
 
@@ -322,6 +323,7 @@ function cstr(bytes: Uint8Array, table: ElfSection, off: number, where: number):
  * ```
  */
 export function parseElf(bytes: Uint8Array): ElfFile {
+  requireBytes("parseElf", "bytes", bytes);
   const { view: v, type } = readElfHeader(bytes, { EM_BPF });
   const shoff = u64(v, 40);
   const shentsize = v.getUint16(58, true);

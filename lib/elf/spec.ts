@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { requireBytes, requireObject } from "../args.ts";
 import { type Btf, parseBtf } from "../btf/btf.ts";
 import { BtfError } from "../btf/error.ts";
 import { type BtfExt, parseBtfExt } from "./btf_ext.ts";
@@ -25,6 +26,7 @@ import { programTypeOfSection } from "./sections.ts";
 import { MapFlag } from "../../types/flags.ts";
 import { MapType } from "../../types/map_type.ts";
 import { encodeVariable, type VariableValue } from "./variables.ts";
+import { ArgumentError } from "../errors.ts";
 
 const INSN = 8;
 const LD_IMM64 = 0x18;
@@ -369,6 +371,8 @@ export class ObjectSpec {
    * ```
    */
   static parse(bytes: Uint8Array, options: ParseOptions = {}): ObjectSpec {
+    requireBytes("ObjectSpec.parse", "bytes", bytes);
+    requireObject("ObjectSpec.parse", "options", options);
     const elf = parseElf(bytes);
     const lic = elf.section("license");
     let license = "";
@@ -483,8 +487,8 @@ export class ObjectSpec {
    * arrays a string that fits with its NUL; any variable takes exactly its size in bytes.
    *
    * @throws {ObjectError} naming the variable when the object has no such global variable.
-   * @throws {RangeError} when the value does not fit the variable's type.
-   * @throws {TypeError} when the value's kind does not match the type.
+   * @throws {ArgumentError} when the value does not fit the variable's type.
+   * @throws {ArgumentError} when the value's kind does not match the type.
    * @example
    * ```ts
    * import { ObjectSpec } from "@tsbpf/core/elf";
@@ -518,7 +522,10 @@ export class ObjectSpec {
     }
     const bytes = encodeVariable(name, secName, value, sym.size, this.types, typeId);
     if (sym.value + bytes.length > g.valueSize) {
-      throw new RangeError(`variable ${name}: it lies outside ${secName} (${g.valueSize} bytes)`);
+      throw new ArgumentError(
+        "variable",
+        `variable ${name}: it lies outside ${secName} (${g.valueSize} bytes)`,
+      );
     }
     if (!this.#owned.has(g) || g.data === undefined) {
       // The parsed data is a view into the file: copy it before the first write.

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Btf } from "../btf/btf.ts";
+import { ArgumentError } from "../errors.ts";
 
 /**
  * What `ObjectSpec.setVariable` accepts: a number or bigint (integers, enums), a boolean (`bool`),
@@ -26,7 +27,8 @@ function intBytes(what: string, n: bigint, size: number, signed: boolean): Uint8
   const min = signed ? -(1n << (bits - 1n)) : 0n;
   const max = signed ? (1n << (bits - 1n)) - 1n : (1n << bits) - 1n;
   if (n < min || n > max) {
-    throw new RangeError(
+    throw new ArgumentError(
+      what,
       `${what}: ${n} is outside the range of its ${signed ? "signed" : "unsigned"} ` +
         `${size}-byte type (${min}..${max})`,
     );
@@ -39,7 +41,9 @@ function intBytes(what: string, n: bigint, size: number, signed: boolean): Uint8
 
 function toBigInt(what: string, value: number | bigint): bigint {
   if (typeof value === "bigint") return value;
-  if (!Number.isInteger(value)) throw new RangeError(`${what}: ${value} is not an integer`);
+  if (!Number.isInteger(value)) {
+    throw new ArgumentError(what, `${what}: ${value} is not an integer`);
+  }
   return BigInt(value);
 }
 
@@ -47,8 +51,8 @@ function toBigInt(what: string, value: number | bigint): bigint {
  * Encodes `value` for variable `name` of `size` bytes whose BTF type is `typeId` in `btf` (0 or
  * no BTF: only numbers, bigints and exact bytes, as an unsigned integer of `size` bytes).
  *
- * @throws {RangeError} when the value does not fit the type.
- * @throws {TypeError} when the value's kind does not match the type.
+ * @throws {ArgumentError} when the value does not fit the type.
+ * @throws {ArgumentError} when the value's kind does not match the type.
  * @example
  * ```ts
  * import { encodeVariable } from "@tsbpf/core/elf";
@@ -66,7 +70,10 @@ export function encodeVariable(
   const what = `variable ${name} (${section})`;
   if (value instanceof Uint8Array) {
     if (value.length !== size) {
-      throw new RangeError(`${what}: ${value.length} bytes given, the variable has ${size}`);
+      throw new ArgumentError(
+        what,
+        `${what}: ${value.length} bytes given, the variable has ${size}`,
+      );
     }
     return value;
   }
@@ -75,18 +82,21 @@ export function encodeVariable(
     if (typeof value === "number" || typeof value === "bigint") {
       return intBytes(what, toBigInt(what, value), size, typeof value === "number" && value < 0);
     }
-    throw new TypeError(`${what}: without BTF only numbers, bigints and bytes can be set`);
+    throw new ArgumentError(
+      what,
+      `${what}: without BTF only numbers, bigints and bytes can be set`,
+    );
   }
   switch (t.kind) {
     case "int": {
       if ((t.encoding & BTF_INT_BOOL) !== 0 || typeof value === "boolean") {
         if (typeof value !== "boolean" && value !== 0 && value !== 1) {
-          throw new TypeError(`${what}: a bool takes true or false`);
+          throw new ArgumentError(what, `${what}: a bool takes true or false`);
         }
         return intBytes(what, value === true || value === 1 ? 1n : 0n, t.size, false);
       }
       if (typeof value !== "number" && typeof value !== "bigint") {
-        throw new TypeError(`${what}: its type ${t.name} takes a number or bigint`);
+        throw new ArgumentError(what, `${what}: its type ${t.name} takes a number or bigint`);
       }
       return intBytes(what, toBigInt(what, value), t.size, (t.encoding & BTF_INT_SIGNED) !== 0);
     }
@@ -95,18 +105,21 @@ export function encodeVariable(
       if (typeof value === "string") {
         const v = t.values.find((x) => x.name === value);
         if (v === undefined) {
-          throw new RangeError(`${what}: ${value} is not a value of enum ${t.name}`);
+          throw new ArgumentError(what, `${what}: ${value} is not a value of enum ${t.name}`);
         }
         return intBytes(what, BigInt(v.value), t.size, t.signed || BigInt(v.value) < 0n);
       }
       if (typeof value !== "number" && typeof value !== "bigint") {
-        throw new TypeError(`${what}: enum ${t.name} takes a number, bigint or value name`);
+        throw new ArgumentError(
+          what,
+          `${what}: enum ${t.name} takes a number, bigint or value name`,
+        );
       }
       return intBytes(what, toBigInt(what, value), t.size, t.signed);
     }
     case "ptr":
       if (typeof value !== "number" && typeof value !== "bigint") {
-        throw new TypeError(`${what}: a pointer takes a number or bigint`);
+        throw new ArgumentError(what, `${what}: a pointer takes a number or bigint`);
       }
       return intBytes(what, toBigInt(what, value), size, false);
     case "array": {
@@ -114,7 +127,8 @@ export function encodeVariable(
       if (typeof value === "string" && elem.kind === "int" && elem.size === 1) {
         const enc = new TextEncoder().encode(value);
         if (enc.length + 1 > t.nelems) {
-          throw new RangeError(
+          throw new ArgumentError(
+            what,
             `${what}: "${value}" is ${enc.length} bytes; char[${t.nelems}] holds ${
               t.nelems - 1
             } and the NUL`,
@@ -124,9 +138,12 @@ export function encodeVariable(
         out.set(enc);
         return out;
       }
-      throw new TypeError(`${what}: an array takes a string (char arrays) or its ${size} bytes`);
+      throw new ArgumentError(
+        what,
+        `${what}: an array takes a string (char arrays) or its ${size} bytes`,
+      );
     }
     default:
-      throw new TypeError(`${what}: a ${t.kind} takes its ${size} bytes as a Uint8Array`);
+      throw new ArgumentError(what, `${what}: a ${t.kind} takes its ${size} bytes as a Uint8Array`);
   }
 }

@@ -4,9 +4,11 @@
  *
  * @module
  */
+import { requireInt } from "../args.ts";
 import type { Insn } from "./insn.ts";
 import { describeValue, type Reg, regIndex } from "./regs.ts";
 import { aluCode, type AluOp, imm32, insn } from "./fields.ts";
+import { ArgumentError } from "../errors.ts";
 
 /**
  * 64-bit ALU operation with an immediate: `dst OP= imm` (`BPF_ALU64_IMM`).
@@ -128,7 +130,10 @@ export function mov32Reg(dst: Reg, src: Reg): Insn {
  */
 export function movsx64(dst: Reg, src: Reg, bits: 8 | 16 | 32): Insn {
   if (bits !== 8 && bits !== 16 && bits !== 32) {
-    throw new RangeError(`movsx64 width must be 8, 16 or 32, got ${describeValue(bits)}`);
+    throw new ArgumentError(
+      "bits",
+      `movsx64 width must be 8, 16 or 32, got ${describeValue(bits)}`,
+    );
   }
   return insn(0xbf, regIndex(dst, "dst"), regIndex(src, "src"), bits, 0);
 }
@@ -144,7 +149,7 @@ export function movsx64(dst: Reg, src: Reg, bits: 8 | 16 | 32): Insn {
  */
 export function movsx32(dst: Reg, src: Reg, bits: 8 | 16): Insn {
   if (bits !== 8 && bits !== 16) {
-    throw new RangeError(`movsx32 width must be 8 or 16, got ${describeValue(bits)}`);
+    throw new ArgumentError("bits", `movsx32 width must be 8 or 16, got ${describeValue(bits)}`);
   }
   return insn(0xbc, regIndex(dst, "dst"), regIndex(src, "src"), bits, 0);
 }
@@ -177,7 +182,10 @@ export function neg32(dst: Reg): Insn {
 
 function swapWidth(bits: number): number {
   if (bits !== 16 && bits !== 32 && bits !== 64) {
-    throw new RangeError(`byte swap width must be 16, 32 or 64, got ${describeValue(bits)}`);
+    throw new ArgumentError(
+      "bits",
+      `byte swap width must be 16, 32 or 64, got ${describeValue(bits)}`,
+    );
   }
   return bits;
 }
@@ -233,9 +241,14 @@ export function bswap(dst: Reg, bits: 16 | 32 | 64): Insn {
  * ```
  */
 export function addrSpaceCast(dst: Reg, src: Reg, dstAs: 0 | 1, srcAs: 0 | 1): Insn {
+  requireInt("addrSpaceCast", "dstAs", dstAs, 0, 1);
+  requireInt("addrSpaceCast", "srcAs", srcAs, 0, 1);
   const imm = ((dstAs & 0xffff) << 16) | (srcAs & 0xffff);
   if (imm !== 1 && imm !== 0x10000) {
-    throw new RangeError(`addr_space_cast converts between spaces 0 and 1, got ${dstAs}, ${srcAs}`);
+    throw new ArgumentError(
+      "addr_space_cast",
+      `addr_space_cast converts between spaces 0 and 1, got ${dstAs}, ${srcAs}`,
+    );
   }
   return insn(0xbf, regIndex(dst, "dst"), regIndex(src, "src"), 1, imm);
 }

@@ -20,6 +20,7 @@
  *
  * @module
  */
+import { kindOf } from "../args.ts";
 import { AsmError } from "./asm_error.ts";
 import { IDENT, isLabelName, NUM, OP, RELOC_LINE, type Tok, tokenize } from "./asm_lexer.ts";
 import { AsmParser } from "./asm_parser.ts";
@@ -27,6 +28,7 @@ import { call, jump, raw } from "./asm_common.ts";
 import { isLlvmStart, llvmInstruction, llvmLock, llvmStore } from "./asm_llvm.ts";
 import { classicInstruction, classicLock } from "./asm_classic.ts";
 import type { Insn } from "./insn.ts";
+import { ArgumentError } from "../errors.ts";
 
 /**
  * Options of {@link assemble}.
@@ -74,11 +76,12 @@ export interface AssembleOptions {
  */
 export function assemble(text: string, options?: AssembleOptions): Insn[] {
   if (typeof text !== "string") {
-    throw new TypeError(`assemble() takes a string, got ${typeof text}`);
+    throw new ArgumentError("text", `assemble() takes a string, got ${typeof text}`);
   }
   const syntax = options?.syntax ?? "auto";
   if (syntax !== "auto" && syntax !== "llvm" && syntax !== "classic") {
-    throw new RangeError(
+    throw new ArgumentError(
+      "syntax",
       `syntax must be "llvm", "classic" or "auto", got ${JSON.stringify(syntax)}`,
     );
   }
@@ -100,6 +103,12 @@ export function assemble(text: string, options?: AssembleOptions): Insn[] {
  * ```
  */
 export function asm(strings: TemplateStringsArray, ...values: unknown[]): Insn[] {
+  if (!Array.isArray(strings) || strings.some((s) => typeof s !== "string")) {
+    throw new ArgumentError(
+      "strings",
+      `asm is a tag for template literals (asm\`…\`), got ${kindOf(strings)}`,
+    );
+  }
   let text = strings[0];
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
@@ -115,7 +124,8 @@ export function asm(strings: TemplateStringsArray, ...values: unknown[]): Insn[]
     ) {
       s = String(v); // a Reg prints as "rN"
     } else {
-      throw new TypeError(
+      throw new ArgumentError(
+        "values",
         `asm\`\`: value #${
           i + 1
         } must be a number, bigint, string, register or object with an fd, got ${typeof v}`,

@@ -60,6 +60,7 @@ import {
   ldMapValue,
 } from "./ld_imm64.ts";
 import { atomicOp, ldxMem, ldxMemSx, loadAcquire, stMem, storeRelease, stxMem } from "./memory.ts";
+import { ArgumentError } from "../errors.ts";
 
 interface Fixup {
   index: number;
@@ -99,15 +100,19 @@ export class InsnBuilder {
   /**
    * Defines `name` at the current position.
    *
-   * @throws {RangeError} when the label is already defined.
+   * @throws {ArgumentError} when the label is already defined.
    */
   label(name: string): this {
     if (typeof name !== "string" || name === "") {
-      throw new TypeError(`label name must be a non-empty string, got ${describeValue(name)}`);
+      throw new ArgumentError(
+        "label",
+        `label name must be a non-empty string, got ${describeValue(name)}`,
+      );
     }
     const prev = this.#labels.get(name);
     if (prev !== undefined) {
-      throw new RangeError(
+      throw new ArgumentError(
+        "name",
         `duplicate label "${name}": defined at slot ${prev} and again at slot ${this.#insns.length}`,
       );
     }
@@ -124,7 +129,7 @@ export class InsnBuilder {
   /**
    * Returns the instructions with every label resolved (a new array each call).
    *
-   * @throws {RangeError} naming an unknown label and the slot that refers to it, or a jump that
+   * @throws {ArgumentError} naming an unknown label and the slot that refers to it, or a jump that
    * does not fit in 16 bits.
    */
   build(): Insn[] {
@@ -133,7 +138,8 @@ export class InsnBuilder {
       const target = this.#labels.get(f.label);
       if (target === undefined) {
         const known = [...this.#labels.keys()];
-        throw new RangeError(
+        throw new ArgumentError(
+          "label",
           `unknown label "${f.label}" (used at slot ${f.index}); defined labels: ${
             known.length ? known.map((k) => `"${k}"`).join(", ") : "none"
           }`,
@@ -142,7 +148,8 @@ export class InsnBuilder {
       const rel = target - (f.index + 1);
       if (f.field === "off") {
         if (rel < -0x8000 || rel > 0x7fff) {
-          throw new RangeError(
+          throw new ArgumentError(
+            "label",
             `label "${f.label}" is ${rel} slots from the jump at slot ${f.index}; 16-bit offsets reach -32768..32767 (use gotol)`,
           );
         }

@@ -23,10 +23,12 @@
  *
  * @module
  */
+import { kindOf, requireInsns, requireObject } from "../args.ts";
 import { helperName as tableHelperName } from "../../types/helpers.ts";
 import { decodeInsns, type Insn } from "./insn.ts";
 import * as opc from "./opcodes.ts";
 import { insnError } from "./validate.ts";
+import { ArgumentError } from "../errors.ts";
 
 /**
  * Options of {@link disassemble} and {@link disassembleInsn}.
@@ -95,7 +97,8 @@ function namedHelperCall(id: number): string | undefined {
 function makeFmt(options: DisassembleOptions | undefined): Fmt {
   const classic = options?.syntax === "classic";
   if (options?.syntax !== undefined && options.syntax !== "llvm" && !classic) {
-    throw new RangeError(
+    throw new ArgumentError(
+      "syntax",
       `syntax must be "llvm" or "classic", got ${JSON.stringify(options.syntax)}`,
     );
   }
@@ -114,7 +117,7 @@ function makeFmt(options: DisassembleOptions | undefined): Fmt {
  * Jump targets are relative offsets (`goto +3`).
  *
  * @param insns instructions, or little-endian `bpf_insn` bytes as llvm emits them.
- * @throws {RangeError} when the bytes are not a multiple of 8 long.
+ * @throws {ArgumentError} when the bytes are not a multiple of 8 long.
  * @example
  * ```ts
  * import { disassemble } from "@tsbpf/core/insn";
@@ -130,6 +133,8 @@ export function disassemble(
   insns: readonly Insn[] | Uint8Array,
   options?: DisassembleOptions,
 ): string {
+  requireInsns("disassemble", "insns", insns);
+  requireObject("disassemble", "options", options, true);
   const list = insns instanceof Uint8Array ? decodeInsns(insns) : insns;
   const fmt = makeFmt(options);
   let out = "";
@@ -176,6 +181,8 @@ export function disassembleLines(
   insns: readonly Insn[] | Uint8Array,
   options?: DisassembleOptions,
 ): DisassembledLine[] {
+  requireInsns("disassembleLines", "insns", insns);
+  requireObject("disassembleLines", "options", options, true);
   const list = insns instanceof Uint8Array ? decodeInsns(insns) : insns;
   const fmt = makeFmt(options);
   const out: DisassembledLine[] = [];
@@ -206,8 +213,13 @@ export function disassembleInsn(
   index: number,
   options?: DisassembleOptions,
 ): string {
+  if (!Array.isArray(insns)) requireInsns("disassembleInsn", "insns", insns);
+  requireObject("disassembleInsn", "options", options, true);
   if (!Number.isInteger(index) || index < 0 || index >= insns.length) {
-    throw new RangeError(`index ${index} is outside the program (0..${insns.length - 1})`);
+    throw new ArgumentError(
+      "index",
+      `index ${kindOf(index)} is outside the program (0..${insns.length - 1})`,
+    );
   }
   const fmt = makeFmt(options);
   return insnError(insns, index) === undefined
@@ -226,6 +238,7 @@ export function disassembleInsn(
  * ```
  */
 export function rawWord(insn: Insn): string {
+  requireObject("rawWord", "insn", insn);
   const lo = ((insn.code & 0xff) | ((insn.dst & 0xf) << 8) | ((insn.src & 0xf) << 12) |
     ((insn.off & 0xffff) << 16)) >>> 0;
   return "0x" + hex8(insn.imm >>> 0) + hex8(lo);

@@ -7,6 +7,7 @@
 import type { Insn } from "./insn.ts";
 import * as opc from "./opcodes.ts";
 import { describeValue } from "./regs.ts";
+import { ArgumentError } from "../errors.ts";
 
 /**
  * An ALU operation (`sdiv`/`smod` are the signed forms, `off` 1).
@@ -168,7 +169,10 @@ export function insn(code: number, dst: number, src: number, off: number, imm: n
  */
 export function imm32(v: number, what = "immediate"): number {
   if (!Number.isInteger(v) || v < -0x80000000 || v > 0xffffffff) {
-    throw new RangeError(`${what} ${describeValue(v)} is not a 32-bit integer (-2^31..2^32-1)`);
+    throw new ArgumentError(
+      what,
+      `${what} ${describeValue(v)} is not a 32-bit integer (-2^31..2^32-1)`,
+    );
   }
   return v | 0;
 }
@@ -184,7 +188,7 @@ export function imm32(v: number, what = "immediate"): number {
  */
 export function s32(v: number, what: string): number {
   if (!Number.isInteger(v) || v < -0x80000000 || v > 0x7fffffff) {
-    throw new RangeError(`${what} ${describeValue(v)} is not a signed 32-bit integer`);
+    throw new ArgumentError(what, `${what} ${describeValue(v)} is not a signed 32-bit integer`);
   }
   return v;
 }
@@ -200,7 +204,8 @@ export function s32(v: number, what: string): number {
  */
 export function off16(v: number, what = "offset"): number {
   if (!Number.isInteger(v) || v < -0x8000 || v > 0x7fff) {
-    throw new RangeError(
+    throw new ArgumentError(
+      what,
       `${what} ${describeValue(v)} is not a signed 16-bit integer (-32768..32767)`,
     );
   }
@@ -219,7 +224,10 @@ export function off16(v: number, what = "offset"): number {
 export function sizeCode(size: Size): number {
   const c = SIZE_CODES[size];
   if (c === undefined) {
-    throw new RangeError(`size must be "b", "h", "w" or "dw", got ${describeValue(size)}`);
+    throw new ArgumentError(
+      "size",
+      `size must be "b", "h", "w" or "dw", got ${describeValue(size)}`,
+    );
   }
   return c;
 }
@@ -235,7 +243,9 @@ export function sizeCode(size: Size): number {
  */
 export function aluCode(op: AluOp): [number, number] {
   const c = ALU_CODES[op];
-  if (c === undefined) throw new RangeError(`unknown ALU operation ${describeValue(op)}`);
+  if (c === undefined) {
+    throw new ArgumentError("op", `unknown ALU operation ${describeValue(op)}`);
+  }
   return c;
 }
 
@@ -250,7 +260,9 @@ export function aluCode(op: AluOp): [number, number] {
  */
 export function jmpCode(op: JmpOp): number {
   const c = JMP_CODES[op];
-  if (c === undefined) throw new RangeError(`unknown jump operation ${describeValue(op)}`);
+  if (c === undefined) {
+    throw new ArgumentError("op", `unknown jump operation ${describeValue(op)}`);
+  }
   return c;
 }
 
@@ -266,7 +278,8 @@ export function jmpCode(op: JmpOp): number {
 export function mapFd(map: MapRef): number {
   const fd = typeof map === "number" ? map : map?.fd;
   if (typeof fd !== "number" || !Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) {
-    throw new TypeError(
+    throw new ArgumentError(
+      "map",
       `map must be a file descriptor or an object with a numeric fd, got ${describeValue(map)}`,
     );
   }

@@ -7,6 +7,8 @@
  *
  * @module
  */
+import { requireBytes, requireInsns } from "../args.ts";
+import { ArgumentError } from "../errors.ts";
 
 /**
  * One `struct bpf_insn`: `code` (u8), `dst` and `src` registers (4 bits each), a signed 16-bit
@@ -41,7 +43,7 @@ export const INSN_SIZE = 8;
  * integer, `imm` a 32-bit integer (-2^31 to 2^32-1; values from 2^31 are stored as their two's
  * complement). Whether the fields make a valid instruction is `insnError`'s question.
  *
- * @throws {RangeError} naming the instruction index and field that is out of range, or when `out`
+ * @throws {ArgumentError} naming the instruction index and field that is out of range, or when `out`
  * is too small.
  * @example
  * ```ts
@@ -51,9 +53,12 @@ export const INSN_SIZE = 8;
  * ```
  */
 export function encodeInsns(insns: readonly Insn[], out?: Uint8Array): Uint8Array {
+  if (!Array.isArray(insns)) requireInsns("encodeInsns", "insns", insns);
+  if (out !== undefined) requireBytes("encodeInsns", "out", out);
   const bytes = out ?? new Uint8Array(new ArrayBuffer(insns.length * INSN_SIZE));
   if (bytes.length < insns.length * INSN_SIZE) {
-    throw new RangeError(
+    throw new ArgumentError(
+      "out",
       `output buffer holds ${bytes.length} bytes, need ${insns.length * INSN_SIZE}`,
     );
   }
@@ -61,7 +66,10 @@ export function encodeInsns(insns: readonly Insn[], out?: Uint8Array): Uint8Arra
   for (let i = 0; i < insns.length; i++) {
     const insn = insns[i];
     if (insn === null || typeof insn !== "object") {
-      throw new TypeError(`instruction ${i}: ${String(insn)} is not an instruction object`);
+      throw new ArgumentError(
+        "instruction",
+        `instruction ${i}: ${String(insn)} is not an instruction object`,
+      );
     }
     const { code, dst, src, off, imm } = insn;
     if (
@@ -69,7 +77,7 @@ export function encodeInsns(insns: readonly Insn[], out?: Uint8Array): Uint8Arra
         (off << 16 >> 16) === off &&
         ((imm | 0) === imm || (imm >>> 0) === imm))
     ) {
-      throw new RangeError(`instruction ${i}: ${badField(insn)}`);
+      throw new ArgumentError(`insns[${i}]`, `instruction ${i}: ${badField(insn)}`);
     }
     const o = i * INSN_SIZE;
     view.setUint8(o, code);
@@ -103,7 +111,7 @@ function badField(insn: Insn): string {
 /**
  * Decodes little-endian `bpf_insn` bytes (as llvm emits them) into instructions.
  *
- * @throws {RangeError} when the length is not a multiple of 8.
+ * @throws {ArgumentError} when the length is not a multiple of 8.
  * @example
  * ```ts
  * import { decodeInsns } from "@tsbpf/core/insn";
@@ -111,8 +119,10 @@ function badField(insn: Insn): string {
  * ```
  */
 export function decodeInsns(bytes: Uint8Array): Insn[] {
+  requireBytes("decodeInsns", "bytes", bytes);
   if (bytes.length % INSN_SIZE !== 0) {
-    throw new RangeError(
+    throw new ArgumentError(
+      "bytes",
       `instruction bytes must be a multiple of ${INSN_SIZE}, got ${bytes.length} (${
         bytes.length % INSN_SIZE
       } trailing bytes at offset ${bytes.length - (bytes.length % INSN_SIZE)})`,

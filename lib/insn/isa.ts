@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { requireInsns, requireObject } from "../args.ts";
 import type { Insn } from "./insn.ts";
 import {
   ALU,
@@ -81,6 +82,7 @@ export const ISA_FEATURES: readonly IsaFeature[] = Object.freeze([
  * ```
  */
 export function isaFeatureOf(insn: Insn): IsaFeature | undefined {
+  requireObject("isaFeatureOf", "insn", insn);
   return isaFeatureOfFields(insn.code, insn.off, insn.imm);
 }
 
@@ -142,6 +144,7 @@ export function isaFeatureOfFields(code: number, off: number, imm: number): IsaF
  * ```
  */
 export function isaFeaturesOf(insns: readonly Insn[]): Map<IsaFeature, number> {
+  requireInsns("isaFeaturesOf", "insns", insns);
   const out = new Map<IsaFeature, number>();
   for (let i = 0; i < insns.length; i++) {
     const f = isaFeatureOf(insns[i]);

@@ -8,6 +8,7 @@ import { helperIdByName } from "../../types/helpers.ts";
 import type { Insn } from "./insn.ts";
 import { describeValue, type Reg, regIndex } from "./regs.ts";
 import { imm32, insn, jmpCode, type JmpOp, off16, s32 } from "./fields.ts";
+import { ArgumentError } from "../errors.ts";
 
 /**
  * `goto +off` (`BPF_JMP_A`).
@@ -115,7 +116,7 @@ export function jmp32Reg(op: JmpOp, dst: Reg, src: Reg, off: number): Insn {
 /**
  * Calls a helper by name (with or without `bpf_`) or id (`BPF_EMIT_CALL`).
  *
- * @throws {RangeError} for a name that is not a helper of this kernel's table.
+ * @throws {ArgumentError} for a name that is not a helper of this kernel's table.
  * @example
  * ```ts
  * import { callHelper } from "@tsbpf/core/insn";
@@ -130,11 +131,14 @@ export function callHelper(helper: string | number): Insn {
 function helperId(helper: string | number): number {
   if (typeof helper === "number") return s32(helper, "helper id");
   if (typeof helper !== "string") {
-    throw new TypeError(`helper must be a name or an id, got ${describeValue(helper)}`);
+    throw new ArgumentError(
+      "helper",
+      `helper must be a name or an id, got ${describeValue(helper)}`,
+    );
   }
   const id = helperIdByName(helper);
   if (id === undefined) {
-    throw new RangeError(`unknown helper "${helper}" (not in types/helpers.ts)`);
+    throw new ArgumentError("helper", `unknown helper "${helper}" (not in types/helpers.ts)`);
   }
   return id;
 }
@@ -191,12 +195,12 @@ export function exit(): Insn {
 export function rawInsn(code: number, dst: number, src: number, off: number, imm: number): Insn {
   const nib = (v: number, w: string): number => {
     if (!Number.isInteger(v) || v < 0 || v > 15) {
-      throw new RangeError(`${w} ${describeValue(v)} is not 0-15`);
+      throw new ArgumentError(w, `${w} ${describeValue(v)} is not 0-15`);
     }
     return v;
   };
   if (!Number.isInteger(code) || code < 0 || code > 255) {
-    throw new RangeError(`code ${describeValue(code)} is not a byte`);
+    throw new ArgumentError("code", `code ${describeValue(code)} is not a byte`);
   }
   return insn(code, nib(dst, "dst"), nib(src, "src"), off16(off), imm32(imm));
 }

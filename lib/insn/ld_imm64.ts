@@ -7,6 +7,7 @@
 import type { Insn } from "./insn.ts";
 import { describeValue, type Reg, regIndex } from "./regs.ts";
 import { imm32, insn, mapFd, type MapRef, s32, sizeCode } from "./fields.ts";
+import { ArgumentError } from "../errors.ts";
 
 function ld64(dst: Reg, src: number, lo: number, hi: number): Insn[] {
   return [insn(0x18, regIndex(dst, "dst"), src, 0, lo), insn(0, 0, 0, 0, hi)];
@@ -25,11 +26,12 @@ export function ldImm64(dst: Reg, value: number | bigint): Insn[] {
   let v: bigint;
   if (typeof value === "bigint") v = value;
   else if (Number.isSafeInteger(value)) v = BigInt(value);
-  else {throw new RangeError(
+  else {throw new ArgumentError(
+      "imm",
       `ldImm64 value ${describeValue(value)} is not a safe integer; pass a bigint`,
     );}
   if (v < -(1n << 63n) || v >= 1n << 64n) {
-    throw new RangeError(`ldImm64 value ${v} does not fit in 64 bits`);
+    throw new ArgumentError("imm", `ldImm64 value ${v} does not fit in 64 bits`);
   }
   const u = BigInt.asUintN(64, v);
   return ld64(dst, 0, Number(BigInt.asIntN(32, u)), Number(BigInt.asIntN(32, u >> 32n)));
@@ -59,7 +61,7 @@ export function ldMapFd(dst: Reg, map: MapRef): Insn[] {
  */
 export function ldMapValue(dst: Reg, map: MapRef, offset = 0): Insn[] {
   if (!Number.isInteger(offset) || offset < 0 || offset > 0xffffffff) {
-    throw new RangeError(`map value offset ${describeValue(offset)} is not a u32`);
+    throw new ArgumentError("offset", `map value offset ${describeValue(offset)} is not a u32`);
   }
   return ld64(dst, 2, mapFd(map), offset | 0);
 }
@@ -88,7 +90,7 @@ export function ldMapIdx(dst: Reg, index: number): Insn[] {
  */
 export function ldMapIdxValue(dst: Reg, index: number, offset = 0): Insn[] {
   if (!Number.isInteger(offset) || offset < 0 || offset > 0xffffffff) {
-    throw new RangeError(`map value offset ${describeValue(offset)} is not a u32`);
+    throw new ArgumentError("offset", `map value offset ${describeValue(offset)} is not a u32`);
   }
   return ld64(dst, 6, s32(index, "fd_array index"), offset | 0);
 }
@@ -132,7 +134,7 @@ export function ldFunc(dst: Reg, offset: number): Insn[] {
  */
 export function ldAbs(size: "b" | "h" | "w", imm: number): Insn {
   if ((size as string) === "dw") {
-    throw new RangeError("a legacy packet load of 8 bytes does not exist");
+    throw new ArgumentError("size", "a legacy packet load of 8 bytes does not exist");
   }
   return insn(0x20 | sizeCode(size), 0, 0, 0, imm32(imm));
 }
@@ -148,7 +150,7 @@ export function ldAbs(size: "b" | "h" | "w", imm: number): Insn {
  */
 export function ldInd(size: "b" | "h" | "w", src: Reg, imm: number): Insn {
   if ((size as string) === "dw") {
-    throw new RangeError("a legacy packet load of 8 bytes does not exist");
+    throw new ArgumentError("size", "a legacy packet load of 8 bytes does not exist");
   }
   return insn(0x40 | sizeCode(size), 0, regIndex(src, "src"), 0, imm32(imm));
 }

@@ -7,6 +7,7 @@
 import type { Insn } from "./insn.ts";
 import { describeValue, type Reg, regIndex } from "./regs.ts";
 import { ATOMIC_CODES, type AtomicOp, imm32, insn, off16, type Size, sizeCode } from "./fields.ts";
+import { ArgumentError } from "../errors.ts";
 
 /**
  * `dst = *(uSIZE *)(src + off)` (`BPF_LDX_MEM`).
@@ -32,7 +33,7 @@ export function ldxMem(size: Size, dst: Reg, src: Reg, off: number): Insn {
  */
 export function ldxMemSx(size: "b" | "h" | "w", dst: Reg, src: Reg, off: number): Insn {
   if ((size as string) === "dw") {
-    throw new RangeError("a sign-extending load of 8 bytes does not exist");
+    throw new ArgumentError("size", "a sign-extending load of 8 bytes does not exist");
   }
   return insn(0x81 | sizeCode(size), regIndex(dst, "dst"), regIndex(src, "src"), off16(off), 0);
 }
@@ -76,12 +77,15 @@ export function stxMem(size: Size, dst: Reg, src: Reg, off: number): Insn {
  */
 export function atomicOp(size: "w" | "dw", op: AtomicOp, dst: Reg, src: Reg, off: number): Insn {
   if (size !== "w" && size !== "dw") {
-    throw new RangeError(
+    throw new ArgumentError(
+      "atomic",
       `atomic operations are 32 ("w") or 64 ("dw") bits, got ${describeValue(size)}`,
     );
   }
   const imm = ATOMIC_CODES[op];
-  if (imm === undefined) throw new RangeError(`unknown atomic operation ${describeValue(op)}`);
+  if (imm === undefined) {
+    throw new ArgumentError("op", `unknown atomic operation ${describeValue(op)}`);
+  }
   return insn(0xc3 | sizeCode(size), regIndex(dst, "dst"), regIndex(src, "src"), off16(off), imm);
 }
 

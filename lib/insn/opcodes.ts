@@ -179,7 +179,7 @@ export const MAX_INSNS = 1_000_000;
  * ```
  */
 export function opClass(code: number): number {
-  return code & 0x07;
+  return (typeof code === "number" ? code : 0) & 0x07;
 }
 
 /**

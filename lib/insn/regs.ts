@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { ArgumentError } from "../errors.ts";
 
 /**
  * A register number, 0 to 10.
@@ -182,7 +183,7 @@ export const REGS: readonly Reg[] = Object.freeze([R0, R1, R2, R3, R4, R5, R6, R
 /**
  * The register number of `r`, after checking that it is a register.
  *
- * @throws {TypeError} when `r` is not one of `R0`…`R10`.
+ * @throws {ArgumentError} when `r` is not one of `R0`…`R10`.
  * @example
  * ```ts
  * import { R3, regIndex } from "@tsbpf/core/insn";
@@ -191,7 +192,8 @@ export const REGS: readonly Reg[] = Object.freeze([R0, R1, R2, R3, R4, R5, R6, R
  */
 export function regIndex(r: Reg, what = "register"): RegNum {
   if (!(r instanceof Reg)) {
-    throw new TypeError(`${what} must be one of R0..R10, got ${describeValue(r)}`);
+    if (typeof what !== "string") what = "register";
+    throw new ArgumentError(what, `${what} must be one of R0..R10, got ${describeValue(r)}`);
   }
   return r.index;
 }

@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { requireInsns } from "../args.ts";
 import type { Insn } from "./insn.ts";
 import { ATOMIC_RMW_OPS, SIZE_BYTES } from "./semantics.ts";
 
@@ -94,6 +95,7 @@ export interface InsnDescription {
  * ```
  */
 export function insnError(insns: readonly Insn[], index: number): string | undefined {
+  if (!Array.isArray(insns)) requireInsns("insnError", "insns", insns);
   const insn = insns[index];
   if (insn === undefined) return `no instruction at index ${index}`;
   const { code, dst, src, off, imm } = insn;

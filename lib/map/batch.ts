@@ -45,6 +45,30 @@ const MAX_BATCH_CHUNK = 1 << 20;
 const MAX_BATCH_BYTES = 1 << 30;
 
 /**
+ * Checks a batch chunk size (entries per call): an integer 1..2^20 whose key and value buffers
+ * (`entryBytes` per entry) stay under 1 GiB. Every call that takes a `chunk` checks it, also
+ * where the map has no batch command and the chunk would go unused.
+ *
+ * @throws {ArgumentError} naming `chunk` otherwise.
+ */
+export function checkBatchChunk(capacity: number, entryBytes: number): void {
+  if (!Number.isInteger(capacity) || capacity < 1 || capacity > MAX_BATCH_CHUNK) {
+    throw new ArgumentError(
+      "chunk",
+      `batch capacity (chunk) must be an integer 1..${MAX_BATCH_CHUNK}, got ${String(capacity)}`,
+    );
+  }
+  const bytes = capacity * entryBytes;
+  if (bytes > MAX_BATCH_BYTES) {
+    throw new ArgumentError(
+      "chunk",
+      `a batch chunk of ${capacity} entries needs ${bytes} bytes of buffers, over ` +
+        `${MAX_BATCH_BYTES}: use a smaller chunk`,
+    );
+  }
+}
+
+/**
  * Reads a map with `BPF_MAP_LOOKUP_BATCH` (or `BPF_MAP_LOOKUP_AND_DELETE_BATCH`, with
  * `drain: true`) into preallocated `keys`/`values` buffers. Each {@link BatchReader.next} fetches
  * up to `capacity` entries; the cursor is the kernel's (a bucket index for hash maps, so
@@ -79,20 +103,7 @@ export class BatchReader {
 
   /** Allocates buffers for `capacity` entries. Prefer `BpfMap.batchReader()`. */
   constructor(source: BatchSource, capacity: number, drain = false) {
-    if (!Number.isInteger(capacity) || capacity < 1 || capacity > MAX_BATCH_CHUNK) {
-      throw new ArgumentError(
-        "chunk",
-        `batch capacity (chunk) must be an integer 1..${MAX_BATCH_CHUNK}, got ${capacity}`,
-      );
-    }
-    const bytes = capacity * (source.keySize + source.valueBytes);
-    if (bytes > MAX_BATCH_BYTES) {
-      throw new ArgumentError(
-        "chunk",
-        `a batch chunk of ${capacity} entries needs ${bytes} bytes of buffers, over ` +
-          `${MAX_BATCH_BYTES}: use a smaller chunk`,
-      );
-    }
+    checkBatchChunk(capacity, source.keySize + source.valueBytes);
     this.#src = source;
     this.#s = sys();
     this.#cmd = drain ? BpfCmd.MAP_LOOKUP_AND_DELETE_BATCH : BpfCmd.MAP_LOOKUP_BATCH;
@@ -268,7 +279,7 @@ export class TypedBatchReader<K, V> extends BatchReader {
    * The key of entry `i` of the chunk held, decoded (a fresh `Uint8Array` copy for a map without
    * a key codec).
    *
-   * @throws {RangeError} when `i` is not an entry of the chunk held.
+   * @throws {ArgumentError} when `i` is not an entry of the chunk held.
    */
   key(i: number): K {
     if (!(i >= 0 && i < this.count) || !Number.isInteger(i)) this.#outOfRange(i);
@@ -279,7 +290,7 @@ export class TypedBatchReader<K, V> extends BatchReader {
    * The value of entry `i` of the chunk held, decoded (an array of one value per CPU for per-CPU
    * maps; a fresh `Uint8Array` copy without a value codec).
    *
-   * @throws {RangeError} when `i` is not an entry of the chunk held.
+   * @throws {ArgumentError} when `i` is not an entry of the chunk held.
    */
   value(i: number): V {
     if (!(i >= 0 && i < this.count) || !Number.isInteger(i)) this.#outOfRange(i);
@@ -287,6 +298,6 @@ export class TypedBatchReader<K, V> extends BatchReader {
   }
 
   #outOfRange(i: number): never {
-    throw new RangeError(`entry ${i} is not in the chunk held (${this.count} entries)`);
+    throw new ArgumentError("i", `entry ${i} is not in the chunk held (${this.count} entries)`);
   }
 }

@@ -11,7 +11,8 @@ import { BpfCmd } from "../../types/cmd.ts";
 import { Errno } from "../../types/errno.ts";
 import { ElemFlag } from "../../types/flags.ts";
 import { freshBytes } from "../codec/fresh.ts";
-import { BpfError } from "../errors.ts";
+import { ArgumentError, BpfError } from "../errors.ts";
+import { requireObject } from "../args.ts";
 import { alloc } from "../sys/memory.ts";
 import { mapBatch, type MapBatchCmd } from "../sys/bpf_cmds.ts";
 import { type BatchReader, type EntryDecoder, TypedBatchReader } from "./batch.ts";
@@ -84,6 +85,8 @@ function collectBatch<K, V>(h: MapHandle, reader: BatchReader): [K, V][] {
 /** Every entry, chunk by chunk with `BPF_MAP_LOOKUP_BATCH`, or by iterating. */
 export function batchLookup<K, V>(h: MapHandle, options: BatchOptions): [K, V][] {
   h.openFd("batchLookup");
+  requireObject("batchLookup", "options", options);
+  if (options.chunk !== undefined) h.defaultChunk(options.chunk);
   if (h.spec.ops.lookupBatch === true && !h.batchOff) {
     const reader = h.tryBatchReader(h.defaultChunk(options.chunk), false);
     if (reader !== undefined) return collectBatch<K, V>(h, reader);
@@ -94,6 +97,8 @@ export function batchLookup<K, V>(h: MapHandle, options: BatchOptions): [K, V][]
 /** Every entry, read and removed (`BPF_MAP_LOOKUP_AND_DELETE_BATCH`, or entry by entry). */
 export function batchLookupAndDelete<K, V>(h: MapHandle, options: BatchOptions): [K, V][] {
   h.openFd("batchLookupAndDelete");
+  requireObject("batchLookupAndDelete", "options", options);
+  if (options.chunk !== undefined) h.defaultChunk(options.chunk);
   if (h.spec.ops.lookupAndDeleteBatch === true && !h.batchOff) {
     const reader = h.tryBatchReader(h.defaultChunk(options.chunk), true);
     if (reader !== undefined) return collectBatch<K, V>(h, reader);
@@ -115,7 +120,8 @@ export function batchUpdate<K, V>(
   h.openFd("batchUpdate");
   h.keyedOnly("batchUpdate", "update");
   if ((flags & ~ElemFlag.LOCK) !== 0) {
-    throw new RangeError(
+    throw new ArgumentError(
+      "batchUpdate",
       `batchUpdate() takes only ElemFlag.LOCK (the kernel's batch update has no NOEXIST or ` +
         `EXIST); got flags ${flagName(flags)} — use set() per key for those`,
     );

@@ -4,6 +4,7 @@
  * @module
  */
 import { readFileText } from "../host_fs.ts";
+import { ArgumentError } from "../errors.ts";
 
 /** Where the kernel lists the possible CPUs, e.g. `0-3` or `0,2-5`. */
 const POSSIBLE = "/sys/devices/system/cpu/possible";
@@ -13,7 +14,7 @@ let cached: number | undefined;
 /**
  * Parses a kernel CPU list (`"0-3,8"`) into the number of CPUs it names.
  *
- * @throws {RangeError} on text that is not a CPU list.
+ * @throws {ArgumentError} on text that is not a CPU list.
  * @example
  * ```ts
  * import { parseCpuList } from "@tsbpf/core/map";
@@ -23,13 +24,17 @@ let cached: number | undefined;
 export function parseCpuList(text: string): number {
   let count = 0;
   const trimmed = text.trim();
-  if (trimmed === "") throw new RangeError("empty CPU list");
+  if (trimmed === "") throw new ArgumentError("empty", "empty CPU list");
   for (const part of trimmed.split(",")) {
     const m = /^(\d+)(?:-(\d+))?$/.exec(part);
-    if (m === null) throw new RangeError(`"${part}" in CPU list "${trimmed}" is not N or N-M`);
+    if (m === null) {
+      throw new ArgumentError("text", `"${part}" in CPU list "${trimmed}" is not N or N-M`);
+    }
     const lo = Number(m[1]);
     const hi = m[2] === undefined ? lo : Number(m[2]);
-    if (hi < lo) throw new RangeError(`range "${part}" in CPU list "${trimmed}" is reversed`);
+    if (hi < lo) {
+      throw new ArgumentError("text", `range "${part}" in CPU list "${trimmed}" is reversed`);
+    }
     count += hi - lo + 1;
   }
   return count;

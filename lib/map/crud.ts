@@ -10,7 +10,7 @@ import { BpfCmd } from "../../types/cmd.ts";
 import { Errno } from "../../types/errno.ts";
 import { Attr } from "../attr.ts";
 import { describeValue } from "../codec/codec.ts";
-import { BpfError } from "../errors.ts";
+import { ArgumentError, BpfError } from "../errors.ts";
 import { readFileText } from "../host_fs.ts";
 import {
   mapDeleteElem,
@@ -46,10 +46,16 @@ export function lookupInto<K>(h: MapHandle, key: K, out: Uint8Array, flags: numb
   if (!h.canGet) h.keyedOnly("getInto", "lookup");
   const vb = h.vb;
   if (!(out instanceof Uint8Array)) {
-    throw new TypeError(`getInto(): out must be a Uint8Array, got ${describeValue(out)}`);
+    throw new ArgumentError(
+      "getInto",
+      `getInto(): out must be a Uint8Array, got ${describeValue(out)}`,
+    );
   }
   if (out.length < vb) {
-    throw new RangeError(`getInto(): out holds ${out.length} bytes, the value needs ${vb}`);
+    throw new ArgumentError(
+      "getInto",
+      `getInto(): out holds ${out.length} bytes, the value needs ${vb}`,
+    );
   }
   putKey(h, key, "getInto");
   h.elemView.setUint32(OFF_FLAGS, flags, true);

@@ -9,6 +9,7 @@ import { CodecError, describeValue } from "../codec/codec.ts";
 import { freshBytes } from "../codec/fresh.ts";
 import type { MapHandle } from "./handle.ts";
 import { decodePerCpu, encodePerCpu } from "./percpu.ts";
+import { ArgumentError } from "../errors.ts";
 
 /** A codec's error, restated with the operation and the map. */
 function badArgument(h: MapHandle, operation: string, e: CodecError): CodecError {
@@ -34,14 +35,16 @@ export function encodeKey<K>(
     return;
   }
   if (!(key instanceof Uint8Array)) {
-    throw new TypeError(
+    throw new ArgumentError(
+      operation,
       `${operation}(): key must be a Uint8Array of ${h.shape.keySize} bytes (or give the map a key codec), got ${
         describeValue(key)
       }`,
     );
   }
   if (key.length !== h.shape.keySize) {
-    throw new RangeError(
+    throw new ArgumentError(
+      operation,
       `${operation}(): key must be exactly ${h.shape.keySize} bytes for ${h.label()}, got ${key.length}`,
     );
   }
@@ -140,14 +143,16 @@ function encodeOne(
     return;
   }
   if (!(value instanceof Uint8Array)) {
-    throw new TypeError(
+    throw new ArgumentError(
+      operation,
       `${operation}(): ${what} must be a Uint8Array of ${h.shape.valueSize} bytes (or give the map a value codec), got ${
         describeValue(value)
       }`,
     );
   }
   if (value.length !== h.shape.valueSize) {
-    throw new RangeError(
+    throw new ArgumentError(
+      operation,
       `${operation}(): ${what} must be exactly ${h.shape.valueSize} bytes for ${h.label()}, got ${value.length}`,
     );
   }

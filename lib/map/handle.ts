@@ -15,7 +15,7 @@ import { FdHandle } from "../fd.ts";
 import { alloc } from "../sys/memory.ts";
 import { sys } from "../sys/mod.ts";
 import type { Sys } from "../sys/types.ts";
-import { BatchReader, type BatchSource } from "./batch.ts";
+import { BatchReader, type BatchSource, checkBatchChunk } from "./batch.ts";
 import { MapClosedError, MapOpNotSupportedError } from "./errors.ts";
 import { type MapOp, type MapTypeInfo, mapTypeInfo } from "./map_types.ts";
 import { perCpuLayout, type ValueLayout } from "./percpu.ts";
@@ -227,9 +227,12 @@ export class MapHandle {
     }
   }
 
-  /** Entries per batch chunk: the caller's, else max_entries capped at 1024. */
+  /** Entries per batch chunk: the caller's (checked), else max_entries capped at 1024. */
   defaultChunk(chunk: number | undefined): number {
-    if (chunk !== undefined) return chunk;
+    if (chunk !== undefined) {
+      checkBatchChunk(chunk, this.shape.keySize + this.vb);
+      return chunk;
+    }
     return Math.max(1, Math.min(1024, this.shape.maxEntries || 1024));
   }
 

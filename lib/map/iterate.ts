@@ -10,6 +10,7 @@ import { BpfCmd } from "../../types/cmd.ts";
 import { Errno } from "../../types/errno.ts";
 import { freshBytes } from "../codec/fresh.ts";
 import { BpfError } from "../errors.ts";
+import { requireObject } from "../args.ts";
 import { alloc } from "../sys/memory.ts";
 import { mapGetNextKey, mapLookupElem } from "../sys/bpf_cmds.ts";
 import { decodeKey, decodeValue } from "./encode.ts";
@@ -30,6 +31,8 @@ export function* walk<K, V>(
   options: IterateOptions,
 ): Generator<[K, V | undefined], void, undefined> {
   h.openFd(operation);
+  requireObject(operation, "options", options);
+  if (options.chunk !== undefined) h.defaultChunk(options.chunk);
   if (withValues) h.require("lookup", operation);
   const mode = h.spec.iterate;
   if (mode === "none" || h.spec.key === "none") {

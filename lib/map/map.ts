@@ -121,7 +121,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
    * requires; flags the type requires are added; BTF is generated where the kernel needs it.
    * Arguments are checked against the map type table before the system call.
    *
-   * @throws {RangeError} / {TypeError} for arguments the kernel would refuse (wrong sizes, a name it
+   * @throws {ArgumentError} for arguments the kernel would refuse (wrong sizes, a name it
    * rejects, a missing `innerMap`…).
    * @throws {BpfError} when the kernel refuses (e.g. `EPERM` without privileges).
    * @example

@@ -11,6 +11,7 @@
  */
 import { MapFlag } from "../../types/flags.ts";
 import { MAP_TYPE_COUNT, MapType, mapTypeByName, mapTypeName } from "../../types/map_type.ts";
+import { ArgumentError } from "../errors.ts";
 
 /**
  * A user-space map operation, by the bpf(2) command behind it. Queue and stack `push` is
@@ -768,7 +769,7 @@ export type MapTypeInput = number | string;
 /**
  * Resolves a map type name or number to its number.
  *
- * @throws {RangeError} for an unknown name or number.
+ * @throws {ArgumentError} for an unknown name or number.
  * @example
  * ```ts
  * import { resolveMapType } from "@tsbpf/core/map";
@@ -779,21 +780,26 @@ export type MapTypeInput = number | string;
 export function resolveMapType(input: MapTypeInput): number {
   if (typeof input === "number") {
     if (!Number.isInteger(input) || input <= MapType.UNSPEC || input >= MAP_TYPE_COUNT) {
-      throw new RangeError(
+      throw new ArgumentError(
+        "unknown",
         `unknown map type ${input}; this kernel knows 1..${MAP_TYPE_COUNT - 1}`,
       );
     }
     return input;
   }
   if (typeof input !== "string") {
-    throw new TypeError(`map type must be a number or a name such as "hash", got ${typeof input}`);
+    throw new ArgumentError(
+      "map",
+      `map type must be a number or a name such as "hash", got ${typeof input}`,
+    );
   }
   const name = input.replace(/^BPF_MAP_TYPE_/i, "").toLowerCase();
   const t = mapTypeByName(name);
   if (t === undefined || t === MapType.UNSPEC) {
     const close = MAP_TYPES.filter((m) => m.name.includes(name) || name.includes(m.name))
       .map((m) => `"${m.name}"`);
-    throw new RangeError(
+    throw new ArgumentError(
+      "unknown",
       `unknown map type "${input}"` +
         (close.length > 0 ? `; did you mean ${close.join(" or ")}?` : "") +
         ` Known: ${MAP_TYPES.map((m) => m.name).join(", ")}`,
@@ -805,7 +811,7 @@ export function resolveMapType(input: MapTypeInput): number {
 /**
  * The table row of a map type.
  *
- * @throws {RangeError} for an unknown type.
+ * @throws {ArgumentError} for an unknown type.
  * @example
  * ```ts
  * import { mapTypeInfo } from "@tsbpf/core/map";

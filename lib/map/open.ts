@@ -14,7 +14,7 @@ import { hasSpinLock, mapBtf } from "../btf/builder.ts";
 import { type Codec, describeValue } from "../codec/codec.ts";
 import type { FdLike } from "../codec/special.ts";
 import { memlockCharged } from "../caps.ts";
-import { BpfError, isResourceErrno, ResourceError } from "../errors.ts";
+import { ArgumentError, BpfError, isResourceErrno, ResourceError } from "../errors.ts";
 import { bpfObjectKind, type FdHandle } from "../fd.ts";
 import { openById } from "../ids.ts";
 import { openPinned } from "../pin.ts";
@@ -30,7 +30,8 @@ import type { MapCodecs, MapCreateOptions, Shape } from "./types.ts";
 function fdOf(x: FdLike, what: string): number {
   const fd = typeof x === "number" ? x : x?.fd;
   if (!Number.isInteger(fd) || (fd as number) < 0) {
-    throw new TypeError(
+    throw new ArgumentError(
+      what,
       `${what} must be a file descriptor or an object with .fd, got ${describeValue(x)}`,
     );
   }
@@ -54,7 +55,8 @@ export function createMap<K, V>(
   if (options.innerMap !== undefined) {
     attr.set("inner_map_fd", fdOf(options.innerMap, "innerMap"));
   } else if (spec.name === "array_of_maps" || spec.name === "hash_of_maps") {
-    throw new TypeError(
+    throw new ArgumentError(
+      spec.name,
       `${spec.name} needs innerMap: a map with the shape of the maps it will hold`,
     );
   }
@@ -75,7 +77,7 @@ export function createMap<K, V>(
         .set("btf_value_type_id", wantBtf.valueTypeId);
     } else if (wantBtf) {
       if (spec.btf === "none") {
-        throw new TypeError(`${spec.name} maps do not take BTF for keys and values`);
+        throw new ArgumentError("btf", `${spec.name} maps do not take BTF for keys and values`);
       }
       const keyDesc = spec.key === "fd" ? 4 : (options.key as Codec<unknown>) ?? shape.keySize;
       const described = mapBtf(keyDesc, (options.value as Codec<unknown>) ?? shape.valueSize);

@@ -10,6 +10,7 @@ import { validateObjectName } from "../ids.ts";
 import type { MapInfo } from "./info.ts";
 import type { MapTypeInfo } from "./map_types.ts";
 import type { MapCodecs, MapCreateOptions, Shape } from "./types.ts";
+import { ArgumentError } from "../errors.ts";
 /** Checks sizes, flags and the name against the table; fills defaults. */
 export function resolveShape(spec: MapTypeInfo, o: MapCreateOptions<unknown, unknown>): Shape {
   const where = `${spec.name} map`;
@@ -20,10 +21,14 @@ export function resolveShape(spec: MapTypeInfo, o: MapCreateOptions<unknown, unk
     fixed?: number,
   ): number => {
     if (given !== undefined && (!Number.isInteger(given) || given < 0)) {
-      throw new RangeError(`${where}: ${what} must be a non-negative integer, got ${given}`);
+      throw new ArgumentError(
+        where,
+        `${where}: ${what} must be a non-negative integer, got ${given}`,
+      );
     }
     if (given !== undefined && codec !== undefined && codec.size !== given) {
-      throw new RangeError(
+      throw new ArgumentError(
+        where,
         `${where}: ${what} ${given} does not match the ${
           what === "keySize" ? "key" : "value"
         } codec ${codec.name} (${codec.size} bytes)`,
@@ -31,7 +36,8 @@ export function resolveShape(spec: MapTypeInfo, o: MapCreateOptions<unknown, unk
     }
     const v = given ?? codec?.size ?? fixed;
     if (v === undefined) {
-      throw new RangeError(
+      throw new ArgumentError(
+        where,
         `${where}: give ${what} or a ${what === "keySize" ? "key" : "value"} codec`,
       );
     }
@@ -39,7 +45,8 @@ export function resolveShape(spec: MapTypeInfo, o: MapCreateOptions<unknown, unk
   };
   const keySize = size("keySize", o.keySize, o.key as Codec<unknown>, spec.keySize);
   if (spec.keySize !== undefined && keySize !== spec.keySize) {
-    throw new RangeError(
+    throw new ArgumentError(
+      "argument",
       spec.keySize === 0
         ? `${where}s have no keys: keySize must be 0 (and no key codec), got ${keySize}`
         : `${where}s need ${spec.keySize}-byte keys (${
@@ -48,7 +55,7 @@ export function resolveShape(spec: MapTypeInfo, o: MapCreateOptions<unknown, unk
     );
   }
   if (spec.key !== "none" && keySize === 0) {
-    throw new RangeError(`${where}s need keys: keySize must be at least 1`);
+    throw new ArgumentError("keySize", `${where}s need keys: keySize must be at least 1`);
   }
   const valueSize = size(
     "valueSize",
@@ -57,15 +64,17 @@ export function resolveShape(spec: MapTypeInfo, o: MapCreateOptions<unknown, unk
     spec.defaultValueSize,
   );
   if (spec.valueSizes !== undefined && !spec.valueSizes.includes(valueSize)) {
-    throw new RangeError(
+    throw new ArgumentError(
+      where,
       `${where}s need valueSize ${spec.valueSizes.join(" or ")}, got ${valueSize}`,
     );
   }
   if (spec.value !== "none" && valueSize === 0) {
-    throw new RangeError(`${where}s need values: valueSize must be at least 1`);
+    throw new ArgumentError("valueSize", `${where}s need values: valueSize must be at least 1`);
   }
   if (spec.name === "stack_trace" && valueSize % 8 !== 0) {
-    throw new RangeError(
+    throw new ArgumentError(
+      where,
       `${where}s need a valueSize that is a multiple of 8 (u64 addresses), got ${valueSize}`,
     );
   }
@@ -74,13 +83,15 @@ export function resolveShape(spec: MapTypeInfo, o: MapCreateOptions<unknown, unk
     maxEntries !== undefined &&
     (!Number.isInteger(maxEntries) || maxEntries < 0 || maxEntries > 0xffffffff)
   ) {
-    throw new RangeError(
+    throw new ArgumentError(
+      where,
       `${where}: maxEntries must be a 32-bit unsigned integer, got ${maxEntries}`,
     );
   }
   if (spec.maxEntries === "zero") {
     if (maxEntries !== undefined && maxEntries !== 0) {
-      throw new RangeError(
+      throw new ArgumentError(
+        where,
         `${where}s take no maxEntries (0): storage grows with its owners, got ${maxEntries}`,
       );
     }
@@ -91,9 +102,10 @@ export function resolveShape(spec: MapTypeInfo, o: MapCreateOptions<unknown, unk
       : spec.maxEntries === "ringbuf-bytes"
       ? " (the buffer size in bytes)"
       : "";
-    throw new RangeError(`${where}s need a positive maxEntries${unit}`);
+    throw new ArgumentError("maxEntries", `${where}s need a positive maxEntries${unit}`);
   } else if (spec.maxEntries === "ringbuf-bytes" && (maxEntries & (maxEntries - 1)) !== 0) {
-    throw new RangeError(
+    throw new ArgumentError(
+      where,
       `${where}: maxEntries ${maxEntries} must be a power of two (bytes, at least a page)`,
     );
   }

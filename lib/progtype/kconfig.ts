@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { requireString } from "../args.ts";
 
 /**
  * Kernel build options (and the lockdown level) that change what the verifier offers. Each key is
@@ -105,6 +106,8 @@ export const DEFAULT_KERNEL_CONFIG: Readonly<KernelConfig> = Object.freeze({
  * ```
  */
 export function parseKernelConfig(text: string, lockdown?: string): KernelConfig {
+  requireString("parseKernelConfig", "text", text);
+  if (lockdown !== undefined) requireString("parseKernelConfig", "lockdown", lockdown);
   const on = new Set<string>();
   for (const line of text.split("\n")) {
     const m = /^CONFIG_([A-Z0-9_]+)=[ym]$/.exec(line.trim());

@@ -7,6 +7,7 @@
  */
 import { BUILTIN_PROG_TYPES } from "./builtin.ts";
 import type { ProgTypeDef } from "./types.ts";
+import { ArgumentError } from "../errors.ts";
 
 const byNumber = new Map<number, ProgTypeDef>();
 const byName = new Map<string, ProgTypeDef>();
@@ -32,13 +33,17 @@ export interface RegisterOptions {
 
 function validate(def: ProgTypeDef): void {
   if (def === null || typeof def !== "object") {
-    throw new TypeError("a program type definition must be an object");
+    throw new ArgumentError("def", "a program type definition must be an object");
   }
   if (!Number.isInteger(def.type) || def.type <= 0 || def.type > 0xffff_ffff) {
-    throw new RangeError(`program type number must be a positive 32-bit integer, got ${def.type}`);
+    throw new ArgumentError(
+      "program",
+      `program type number must be a positive 32-bit integer, got ${def.type}`,
+    );
   }
   if (typeof def.name !== "string" || !/^[a-z0-9_.]+$/.test(def.name)) {
-    throw new TypeError(
+    throw new ArgumentError(
+      "program",
       `program type name must be lower case letters, digits, "_" or ".", got ${
         JSON.stringify(def.name)
       }`,
@@ -47,15 +52,20 @@ function validate(def: ProgTypeDef): void {
   if (
     def.ops === null || typeof def.ops !== "object" || typeof def.ops.getFuncProto !== "function"
   ) {
-    throw new TypeError(`program type "${def.name}" needs ops.getFuncProto(helperId, ctx)`);
+    throw new ArgumentError(
+      "program",
+      `program type "${def.name}" needs ops.getFuncProto(helperId, ctx)`,
+    );
   }
   if (!Array.isArray(def.sectionPrefixes)) {
-    throw new TypeError(
+    throw new ArgumentError(
+      "program",
       `program type "${def.name}" needs sectionPrefixes (an array, may be empty)`,
     );
   }
   if (!Array.isArray(def.expectedAttachTypes)) {
-    throw new TypeError(
+    throw new ArgumentError(
+      "program",
       `program type "${def.name}" needs expectedAttachTypes (an array, may be empty)`,
     );
   }

@@ -5,6 +5,7 @@
  */
 import { ATTACH_TYPE_COUNT, attachTypeByName } from "../../types/attach_type.ts";
 import { PROG_TYPE_COUNT, progTypeByName, progTypeName } from "../../types/prog_type.ts";
+import { ArgumentError } from "../errors.ts";
 
 /**
  * A program type: its `enum bpf_prog_type` number, or its kernel name in lower case without the
@@ -15,7 +16,7 @@ export type ProgTypeInput = number | string;
 /**
  * Resolves a program type number or name to its number.
  *
- * @throws {RangeError} for an unknown name or a number the kernel does not have.
+ * @throws {ArgumentError} for an unknown name or a number the kernel does not have.
  * @example
  * ```ts
  * import { resolveProgType } from "@tsbpf/core";
@@ -26,14 +27,16 @@ export function resolveProgType(type: ProgTypeInput): number {
   if (typeof type === "string") {
     const n = progTypeByName(type.toLowerCase());
     if (n === undefined) {
-      throw new RangeError(
+      throw new ArgumentError(
+        "unknown",
         `unknown program type "${type}" (expected a name like "socket_filter" or "xdp")`,
       );
     }
     return n;
   }
   if (!Number.isInteger(type) || type <= 0 || type >= PROG_TYPE_COUNT) {
-    throw new RangeError(
+    throw new ArgumentError(
+      "program",
       `program type ${type} does not exist in this kernel ABI (valid: 1..${PROG_TYPE_COUNT - 1})`,
     );
   }
@@ -62,7 +65,7 @@ export type AttachTypeInput = number | string;
 /**
  * Resolves an attach type number or name to its number.
  *
- * @throws {RangeError} for an unknown name or a number outside the kernel ABI.
+ * @throws {ArgumentError} for an unknown name or a number outside the kernel ABI.
  * @example
  * ```ts
  * import { resolveAttachType } from "@tsbpf/core";
@@ -73,14 +76,16 @@ export function resolveAttachType(type: AttachTypeInput): number {
   if (typeof type === "string") {
     const n = attachTypeByName(type.toLowerCase());
     if (n === undefined) {
-      throw new RangeError(
+      throw new ArgumentError(
+        "unknown",
         `unknown attach type "${type}" (expected a name like "cgroup_inet_ingress")`,
       );
     }
     return n;
   }
   if (!Number.isInteger(type) || type < 0 || type >= ATTACH_TYPE_COUNT) {
-    throw new RangeError(
+    throw new ArgumentError(
+      "attach",
       `attach type ${type} does not exist in this kernel ABI (valid: 0..${ATTACH_TYPE_COUNT - 1})`,
     );
   }

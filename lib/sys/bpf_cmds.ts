@@ -5,9 +5,15 @@
  *
  * Each wrapper takes an {@link Attr} built from its command's layout (so field names are checked
  * by the compiler), passes the layout's size, holds the buffers given as `keepA`/`keepB` for the
- * duration of the call, and returns the result (≥ 0) or `-errno`; it never throws. Every command
- * is retried on `EINTR`; `BPF_PROG_LOAD` also on `EAGAIN`. Hot paths that keep one preallocated
- * buffer per object (map element operations, iteration, batches) may pass its bytes instead.
+ * duration of the call, and returns the result (≥ 0) or `-errno`. Every command is retried on
+ * `EINTR`; `BPF_PROG_LOAD` also on `EAGAIN`. Hot paths that keep one preallocated buffer per
+ * object (map element operations, iteration, batches) may pass its bytes instead.
+ *
+ * The size given to the kernel is checked against the command before the call: an {@link Attr}
+ * may be no larger than the command's layout (the largest of them for `BPF_LINK_CREATE`, which
+ * has one per attach kind), and raw bytes must hold the command's whole layout — the kernel reads
+ * that many bytes from the address. Otherwise the wrapper throws an `ArgumentError` naming the
+ * command, without calling.
  *
  * ```ts
  * import { Attr } from "../attr.ts";
@@ -28,18 +34,18 @@ import {
   type AttrLayout,
   BTF_LOAD_ATTR,
   ENABLE_STATS_ATTR,
-  type GET_FD_BY_ID_ATTR,
-  type GET_NEXT_ID_ATTR,
+  GET_FD_BY_ID_ATTR,
+  GET_NEXT_ID_ATTR,
   ITER_CREATE_ATTR,
   LINK_CREATE_ATTR,
-  type LINK_CREATE_CGROUP_ATTR,
-  type LINK_CREATE_KPROBE_MULTI_ATTR,
-  type LINK_CREATE_NETFILTER_ATTR,
-  type LINK_CREATE_NETKIT_ATTR,
-  type LINK_CREATE_PERF_EVENT_ATTR,
-  type LINK_CREATE_TCX_ATTR,
-  type LINK_CREATE_TRACING_ATTR,
-  type LINK_CREATE_UPROBE_MULTI_ATTR,
+  LINK_CREATE_CGROUP_ATTR,
+  LINK_CREATE_KPROBE_MULTI_ATTR,
+  LINK_CREATE_NETFILTER_ATTR,
+  LINK_CREATE_NETKIT_ATTR,
+  LINK_CREATE_PERF_EVENT_ATTR,
+  LINK_CREATE_TCX_ATTR,
+  LINK_CREATE_TRACING_ATTR,
+  LINK_CREATE_UPROBE_MULTI_ATTR,
   LINK_DETACH_ATTR,
   LINK_UPDATE_ATTR,
   MAP_BATCH_ATTR,
@@ -65,6 +71,7 @@ import {
 } from "../../types/attr.ts";
 import { BpfCmd } from "../../types/cmd.ts";
 import { Errno } from "../../types/errno.ts";
+import { ArgumentError } from "../errors.ts";
 import { sys } from "./mod.ts";
 
 /** The {@link Attr} type of a layout: `AttrOf<typeof PROG_LOAD_ATTR>`. */
@@ -82,6 +89,18 @@ export const PROG_LOAD_ATTEMPTS = 5;
 const EINTR = Errno.EINTR;
 const EAGAIN = Errno.EAGAIN;
 
+/** The largest attr `BPF_LINK_CREATE` takes: its layouts differ by attach kind. */
+const LINK_CREATE_MAX = Math.max(...[
+  LINK_CREATE_PERF_EVENT_ATTR,
+  LINK_CREATE_KPROBE_MULTI_ATTR,
+  LINK_CREATE_TRACING_ATTR,
+  LINK_CREATE_NETFILTER_ATTR,
+  LINK_CREATE_TCX_ATTR,
+  LINK_CREATE_UPROBE_MULTI_ATTR,
+  LINK_CREATE_NETKIT_ATTR,
+  LINK_CREATE_CGROUP_ATTR,
+].map((l) => l.size));
+
 function call(
   cmd: number,
   bytes: Uint8Array,
@@ -97,14 +116,34 @@ function call(
 
 function callAttr(
   cmd: number,
-  attr: { bytes: Uint8Array; size: number } | Uint8Array,
-  size: number,
+  attr: { bytes: Uint8Array; size: number; layout: AttrLayout } | Uint8Array,
+  layout: AttrLayout,
   keepA: Uint8Array | undefined,
   keepB: Uint8Array | undefined,
+  maxSize: number = layout.size,
 ): number {
-  return attr instanceof Uint8Array
-    ? call(cmd, attr, size, keepA, keepB)
-    : call(cmd, attr.bytes, attr.size, keepA, keepB);
+  if (attr instanceof Uint8Array) {
+    if (attr.length < layout.size) bytesTooShort(layout, attr.length);
+    return call(cmd, attr, layout.size, keepA, keepB);
+  }
+  const size = attr.size;
+  if (size > maxSize) tooLarge(layout, attr.layout, maxSize);
+  if (attr.bytes.length < size) bytesTooShort(attr.layout, attr.bytes.length);
+  return call(cmd, attr.bytes, size, keepA, keepB);
+}
+
+function bytesTooShort(layout: AttrLayout, length: number): never {
+  throw new ArgumentError(
+    "attr",
+    `${layout.name}: the attr buffer holds ${length} bytes, the command's layout needs ${layout.size} (the kernel would read past its end)`,
+  );
+}
+
+function tooLarge(layout: AttrLayout, given: AttrLayout, maxSize: number): never {
+  throw new ArgumentError(
+    "attr",
+    `${layout.name} takes at most ${maxSize} bytes of attr, got ${given.size} (an attr built from ${given.name})`,
+  );
 }
 
 /**
@@ -124,7 +163,7 @@ export function mapCreate(
   keepB?: Uint8Array,
 ): number {
   raiseMemlockIfCharged();
-  return callAttr(BpfCmd.MAP_CREATE, attr, MAP_CREATE_ATTR.size, keepA, keepB);
+  return callAttr(BpfCmd.MAP_CREATE, attr, MAP_CREATE_ATTR, keepA, keepB);
 }
 
 /**
@@ -143,7 +182,7 @@ export function mapLookupElem(
   keepA?: Uint8Array,
   keepB?: Uint8Array,
 ): number {
-  return callAttr(BpfCmd.MAP_LOOKUP_ELEM, attr, MAP_LOOKUP_ELEM_ATTR.size, keepA, keepB);
+  return callAttr(BpfCmd.MAP_LOOKUP_ELEM, attr, MAP_LOOKUP_ELEM_ATTR, keepA, keepB);
 }
 
 /**
@@ -162,7 +201,7 @@ export function mapUpdateElem(
   keepA?: Uint8Array,
   keepB?: Uint8Array,
 ): number {
-  return callAttr(BpfCmd.MAP_UPDATE_ELEM, attr, MAP_UPDATE_ELEM_ATTR.size, keepA, keepB);
+  return callAttr(BpfCmd.MAP_UPDATE_ELEM, attr, MAP_UPDATE_ELEM_ATTR, keepA, keepB);
 }
 
 /**
@@ -181,7 +220,7 @@ export function mapDeleteElem(
   keepA?: Uint8Array,
   keepB?: Uint8Array,
 ): number {
-  return callAttr(BpfCmd.MAP_DELETE_ELEM, attr, MAP_DELETE_ELEM_ATTR.size, keepA, keepB);
+  return callAttr(BpfCmd.MAP_DELETE_ELEM, attr, MAP_DELETE_ELEM_ATTR, keepA, keepB);
 }
 
 /**
@@ -200,7 +239,7 @@ export function mapGetNextKey(
   keepA?: Uint8Array,
   keepB?: Uint8Array,
 ): number {
-  return callAttr(BpfCmd.MAP_GET_NEXT_KEY, attr, MAP_GET_NEXT_KEY_ATTR.size, keepA, keepB);
+  return callAttr(BpfCmd.MAP_GET_NEXT_KEY, attr, MAP_GET_NEXT_KEY_ATTR, keepA, keepB);
 }
 
 /**
@@ -222,7 +261,7 @@ export function mapLookupAndDeleteElem(
   return callAttr(
     BpfCmd.MAP_LOOKUP_AND_DELETE_ELEM,
     attr,
-    MAP_LOOKUP_AND_DELETE_ELEM_ATTR.size,
+    MAP_LOOKUP_AND_DELETE_ELEM_ATTR,
     keepA,
     keepB,
   );
@@ -244,7 +283,7 @@ export function mapFreeze(
   keepA?: Uint8Array,
   keepB?: Uint8Array,
 ): number {
-  return callAttr(BpfCmd.MAP_FREEZE, attr, MAP_FREEZE_ATTR.size, keepA, keepB);
+  return callAttr(BpfCmd.MAP_FREEZE, attr, MAP_FREEZE_ATTR, keepA, keepB);
 }
 
 /**
@@ -264,9 +303,9 @@ export function progLoad(
   keepB?: Uint8Array,
 ): number {
   raiseMemlockIfCharged();
-  let r = callAttr(BpfCmd.PROG_LOAD, attr, PROG_LOAD_ATTR.size, keepA, keepB);
+  let r = callAttr(BpfCmd.PROG_LOAD, attr, PROG_LOAD_ATTR, keepA, keepB);
   for (let i = 1; r === -EAGAIN && i < PROG_LOAD_ATTEMPTS; i++) {
-    r = callAttr(BpfCmd.PROG_LOAD, attr, PROG_LOAD_ATTR.size, keepA, keepB);
+    r = callAttr(BpfCmd.PROG_LOAD, attr, PROG_LOAD_ATTR, keepA, keepB);
   }
   return r;
 }
@@ -287,7 +326,7 @@ export function objPin(
   keepA?: Uint8Array,
   keepB?: Uint8Array,
 ): number {
-  return callAttr(BpfCmd.OBJ_PIN, attr, OBJ_PIN_ATTR.size, keepA, keepB);
+  return callAttr(BpfCmd.OBJ_PIN, attr, OBJ_PIN_ATTR, keepA, keepB);
 }
 
 /**
@@ -306,7 +345,7 @@ export function objGet(
   keepA?: Uint8Array,
   keepB?: Uint8Array,
 ): number {
-  return callAttr(BpfCmd.OBJ_GET, attr, OBJ_GET_ATTR.size, keepA, keepB);
+  return callAttr(BpfCmd.OBJ_GET, attr, OBJ_GET_ATTR, keepA, keepB);
 }
 
 /**
@@ -325,7 +364,7 @@ export function progAttach(
   keepA?: Uint8Array,
   keepB?: Uint8Array,
 ): number {
-  return callAttr(BpfCmd.PROG_ATTACH, attr, PROG_ATTACH_ATTR.size, keepA, keepB);
+  return callAttr(BpfCmd.PROG_ATTACH, attr, PROG_ATTACH_ATTR, keepA, keepB);
 }
 
 /**
@@ -344,7 +383,7 @@ export function progDetach(
   keepA?: Uint8Array,
   keepB?: Uint8Array,
 ): number {
-  return callAttr(BpfCmd.PROG_DETACH, attr, PROG_DETACH_ATTR.size, keepA, keepB);
+  return callAttr(BpfCmd.PROG_DETACH, attr, PROG_DETACH_ATTR, keepA, keepB);
 }
 
 /**
@@ -363,7 +402,7 @@ export function progTestRun(
   keepA?: Uint8Array,
   keepB?: Uint8Array,
 ): number {
-  return callAttr(BpfCmd.PROG_TEST_RUN, attr, PROG_TEST_RUN_ATTR.size, keepA, keepB);
+  return callAttr(BpfCmd.PROG_TEST_RUN, attr, PROG_TEST_RUN_ATTR, keepA, keepB);
 }
 
 /**
@@ -382,7 +421,7 @@ export function objGetInfoByFd(
   keepA?: Uint8Array,
   keepB?: Uint8Array,
 ): number {
-  return callAttr(BpfCmd.OBJ_GET_INFO_BY_FD, attr, OBJ_GET_INFO_BY_FD_ATTR.size, keepA, keepB);
+  return callAttr(BpfCmd.OBJ_GET_INFO_BY_FD, attr, OBJ_GET_INFO_BY_FD_ATTR, keepA, keepB);
 }
 
 /**
@@ -401,7 +440,7 @@ export function progQuery(
   keepA?: Uint8Array,
   keepB?: Uint8Array,
 ): number {
-  return callAttr(BpfCmd.PROG_QUERY, attr, PROG_QUERY_ATTR.size, keepA, keepB);
+  return callAttr(BpfCmd.PROG_QUERY, attr, PROG_QUERY_ATTR, keepA, keepB);
 }
 
 /**
@@ -420,7 +459,7 @@ export function rawTracepointOpen(
   keepA?: Uint8Array,
   keepB?: Uint8Array,
 ): number {
-  return callAttr(BpfCmd.RAW_TRACEPOINT_OPEN, attr, RAW_TRACEPOINT_OPEN_ATTR.size, keepA, keepB);
+  return callAttr(BpfCmd.RAW_TRACEPOINT_OPEN, attr, RAW_TRACEPOINT_OPEN_ATTR, keepA, keepB);
 }
 
 /**
@@ -440,7 +479,7 @@ export function btfLoad(
   keepB?: Uint8Array,
 ): number {
   raiseMemlockIfCharged();
-  return callAttr(BpfCmd.BTF_LOAD, attr, BTF_LOAD_ATTR.size, keepA, keepB);
+  return callAttr(BpfCmd.BTF_LOAD, attr, BTF_LOAD_ATTR, keepA, keepB);
 }
 
 /**
@@ -459,7 +498,7 @@ export function taskFdQuery(
   keepA?: Uint8Array,
   keepB?: Uint8Array,
 ): number {
-  return callAttr(BpfCmd.TASK_FD_QUERY, attr, TASK_FD_QUERY_ATTR.size, keepA, keepB);
+  return callAttr(BpfCmd.TASK_FD_QUERY, attr, TASK_FD_QUERY_ATTR, keepA, keepB);
 }
 
 /**
@@ -487,7 +526,7 @@ export function linkCreate(
   keepA?: Uint8Array,
   keepB?: Uint8Array,
 ): number {
-  return callAttr(BpfCmd.LINK_CREATE, attr, LINK_CREATE_ATTR.size, keepA, keepB);
+  return callAttr(BpfCmd.LINK_CREATE, attr, LINK_CREATE_ATTR, keepA, keepB, LINK_CREATE_MAX);
 }
 
 /**
@@ -506,7 +545,7 @@ export function linkUpdate(
   keepA?: Uint8Array,
   keepB?: Uint8Array,
 ): number {
-  return callAttr(BpfCmd.LINK_UPDATE, attr, LINK_UPDATE_ATTR.size, keepA, keepB);
+  return callAttr(BpfCmd.LINK_UPDATE, attr, LINK_UPDATE_ATTR, keepA, keepB);
 }
 
 /**
@@ -525,7 +564,7 @@ export function linkDetach(
   keepA?: Uint8Array,
   keepB?: Uint8Array,
 ): number {
-  return callAttr(BpfCmd.LINK_DETACH, attr, LINK_DETACH_ATTR.size, keepA, keepB);
+  return callAttr(BpfCmd.LINK_DETACH, attr, LINK_DETACH_ATTR, keepA, keepB);
 }
 
 /**
@@ -544,7 +583,7 @@ export function enableStats(
   keepA?: Uint8Array,
   keepB?: Uint8Array,
 ): number {
-  return callAttr(BpfCmd.ENABLE_STATS, attr, ENABLE_STATS_ATTR.size, keepA, keepB);
+  return callAttr(BpfCmd.ENABLE_STATS, attr, ENABLE_STATS_ATTR, keepA, keepB);
 }
 
 /**
@@ -563,7 +602,7 @@ export function iterCreate(
   keepA?: Uint8Array,
   keepB?: Uint8Array,
 ): number {
-  return callAttr(BpfCmd.ITER_CREATE, attr, ITER_CREATE_ATTR.size, keepA, keepB);
+  return callAttr(BpfCmd.ITER_CREATE, attr, ITER_CREATE_ATTR, keepA, keepB);
 }
 
 /**
@@ -582,7 +621,7 @@ export function progBindMap(
   keepA?: Uint8Array,
   keepB?: Uint8Array,
 ): number {
-  return callAttr(BpfCmd.PROG_BIND_MAP, attr, PROG_BIND_MAP_ATTR.size, keepA, keepB);
+  return callAttr(BpfCmd.PROG_BIND_MAP, attr, PROG_BIND_MAP_ATTR, keepA, keepB);
 }
 
 /** The four `BPF_MAP_*_BATCH` commands. */
@@ -611,7 +650,7 @@ export function mapBatch(
   keepA?: Uint8Array,
   keepB?: Uint8Array,
 ): number {
-  return callAttr(cmd, attr, MAP_BATCH_ATTR.size, keepA, keepB);
+  return callAttr(cmd, attr, MAP_BATCH_ATTR, keepA, keepB);
 }
 
 /** The four `BPF_*_GET_NEXT_ID` commands. */
@@ -636,7 +675,7 @@ export type GetNextIdCmd =
  * ```
  */
 export function getNextId(cmd: GetNextIdCmd, attr: AttrOf<typeof GET_NEXT_ID_ATTR>): number {
-  return call(cmd, attr.bytes, attr.size, undefined, undefined);
+  return callAttr(cmd, attr, GET_NEXT_ID_ATTR, undefined, undefined);
 }
 
 /** The four `BPF_*_GET_FD_BY_ID` commands. */
@@ -660,7 +699,7 @@ export type GetFdByIdCmd =
  * ```
  */
 export function getFdById(cmd: GetFdByIdCmd, attr: AttrOf<typeof GET_FD_BY_ID_ATTR>): number {
-  return call(cmd, attr.bytes, attr.size, undefined, undefined);
+  return callAttr(cmd, attr, GET_FD_BY_ID_ATTR, undefined, undefined);
 }
 
 /**
