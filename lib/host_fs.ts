@@ -144,7 +144,7 @@ export function pathExists(path: string): boolean {
  * Removes a file (a pin in bpffs).
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { removeFile } from "./host_fs.ts";
  * removeFile("/sys/fs/bpf/my_pin");
  * ```

@@ -46,12 +46,12 @@ const SCANS_BEFORE_TABLE = 8;
  * the records' name offsets. No name is decoded either way.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { indexBtf } from "./parse.ts";
  * import { NameIndex } from "./lazy.ts";
- * declare const bytes: Uint8Array;
+ * const bytes = new Uint8Array([0x9f, 0xeb, 1, 0, 24, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0]); // an empty BTF blob
  * const ix = indexBtf(bytes);
- * const names = new NameIndex(ix, (o) => ({ bytes, at: ix.strStart + o }));
+ * const names = new NameIndex(ix, (o) => ({ bytes, at: ix.strStart + o }), false);
  * names.ids("task_struct");
  * ```
  */
@@ -183,10 +183,10 @@ const decoder = new TextDecoder();
  * where few strings are ever read (the kernel's BTF).
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { lazyStringReader } from "./lazy.ts";
- * declare const bytes: Uint8Array;
- * lazyStringReader(bytes, 24, bytes.length, undefined)(1);
+ * const bytes = new Uint8Array([0x9f, 0xeb, 1, 0, 24, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0]); // an empty BTF blob
+ * lazyStringReader(bytes, 24, bytes.length, undefined)(0); // ""
  * ```
  */
 export function lazyStringReader(

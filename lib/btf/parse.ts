@@ -96,9 +96,9 @@ export interface RawBtf {
  * for split BTF).
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { stringReader } from "./parse.ts";
- * declare const bytes: Uint8Array;
+ * const bytes = new Uint8Array([0x9f, 0xeb, 1, 0, 24, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0]); // an empty BTF blob
  * const read = stringReader(bytes, 24, bytes.length, undefined);
  * ```
  */
@@ -185,10 +185,10 @@ export interface BtfIndex {
  * decoding any. Throws `BtfError` (with the byte offset) on malformed input.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { indexBtf } from "./parse.ts";
- * declare const bytes: Uint8Array;
- * indexBtf(bytes).count;
+ * const bytes = new Uint8Array([0x9f, 0xeb, 1, 0, 24, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0]); // an empty BTF blob
+ * indexBtf(bytes).count; // 0
  * ```
  */
 export function indexBtf(bytes: Uint8Array, base?: SplitBase): BtfIndex {
@@ -562,9 +562,9 @@ function checkRefs(t: BtfType, limit: number, at: number): void {
  * section (`at`: the byte offset to report); offset 0 is the empty string.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { indexBtf, nameReader, stringReader } from "./parse.ts";
- * declare const bytes: Uint8Array;
+ * const bytes = new Uint8Array([0x9f, 0xeb, 1, 0, 24, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0]); // an empty BTF blob
  * const ix = indexBtf(bytes);
  * const name = nameReader(ix, stringReader(bytes, ix.strStart, ix.strEnd, undefined));
  * ```
@@ -589,11 +589,11 @@ export function nameReader(
  * Decodes a BTF blob. Throws `BtfError` (with the byte offset) on malformed input.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { parseBtfRaw } from "./parse.ts";
- * declare const bytes: Uint8Array;
+ * const bytes = new Uint8Array([0x9f, 0xeb, 1, 0, 24, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0]); // an empty BTF blob
  * const raw = parseBtfRaw(bytes);
- * raw.types.length;
+ * raw.types.length; // 1: void
  * ```
  */
 export function parseBtfRaw(bytes: Uint8Array, base?: SplitBase): RawBtf {

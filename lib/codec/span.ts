@@ -11,9 +11,14 @@ import { CodecError } from "./codec.ts";
  * any byte is touched; a `DataView` alone would read `NaN` as 0 or throw a raw `RangeError`).
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { checkSpan } from "./span.ts";
- * checkSpan(new DataView(new ArrayBuffer(2)), 0, 4, "u32"); // CodecError
+ * import { CodecError } from "./codec.ts";
+ * try {
+ *   checkSpan(new DataView(new ArrayBuffer(2)), 0, 4, "u32");
+ * } catch (e) {
+ *   e instanceof CodecError; // true: 4 bytes do not fit in 2
+ * }
  * ```
  */
 export function checkSpan(view: DataView, offset: number, size: number, name: string): void {

@@ -117,8 +117,9 @@ function fdOf(value: FdLike): number {
  * object's id (program id, inner map id).
  *
  * @example
- * ```ts ignore
- * import { BpfMap, fd32, u32 } from "@tsbpf/core";
+ * ```ts
+ * import { asm, BpfMap, fd32, Program, u32 } from "@tsbpf/core";
+ * using prog = Program.load({ type: "socket_filter", insns: asm`r0 = 0\nexit`, license: "GPL" });
  * using jumps = BpfMap.create({ type: "prog_array", key: u32, value: fd32, maxEntries: 4 });
  * jumps.set(0, prog);       // stores the program
  * jumps.get(0);             // its id

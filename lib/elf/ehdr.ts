@@ -76,9 +76,11 @@ export function readElfHeader(
  * `Number.MAX_SAFE_INTEGER`.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { u64 } from "./ehdr.ts";
- * const shoff = u64(view, 40); // e_shoff
+ * const view = new DataView(new ArrayBuffer(64));
+ * view.setUint32(40, 4096, true);
+ * const shoff = u64(view, 40); // 4096 (e_shoff)
  * ```
  */
 export function u64(v: DataView, at: number): number {
@@ -98,9 +100,10 @@ const decoder = new TextDecoder();
  * UTF-8 (plain ASCII, the usual case, without the decoder).
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { readCString } from "./ehdr.ts";
- * readCString(bytes, str.offset + nameOff, str.offset + str.size, "string is not NUL-terminated");
+ * const strtab = new TextEncoder().encode("\0.text\0license\0");
+ * readCString(strtab, 7, strtab.length, "string is not NUL-terminated"); // "license"
  * ```
  */
 export function readCString(

@@ -48,7 +48,8 @@ export interface ResolvedExtern {
  * module's split numbering), the fd of the module's BTF object and the module's name.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import type { ModuleLookup } from "./ksyms.ts";
  * const none: ModuleLookup = (_kind, _name) => undefined;
  * ```
  */

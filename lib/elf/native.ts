@@ -192,7 +192,7 @@ function cstr(bytes: Uint8Array, start: number, limit: number, where: number): s
  * headers and tables outside the file.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { parseNativeElf } from "@tsbpf/core/elf";
  * const elf = parseNativeElf(Deno.readFileSync("/usr/lib/x86_64-linux-gnu/libc.so.6"));
  * console.log(elf.symbols.length);
@@ -390,7 +390,7 @@ function answersTo(s: NativeSymbol, name: string): boolean {
  *   an IFUNC, whose address is its resolver's), or `not-loaded` (no segment holds the address in
  *   the file).
  * @example
- * ```ts ignore
+ * ```ts
  * import { parseNativeElf, resolveSymbol } from "@tsbpf/core/elf";
  * const path = "/usr/lib/x86_64-linux-gnu/libc.so.6";
  * const elf = parseNativeElf(Deno.readFileSync(path));

@@ -80,7 +80,7 @@ const modules = new Map<string, Btf>();
  * @throws {ObjectError} when the module has no BTF there (not loaded, or built without BTF), or
  *   the name is not a plain module name.
  * @example
- * ```ts ignore
+ * ```ts
  * import { kernelModuleBtf } from "@tsbpf/core/elf";
  * kernelModuleBtf("nf_conntrack").find("struct", "nf_conn");
  * ```

@@ -220,8 +220,11 @@ export type EntryDecoder<T> = (view: DataView, bytes: Uint8Array, offset: number
  * `BpfMap.batchReader()`; the raw `keys`/`values` bytes stay available.
  *
  * @example
- * ```ts ignore
- * const r = map.batchReader(4096); // a BpfMap<number, bigint>
+ * ```ts
+ * import { BpfMap, u32, u64 } from "@tsbpf/core";
+ * using map = BpfMap.create({ type: "hash", key: u32, value: u64, maxEntries: 64 });
+ * map.set(1, 5n).set(2, 7n);
+ * const r = map.batchReader(4096);
  * let sum = 0n;
  * for (let n = r.next(); n > 0 || !r.done; n = r.next()) {
  *   for (let i = 0; i < n; i++) sum += r.value(i);

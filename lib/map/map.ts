@@ -319,8 +319,10 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
    * This map as the deep checker's data (`checkProgram({ maps: { [fd]: m.describe() } })`).
    *
    * @example
-   * ```ts ignore
-   * const maps = { [counts.fd]: counts.describe() };
+   * ```ts
+   * import { BpfMap, u32, u64 } from "@tsbpf/core";
+   * using counts = BpfMap.create({ type: "hash", key: u32, value: u64, maxEntries: 64 });
+   * const maps = { [counts.fd]: counts.describe() }; // { type: 1, keySize: 4, … }
    * ```
    */
   describe(): MapDescription {
