@@ -117,7 +117,10 @@ test("percpu_hash and lru_percpu_hash: one value per possible CPU", { skip: kern
     const values = Array.from({ length: ncpu }, (_, i) => 100 + i);
     m.set(1, values);
     assert.deepEqual(m.get(1), values);
-    assert.throws(() => m.set(2, [1]), new RegExp(`one value per possible CPU \\(${ncpu}\\)`));
+    assert.throws(
+      () => m.set(2, new Array(ncpu + 1).fill(1)),
+      new RegExp(`one value per possible CPU \\(${ncpu}\\)`),
+    );
     assert.deepEqual(m.getAndDelete(1), values);
     assert.equal(m.get(1), undefined);
     m.batchUpdate([[3, values], [4, values.map((v) => v + 1)]]);

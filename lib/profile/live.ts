@@ -170,7 +170,7 @@ export class LiveProfile implements KernelProfile {
     if (!("ok" in r)) a = r;
     else if (r.ok) a = yes();
     else if (
-      /unknown opcode|invalid atomic opcode|uses reserved fields|invalid (BPF_|may_goto)/.test(
+      /unknown opcode|invalid atomic opcode|uses reserved fields|invalid BPF_/.test(
         r.log,
       )
     ) {
@@ -491,8 +491,8 @@ const INSN_PROBES: Readonly<Record<InsnFeature, readonly number[]>> = {
   v4: [...ins(0xb7, 0, 0, 0, 1), ...ins(0x37, 0, 0, 1, 1), ...R0_0, ...EXIT],
   // *(u64 *)(r10 - 8) = 0; r0 = load_acquire((u64 *)(r10 - 8)); r0 = 0
   load_acquire: [...ins(0x7a, 10, 0, -8, 0), ...ins(0xdb, 0, 10, -8, 0x100), ...R0_0, ...EXIT],
-  // may_goto +0
-  may_goto: [...ins(0xe5, 0, 0, 0, 0), ...R0_0, ...EXIT],
+  // may_goto +1 (6.12 refuses an offset of 0: "invalid may_goto off 0"); r0 = 0; r0 = 0
+  may_goto: [...ins(0xe5, 0, 0, 1, 0), ...R0_0, ...R0_0, ...EXIT],
 };
 
 const INSN_LABEL: Readonly<Record<InsnFeature, string>> = {

@@ -182,6 +182,12 @@ export const LINUX_6_1: ProfileData = {
     "attach:9": { "state": "yes" },
     "feature:btf": { "state": "yes" },
     "feature:kprobes": { "state": "yes" },
+    "feature:struct_ops_link": {
+      "state": "no",
+      "why": "absent",
+      "reason":
+        "this kernel has no struct_ops links (no struct bpf_struct_ops_link in its BTF): .struct_ops.link maps need Linux 6.4",
+    },
     "feature:trampolines": { "state": "yes" },
     "helpers:1:0::0:admin": {
       "s": "ok",

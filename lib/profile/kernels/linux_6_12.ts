@@ -123,6 +123,7 @@ export const LINUX_6_12: ProfileData = {
     "attach:9": { "state": "yes" },
     "feature:btf": { "state": "yes" },
     "feature:kprobes": { "state": "yes" },
+    "feature:struct_ops_link": { "state": "yes" },
     "feature:trampolines": { "state": "yes" },
     "helpers:1:0::0:admin": {
       "s": "ok",
@@ -1732,11 +1733,7 @@ export const LINUX_6_12: ProfileData = {
       "reason":
         "the verifier refuses load-acquire atomics: BPF_ATOMIC uses invalid atomic opcode 100",
     },
-    "insn:may_goto": {
-      "state": "no",
-      "why": "absent",
-      "reason": "the verifier refuses may_goto: invalid may_goto off 0 imm 0",
-    },
+    "insn:may_goto": { "state": "yes" },
     "insn:v2": { "state": "yes" },
     "insn:v3": { "state": "yes" },
     "insn:v4": { "state": "yes" },

@@ -102,6 +102,7 @@ export const LINUX_7_3: ProfileData = {
     "attach:9": { "state": "yes" },
     "feature:btf": { "state": "yes" },
     "feature:kprobes": { "state": "yes" },
+    "feature:struct_ops_link": { "state": "yes" },
     "feature:trampolines": { "state": "yes" },
     "helpers:1:0::0:admin": {
       "s": "ok",
