@@ -4,7 +4,6 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import process from "node:process";
 import { kernelSkip, repoRoot } from "./util.ts";
-import { ensureTracefs } from "./link_util.ts";
 
 /** Each example and a line its output must contain. */
 const EXAMPLES: [string, RegExp][] = [
@@ -100,24 +99,26 @@ const TOOLS: {
 
 for (const tool of TOOLS) {
   test(`examples/${tool.file} shows its own event`, { skip: kernelSkip }, () => {
-    const undo = tool.tracefs ? ensureTracefs() : () => {};
-    try {
-      let [cmd, args] = command(tool.file);
-      args = [...args, ...tool.args];
-      if (tool.netns) {
-        args = ["-n", "sh", "-c", 'ip link set lo up && exec "$0" "$@"', cmd, ...args];
-        cmd = "unshare";
-      }
-      const r = spawnSync(cmd, args, {
-        encoding: "utf8",
-        timeout: 120_000,
-        env: { ...process.env, NO_COLOR: "1" },
-      });
-      assert.equal(r.status, 0, `exit ${r.status}\n${r.stdout}\n${r.stderr}`);
-      tool.check(r.stdout, r.pid!);
-    } finally {
-      undo();
+    let [cmd, args] = command(tool.file);
+    args = [...args, ...tool.args];
+    // Namespaces of its own: tracefs mounted privately (another process's umount of a shared
+    // mount cannot pull it away mid-run), lo of a fresh network namespace.
+    const setup = [
+      ...(tool.tracefs ? ["mount -t tracefs nodev /sys/kernel/tracing"] : []),
+      ...(tool.netns ? ["ip link set lo up"] : []),
+    ];
+    if (setup.length > 0) {
+      const flags = [...(tool.tracefs ? ["-m"] : []), ...(tool.netns ? ["-n"] : [])];
+      args = [...flags, "sh", "-c", `${setup.join(" && ")} && exec "$0" "$@"`, cmd, ...args];
+      cmd = "unshare";
     }
+    const r = spawnSync(cmd, args, {
+      encoding: "utf8",
+      timeout: 120_000,
+      env: { ...process.env, NO_COLOR: "1" },
+    });
+    assert.equal(r.status, 0, `exit ${r.status}\n${r.stdout}\n${r.stderr}`);
+    tool.check(r.stdout, r.pid!);
   });
 }
 
