@@ -718,5 +718,5 @@ export function tokenCreate(
   keepA?: Uint8Array,
   keepB?: Uint8Array,
 ): number {
-  return callAttr(BpfCmd.TOKEN_CREATE, attr, TOKEN_CREATE_ATTR.size, keepA, keepB);
+  return callAttr(BpfCmd.TOKEN_CREATE, attr, TOKEN_CREATE_ATTR, keepA, keepB);
 }
