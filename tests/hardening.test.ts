@@ -224,3 +224,21 @@ test("batch chunk: checked wherever it is given, also where no batch command run
   assert.deepEqual(hash.batchLookup({ chunk: 1 }), [[1, 2]]);
   assert.deepEqual(trie.batchLookup({ chunk: 1 }), []);
 });
+
+test("object entry points refuse a null options or program with ArgumentError, before any system call", async () => {
+  const { Program } = await import("../lib/program/program.ts");
+  const { BpfMap } = await import("../lib/map/mod.ts");
+  const { attachTracepoint } = await import("../lib/link/mod.ts");
+  const { ArgumentError } = await import("../lib/errors.ts");
+  const cases: [() => unknown, RegExp][] = [
+    [() => Program.load(null as never), /Program\.load: options must be an object, got null/],
+    [() => BpfMap.create(null as never), /BpfMap\.create: options must be an object, got null/],
+    [
+      () => attachTracepoint(null as never, "syscalls", "sys_enter_getpid"),
+      /program must be an object, got null/,
+    ],
+  ];
+  for (const [f, re] of cases) {
+    assert.throws(f, (e: unknown) => e instanceof ArgumentError && re.test((e as Error).message));
+  }
+});

@@ -7,6 +7,7 @@ import { readDirNames, readFileText } from "../host_fs.ts";
 import { cString, retain } from "../sys/memory.ts";
 import { sys } from "../sys/mod.ts";
 import { AttachError } from "./errors.ts";
+import { requireObject } from "../args.ts";
 import { progTypeName } from "../../types/prog_type.ts";
 import { progTypes } from "../progtype/registry.ts";
 import { Errno } from "../../types/errno.ts";
@@ -68,6 +69,7 @@ export function programFd(
   target: string,
   accepted?: readonly number[],
 ): number {
+  requireObject(target, "program", program);
   if (program.closed) {
     throw new AttachError(target, "attach", EBADF, "the program is closed");
   }

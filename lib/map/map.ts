@@ -8,6 +8,7 @@
  * @module
  */
 import { describeHandle, INSPECT_SYMBOLS } from "../fd.ts";
+import { requireObject } from "../args.ts";
 import { pinFd, unpinPath } from "../pin.ts";
 import { listIds } from "../ids.ts";
 import { BpfCmd } from "../../types/cmd.ts";
@@ -134,6 +135,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
   static create<K = Uint8Array, V = Uint8Array, const T extends MapTypeInput = MapTypeInput>(
     options: MapCreateOptions<K, V> & { type: T },
   ): BpfMap<K, MapValue<T, V>> {
+    requireObject("BpfMap.create", "options", options);
     return new BpfMap<K, MapValue<T, V>>(createMap(options));
   }
 

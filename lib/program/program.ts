@@ -10,6 +10,7 @@ import { PROG_LOAD_ATTR, PROG_TEST_RUN_ATTR } from "../../types/attr.ts";
 import { ProgLoadFlag } from "../../types/flags.ts";
 import { Attr } from "../attr.ts";
 import { BpfError, isResourceErrno, ResourceError, VerifierError } from "../errors.ts";
+import { requireObject } from "../args.ts";
 import { memlockCharged } from "../caps.ts";
 import { bpfObjectKind, describeHandle, FdHandle, INSPECT_SYMBOLS } from "../fd.ts";
 import { decodeInsns, encodeInsns, type Insn, INSN_SIZE } from "../insn/insn.ts";
@@ -217,6 +218,7 @@ export class Program {
    * ```
    */
   static load(options: ProgramLoadOptions): Program {
+    requireObject("Program.load", "options", options);
     const type = resolveProgType(options.type);
     validateLicense(options.license);
     if (options.name !== undefined) validateObjectName(options.name);
