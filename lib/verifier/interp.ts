@@ -26,7 +26,7 @@ import {
   bounds64,
   branchTaken,
   cloneScalar,
-  constOp32,
+  constOp,
   constScalar,
   flipJmp,
   inexact,
@@ -786,7 +786,7 @@ class Interp {
     if (wide) {
       r = alu64(op, dr.s, sr.s, signed);
     } else if (isConst(dr.s) && isConst(sr.s)) {
-      const v = constOp32(op, dr.s.v, sr.s.v, signed);
+      const v = constOp(op, dr.s.v, sr.s.v, signed, 32);
       r = v === undefined ? inexact(32) : constScalar(v);
       r.exact = r.exact && dr.s.exact && sr.s.exact;
     } else {

@@ -236,7 +236,7 @@ function tnumSub(av: bigint, am: bigint, bv: bigint, bm: bigint): [bigint, bigin
  */
 export function alu64(op: number, a: Scalar, b: Scalar, signed: boolean): Scalar {
   if (a.m === 0n && b.m === 0n) {
-    const r = constOp64(op, a.v, b.v, signed);
+    const r = constOp(op, a.v, b.v, signed, 64);
     if (r === undefined) return inexact();
     const c = constScalar(r);
     c.exact = a.exact && b.exact;
@@ -361,7 +361,7 @@ export function alu32(op: number, a: Scalar, b: Scalar, signed: boolean): Scalar
   if (x === undefined || y === undefined) return inexact(32);
   if (op !== 0x00 && op !== 0x10 && op !== 0x40 && op !== 0x50 && op !== 0x60 && op !== 0x70) {
     if (x.m === 0n && y.m === 0n) {
-      const v = constOp32(op, x.v, y.v, signed);
+      const v = constOp(op, x.v, y.v, signed, 32);
       return v === undefined ? inexact(32) : constScalar(v);
     }
     return inexact(32);
@@ -372,48 +372,22 @@ export function alu32(op: number, a: Scalar, b: Scalar, signed: boolean): Scalar
   return r;
 }
 
-/** A constant 64-bit operation, as the interpreter runs it (`undefined`: not modelled). */
-export function constOp64(op: number, a: bigint, b: bigint, signed: boolean): bigint | undefined {
-  if (a < 0n || a > U64_MAX) a = u64(a);
-  if (b < 0n || b > U64_MAX) b = u64(b);
-  switch (op) {
-    case 0x00:
-      return u64(a + b);
-    case 0x10:
-      return u64(a - b);
-    case 0x20:
-      return u64(a * b);
-    case 0x30:
-      if (b === 0n) return 0n;
-      return signed ? u64(s64(a) / s64(b)) : a / b;
-    case 0x90:
-      if (b === 0n) return a;
-      return signed ? u64(s64(a) % s64(b)) : a % b;
-    case 0x40:
-      return a | b;
-    case 0x50:
-      return a & b;
-    case 0x60:
-      return u64(a << (b & 63n));
-    case 0x70:
-      return a >> (b & 63n);
-    case 0xa0:
-      return a ^ b;
-    case 0xc0:
-      return u64(s64(a) >> (b & 63n));
-    case 0xb0:
-      return b;
-    default:
-      return undefined;
-  }
-}
-
-/** A constant 32-bit operation (result zero-extended). */
-export function constOp32(op: number, a: bigint, b: bigint, signed: boolean): bigint | undefined {
-  a &= U32_MAX;
-  b &= U32_MAX;
-  const i32 = (x: bigint) => BigInt.asIntN(32, x);
-  const z = (x: bigint) => BigInt.asUintN(32, x);
+/**
+ * A constant ALU operation of `bits` width, as the interpreter runs it: operands and result are
+ * unsigned `bits`-bit values (a 32-bit result is zero-extended); `undefined` when not modelled.
+ */
+export function constOp(
+  op: number,
+  a: bigint,
+  b: bigint,
+  signed: boolean,
+  bits: 32 | 64,
+): bigint | undefined {
+  const z = (x: bigint): bigint => BigInt.asUintN(bits, x);
+  const s = (x: bigint): bigint => BigInt.asIntN(bits, x);
+  a = z(a);
+  b = z(b);
+  const shift = b & BigInt(bits - 1);
   switch (op) {
     case 0x00:
       return z(a + b);
@@ -423,22 +397,22 @@ export function constOp32(op: number, a: bigint, b: bigint, signed: boolean): bi
       return z(a * b);
     case 0x30:
       if (b === 0n) return 0n;
-      return signed ? z(i32(a) / i32(b)) : a / b;
+      return signed ? z(s(a) / s(b)) : a / b;
     case 0x90:
       if (b === 0n) return a;
-      return signed ? z(i32(a) % i32(b)) : a % b;
+      return signed ? z(s(a) % s(b)) : a % b;
     case 0x40:
       return a | b;
     case 0x50:
       return a & b;
     case 0x60:
-      return z(a << (b & 31n));
+      return z(a << shift);
     case 0x70:
-      return a >> (b & 31n);
+      return a >> shift;
     case 0xa0:
       return a ^ b;
     case 0xc0:
-      return z(i32(a) >> (b & 31n));
+      return z(s(a) >> shift);
     case 0xb0:
       return b;
     default:
