@@ -19,7 +19,15 @@ import {
 } from "../lib/link/mod.ts";
 import { sys } from "../lib/sys/mod.ts";
 import { kernelSkip } from "./util.ts";
-import { assertClean, closeAll, counterMap, run, snapshot, untyped } from "./link_util.ts";
+import {
+  assertClean,
+  closeAll,
+  counterMap,
+  counterProgram,
+  run,
+  snapshot,
+  untyped,
+} from "./link_util.ts";
 import { boundUdp, freeUdpPort, recvData, sendData } from "./sock_util.ts";
 
 const skLookupSkip: string | false = kernelSkip ||
@@ -227,26 +235,6 @@ test("attachSkLookup errors: wrong type, not a namespace, missing path, closed p
   assertClean(before, ids);
 });
 
-/** A flow dissector that counts each packet in `counts` and returns `ret` (0 BPF_OK, 2 BPF_DROP). */
-function countingDissector(counts: ReturnType<typeof counterMap>, ret: number): Program {
-  return Program.load({
-    type: "flow_dissector",
-    license: "GPL",
-    insns: asm`
-      *(u32 *)(r10 - 4) = 0
-      r1 = map[fd:${counts.fd}] ll
-      r2 = r10
-      r2 += -4
-      call bpf_map_lookup_elem
-      if r0 == 0 goto out
-      r1 = 1
-      lock *(u64 *)(r0 + 0) += r1
-    out:
-      r0 = ${ret}
-      exit`,
-  });
-}
-
 /**
  * Sends two UDP datagrams to the namespace's loopback from inside it, with receive packet
  * steering on: RPS hashes each received packet, and the hash comes from the flow dissector.
@@ -270,8 +258,8 @@ test("attachFlowDissector on a private namespace: RPS hashing runs it; E2BIG for
   const before = snapshot();
   const ns = privateNetns("fd");
   const counts = counterMap();
-  const prog = countingDissector(counts, 2);
-  const other = countingDissector(counts, 2);
+  const prog = counterProgram("flow_dissector", counts, 2);
+  const other = counterProgram("flow_dissector", counts, 2);
   const ids = { links: [] as number[], progs: [prog.id, other.id] };
   let link: Link | undefined;
   try {
@@ -318,7 +306,7 @@ test("attachFlowDissector errors: wrong program type, closed program, not a name
   const before = snapshot();
   const counts = counterMap();
   const xdp = Program.load({ type: "xdp", license: "GPL", insns: asm`r0 = 2\nexit` });
-  const prog = countingDissector(counts, 0);
+  const prog = counterProgram("flow_dissector", counts, 0);
   const ids = { progs: [xdp.id, prog.id] };
   try {
     assert.throws(

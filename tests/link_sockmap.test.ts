@@ -12,7 +12,14 @@ import { liveProfile, reasonOf } from "../lib/profile/mod.ts";
 import { AttachError, attachSockMap, queryAttached } from "../lib/link/mod.ts";
 import type { SockMapAttachment } from "../lib/link/mod.ts";
 import { kernelSkip } from "./util.ts";
-import { assertClean, closeAll, counterMap, snapshot, untyped } from "./link_util.ts";
+import {
+  assertClean,
+  closeAll,
+  counterMap,
+  counterProgram,
+  snapshot,
+  untyped,
+} from "./link_util.ts";
 import { recvExactly, sendData, tcpPair } from "./sock_util.ts";
 
 const sockmapSkip: string | false = kernelSkip ||
@@ -23,29 +30,6 @@ const hasSockmapLinks = liveProfile().linkType(LinkType.SOCKMAP).state === "yes"
 
 const EACCES = -13;
 
-function counting(
-  type: "sk_skb" | "sk_msg",
-  counts: ReturnType<typeof counterMap>,
-  ret: number,
-): Program {
-  return Program.load({
-    type,
-    license: "GPL",
-    insns: asm`
-      *(u32 *)(r10 - 4) = 0
-      r1 = map[fd:${counts.fd}] ll
-      r2 = r10
-      r2 += -4
-      call bpf_map_lookup_elem
-      if r0 == 0 goto out
-      r1 = 1
-      lock *(u64 *)(r0 + 0) += r1
-    out:
-      r0 = ${ret}
-      exit`,
-  });
-}
-
 const sockmap = () => BpfMap.create({ type: "sockmap", key: u32, value: fd64, maxEntries: 4 });
 const bytes = (s: string) => new TextEncoder().encode(s);
 
@@ -55,7 +39,7 @@ test("attachSockMap stream_verdict: data received by a socket in the map runs th
   const before = snapshot();
   const counts = counterMap();
   const map = sockmap();
-  const prog = counting("sk_skb", counts, 1); // SK_PASS
+  const prog = counterProgram("sk_skb", counts, 1); // SK_PASS
   const [client, server] = tcpPair();
   const ids = { links: [] as number[], progs: [prog.id] };
   let a: SockMapAttachment | undefined;
@@ -105,7 +89,7 @@ for (const mode of ["link", "prog_attach"] as const) {
     const before = snapshot();
     const counts = counterMap();
     const map = sockmap();
-    const drop = counting("sk_msg", counts, 0); // SK_DROP
+    const drop = counterProgram("sk_msg", counts, 0); // SK_DROP
     const [client, server] = tcpPair();
     const ids = { links: [] as number[], progs: [drop.id] };
     let a: SockMapAttachment | undefined;
@@ -144,8 +128,8 @@ test("attachSockMap update: sockets added afterwards get the new program", {
   const before = snapshot();
   const counts = counterMap();
   const map = sockmap();
-  const pass = counting("sk_msg", counts, 1);
-  const drop = counting("sk_msg", counts, 0);
+  const pass = counterProgram("sk_msg", counts, 1);
+  const drop = counterProgram("sk_msg", counts, 0);
   const [client, server] = tcpPair();
   const ids = { links: [] as number[], progs: [pass.id, drop.id] };
   const attachments: SockMapAttachment[] = [];
@@ -182,8 +166,8 @@ test("attachSockMap errors: wrong program or map type, EBUSY, closed objects; no
   const counts = counterMap();
   const map = sockmap();
   const array = BpfMap.create({ type: "array", key: u32, value: u32, maxEntries: 1 });
-  const msg = counting("sk_msg", counts, 1);
-  const skb = counting("sk_skb", counts, 1);
+  const msg = counterProgram("sk_msg", counts, 1);
+  const skb = counterProgram("sk_skb", counts, 1);
   const xdp = Program.load({ type: "xdp", license: "GPL", insns: asm`r0 = 2\nexit` });
   const ids = { progs: [msg.id, skb.id, xdp.id], links: [] as number[] };
   try {
@@ -228,7 +212,7 @@ test("attachSockMap errors: wrong program or map type, EBUSY, closed objects; no
       assert.match(e.message, /the map is closed/);
       return true;
     });
-    const closed = counting("sk_skb", counts, 1);
+    const closed = counterProgram("sk_skb", counts, 1);
     closed.close();
     assert.throws(() => attachSockMap(closed, map, "stream_verdict"), (e) => {
       assert.ok(e instanceof AttachError);
