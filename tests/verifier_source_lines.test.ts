@@ -5,7 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readdirSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { checkProgram } from "../lib/check/check.ts";
 import { PreloadCheckError } from "../lib/check/error.ts";
@@ -65,23 +65,29 @@ test("loadObject with checkDepth 'deep' loads every fixture object the kernel lo
   skip: kernelSkip,
 }, () => {
   const dir = join(repoRoot, "tests/fixtures/objects");
+  // Maps pinned by name go to a directory of this test's own, removed at the end.
+  const pinRoot = mkdtempSync(join("/sys/fs/bpf", `tsbpf_deep_${process.pid}_`));
   let loaded = 0;
   const refused: string[] = [];
-  for (const f of readdirSync(dir).filter((n) => n.endsWith(".bpf.o")).sort()) {
-    let ok = false;
-    try {
-      loadObject(join(dir, f)).close();
-      ok = true;
-    } catch {
-      // the kernel (or the loader) refuses it as it is: nothing to compare
+  try {
+    for (const f of readdirSync(dir).filter((n) => n.endsWith(".bpf.o")).sort()) {
+      let ok = false;
+      try {
+        loadObject(join(dir, f), { pinRoot }).close();
+        ok = true;
+      } catch {
+        // the kernel (or the loader) refuses it as it is: nothing to compare
+      }
+      if (!ok) continue;
+      try {
+        loadObject(join(dir, f), { checkDepth: "deep", pinRoot }).close();
+        loaded++;
+      } catch (e) {
+        refused.push(`${f}: ${(e as Error).message.split("\n").slice(0, 3).join(" | ")}`);
+      }
     }
-    if (!ok) continue;
-    try {
-      loadObject(join(dir, f), { checkDepth: "deep" }).close();
-      loaded++;
-    } catch (e) {
-      refused.push(`${f}: ${(e as Error).message.split("\n").slice(0, 3).join(" | ")}`);
-    }
+  } finally {
+    rmSync(pinRoot, { recursive: true, force: true });
   }
   assert.deepEqual(refused, []);
   assert.ok(loaded > 0);
