@@ -51,7 +51,9 @@ for (const [type, ret] of kinds) {
   const info = prog.info();
   line(
     `   ${type.padEnd(15)} id ${String(info.id).padStart(5)}  tag ${info.tag}  ` +
-      `verified ${info.verifiedInsns} insns, ${info.xlatedProgLen} B xlated, ${info.jitedProgLen} B jited`,
+      `verified ${
+        info.verifiedInsns ?? "(not reported)"
+      } insns, ${info.xlatedProgLen} B xlated, ${info.jitedProgLen} B jited`,
   );
 }
 line();

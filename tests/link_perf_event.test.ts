@@ -3,7 +3,8 @@
 // PERF_EVENT_IOC_SET_BPF ioctl; hardware events where the machine has a PMU; errors.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { attachPerfEvent, Link } from "../lib/link/mod.ts";
+import { AttachError, attachPerfEvent, Link } from "../lib/link/mod.ts";
+import { LinkType } from "../types/link_type.ts";
 import {
   onlineCpus,
   perfEventOpen,
@@ -12,7 +13,7 @@ import {
   PerfType,
 } from "../lib/perf/mod.ts";
 import { sys } from "../lib/sys/mod.ts";
-import { kernelSkip, openFdCount } from "./util.ts";
+import { kernelSkip, openFdCount, unlessProfile } from "./util.ts";
 import { counterMap, counterProgram } from "./link_util.ts";
 
 /** Burns CPU in this task until `done()` or `max` rounds (no wall-clock limit). */
@@ -42,8 +43,11 @@ function hardwareSkip(): string | false {
   }
 }
 
+/** Perf-event links (5.15), as the running kernel's profile answers. */
+const perfLinkSkip = unlessProfile((p) => p.linkType(LinkType.PERF_EVENT));
+
 test("per task, by period: the program counts task-clock samples of this process (link)", {
-  skip: kernelSkip,
+  skip: perfLinkSkip,
 }, () => {
   const fds0 = openFdCount();
   {
@@ -75,7 +79,23 @@ test("per CPU, by frequency: cpu-clock samples on every online CPU (ioctl and li
 }, () => {
   using counts = counterMap();
   using prog = counterProgram("perf_event", counts, 0);
-  for (const mode of ["ioctl", "link"] as const) {
+  if (perfLinkSkip) {
+    // No perf-event links here: mode "link" is refused with the profile's reason.
+    assert.throws(
+      () =>
+        attachPerfEvent(prog, {
+          type: "software",
+          config: 0,
+          sampleFreq: 10,
+          cpu: 0,
+          mode: "link",
+        }),
+      (e: unknown) =>
+        e instanceof AttachError && e.errnoName === "EOPNOTSUPP" &&
+        e.message.includes(perfLinkSkip as string),
+    );
+  }
+  for (const mode of perfLinkSkip ? ["ioctl"] as const : ["ioctl", "link"] as const) {
     const before = counts.get(0)!;
     const attached = onlineCpus().map((cpu) =>
       attachPerfEvent(prog, {

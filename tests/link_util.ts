@@ -13,7 +13,10 @@ import type { AttachableProgram } from "../lib/link/mod.ts";
 import type { ProgTypeInput } from "../lib/progtype/type_names.ts";
 import { alloc } from "../lib/sys/memory.ts";
 import { sys } from "../lib/sys/mod.ts";
-import { Link } from "../lib/link/mod.ts";
+import { Link, type LinkInfo, PerfEventIoctlLink } from "../lib/link/mod.ts";
+import { LinkType } from "../types/link_type.ts";
+import { BpfError } from "../lib/errors.ts";
+import { liveProfile } from "../lib/profile/live.ts";
 import { parseBtf } from "../lib/btf/mod.ts";
 import { bpfFdCounts } from "./util.ts";
 
@@ -28,6 +31,49 @@ export const kernelDescribesPerfLinks: boolean = (() => {
   const info = btf.lookup("bpf_link_info", "struct")[0];
   return info !== undefined && btf.fields(info.id).some((f) => f.name === "perf_event");
 })();
+
+/**
+ * Checks an attachment to a perf event (tracepoint, kprobe, uprobe) as the running kernel's
+ * profile says it is made: where the kernel has perf-event links, a `perf_event` link to
+ * `progId` (its id is added to `ids.links`, its info returned); where it has none, a
+ * `PerfEventIoctlLink` whose link-only operations fail with `EOPNOTSUPP`, naming the profile's
+ * reason (`undefined` is returned).
+ */
+export function perfLinkInfo(
+  link: Link,
+  progId: number,
+  ids: { links: number[] },
+): LinkInfo | undefined {
+  const links = liveProfile().linkType(LinkType.PERF_EVENT);
+  if (links.state === "no") {
+    assert.ok(link instanceof PerfEventIoctlLink, `${link}: expected an ioctl attachment`);
+    for (const op of [() => link.info(), () => link.pin("/sys/fs/bpf/never"), () => link.id]) {
+      assert.throws(op, (e: unknown) => {
+        assert.ok(e instanceof BpfError);
+        assert.equal(e.errnoName, "EOPNOTSUPP");
+        assert.ok(e.message.includes(links.reason), e.message);
+        return true;
+      });
+    }
+    return undefined;
+  }
+  assert.ok(!(link instanceof PerfEventIoctlLink), "the kernel has perf-event links");
+  const info = link.info();
+  assert.equal(info.type, LinkType.PERF_EVENT);
+  assert.equal(info.progId, progId);
+  ids.links.push(info.id);
+  return info;
+}
+
+/**
+ * The step that refuses a program of the wrong type at a perf event: `BPF_LINK_CREATE` where the
+ * kernel's profile says it has perf-event links, else `ioctl(PERF_EVENT_IOC_SET_BPF)`.
+ */
+export function perfAttachStep(): RegExp {
+  return liveProfile().linkType(LinkType.PERF_EVENT).state === "no"
+    ? /ioctl\(PERF_EVENT_IOC_SET_BPF\) failed: EINVAL/
+    : /BPF_LINK_CREATE failed: EINVAL/;
+}
 
 /** A one-slot u64 counter map. */
 export function counterMap(): BpfMap<number, bigint> {

@@ -1,6 +1,6 @@
 /**
- * Helpers of the ring buffer tests: a BPF_PROG_TYPE_SYSCALL producer written with `asm`, run
- * through BPF_PROG_TEST_RUN, and mapping counts from /proc/self/maps.
+ * Helpers of the ring buffer tests: a BPF_PROG_TYPE_SYSCALL producer (raw_tracepoint on kernels
+ * without syscall programs) written with `asm`, run through BPF_PROG_TEST_RUN, and mapping counts from /proc/self/maps.
  *
  * The producer reads `struct { u64 seq; u32 len; u32 mode; }` from its context and writes one
  * record into the ring:
@@ -16,6 +16,8 @@
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { asm } from "../lib/insn/mod.ts";
 import { Program } from "../lib/program/program.ts";
+import { liveProfile } from "../lib/profile/live.ts";
+import { ProgType } from "../types/prog_type.ts";
 
 /** BPF_F_SLEEPABLE: syscall programs must be sleepable. */
 const BPF_F_SLEEPABLE = 1 << 4;
@@ -23,12 +25,22 @@ const BPF_F_SLEEPABLE = 1 << 4;
 /** Record modes of the producer. */
 export const Mode = { output: 0, submit: 1, discard: 2, big: 3, medium: 4 } as const;
 
+/**
+ * The producer's program type: `syscall` where the kernel has it (5.14), else `raw_tracepoint`,
+ * whose BPF_PROG_TEST_RUN (5.10) passes the same context (up to 12 u64s) and which may call the
+ * ring buffer helpers too. As the running kernel's profile answers.
+ */
+function producerType(): "syscall" | "raw_tracepoint" {
+  return liveProfile().progType(ProgType.SYSCALL).state === "yes" ? "syscall" : "raw_tracepoint";
+}
+
 /** Loads the producer for the ring buffer map `ringFd`. */
 export function loadProducer(ringFd: number): Program {
+  const type = producerType();
   return Program.load({
-    type: "syscall",
+    type,
     license: "GPL",
-    flags: BPF_F_SLEEPABLE,
+    flags: type === "syscall" ? BPF_F_SLEEPABLE : 0,
     insns: asm`
       r6 = r1
       r7 = *(u64 *)(r6 + 0)

@@ -1,11 +1,13 @@
 // RingBuffer lifetime and errors: close() unmaps both areas and closes the epoll fd, `using`,
 // the map closed first, fds as sources, non-ringbuf maps, use after close.
+import { liveProfile } from "../lib/profile/live.ts";
+import { MapType } from "../types/map_type.ts";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { BpfMap } from "../lib/map/mod.ts";
 import { RingBuffer, RingBufferClosedError } from "../lib/ringbuf/mod.ts";
 import { BpfError, ClosedError } from "../lib/errors.ts";
-import { bpfFdCounts, forceGc, kernelSkip, openFdCount } from "./util.ts";
+import { bpfFdCounts, forceGc, kernelSkip, openFdCount, unlessProfile } from "./util.ts";
 import { UserRingBuffer } from "../lib/ringbuf/mod.ts";
 import { bpfMapMappings, emit, epollFdCount, loadProducer, Mode } from "./ringbuf_helpers.ts";
 
@@ -88,8 +90,10 @@ test("non-ringbuf maps and bad sources are refused with a clear error", {
   assert.throws(() => new RingBuffer(hash.fd), /got a hash map/);
   using array = BpfMap.create({ type: "array", keySize: 4, valueSize: 4, maxEntries: 1 });
   assert.throws(() => new RingBuffer(array), /got an array map/);
-  using user = BpfMap.create({ type: "user_ringbuf", maxEntries: 4096 });
-  assert.throws(() => new RingBuffer(user), /user_ringbuf map is written by user space/);
+  if (liveProfile().mapType(MapType.USER_RINGBUF).state !== "no") {
+    using user = BpfMap.create({ type: "user_ringbuf", maxEntries: 4096 });
+    assert.throws(() => new RingBuffer(user), /user_ringbuf map is written by user space/);
+  }
   assert.throws(() => new RingBuffer(-1), TypeError);
   assert.throws(() => new RingBuffer("3" as never), TypeError);
   assert.throws(() => new RingBuffer(0), BpfError); // stdin is no map
@@ -154,6 +158,12 @@ test("record views and reservations kept past close() are emptied, not left dang
   kept![0] = 1; // a no-op on a detached buffer
   assert.equal(kept![0], undefined);
 
+  assert.equal(bpfMapMappings(), 0);
+});
+
+test("UserRingBuffer reservations kept past close() are emptied, not left dangling", {
+  skip: unlessProfile((p) => p.mapType(MapType.USER_RINGBUF)),
+}, () => {
   using umap = BpfMap.create({ type: "user_ringbuf", maxEntries: 4096 });
   const urb = new UserRingBuffer(umap);
   const rec = urb.reserve(16)!;

@@ -5,7 +5,7 @@
  * @module
  */
 import { AttachType } from "../../types/attach_type.ts";
-import { LINK_CREATE_KPROBE_MULTI_ATTR, LINK_CREATE_PERF_EVENT_ATTR } from "../../types/attr.ts";
+import { LINK_CREATE_KPROBE_MULTI_ATTR } from "../../types/attr.ts";
 import { BpfCmd } from "../../types/cmd.ts";
 import { Errno } from "../../types/errno.ts";
 import { ProgType } from "../../types/prog_type.ts";
@@ -18,7 +18,10 @@ import { sys } from "../sys/mod.ts";
 import { linkCreate } from "../sys/bpf_cmds.ts";
 import { AttachError } from "./errors.ts";
 import { Link } from "./link.ts";
-import { type AttachableProgram, closeQuietly, programFd } from "./os.ts";
+import { type AttachableProgram, programFd } from "./os.ts";
+import { linkPerfEvent } from "./perf_link.ts";
+import { liveProfile } from "../profile/live.ts";
+import { LinkType } from "../../types/link_type.ts";
 import { TRACEFS_PATHS } from "./tracepoint.ts";
 
 const KPROBE_PMU = "/sys/bus/event_source/devices/kprobe";
@@ -208,21 +211,11 @@ export function attachKprobe(
       throw e;
     }
   }
-  try {
-    const attr = new Attr(LINK_CREATE_PERF_EVENT_ATTR)
-      .set("prog_fd", progFd)
-      .set("target_fd", fd)
-      .set("attach_type", AttachType.PERF_EVENT);
-    if (cookie !== undefined) attr.setU64("perf_event.bpf_cookie", cookie);
-    const lfd = linkCreate(attr);
-    if (lfd < 0) {
-      remove();
-      throw new AttachError(target, BpfCmd.LINK_CREATE, -lfd);
-    }
-    return useTracefs ? new TracefsKprobeLink(lfd, remove) : new Link(lfd);
-  } finally {
-    closeQuietly(fd);
-  }
+  return linkPerfEvent(target, progFd, fd, {
+    cookie,
+    onClose: remove,
+    makeLink: useTracefs ? (lfd) => new TracefsKprobeLink(lfd, remove) : undefined,
+  });
 }
 
 /**
@@ -276,8 +269,8 @@ function matchFunctions(pattern: string, target: string): string[] {
  * kernel functions through one link (`BPF_LINK_CREATE`, `BPF_TRACE_KPROBE_MULTI`; 5.18+, needs
  * the kernel's fprobe support).
  *
- * @throws {AttachError} `EOPNOTSUPP` when the kernel has no multi-kprobes (built without
- *   `CONFIG_FPROBE`), `ENOENT` when a pattern matches nothing or a symbol is unknown.
+ * @throws {AttachError} `EOPNOTSUPP` when the kernel has no multi-kprobes (before 5.18, with the
+ *   profile's reason; or built without `CONFIG_FPROBE`), `ENOENT` when a pattern matches nothing or a symbol is unknown.
  * @throws {RangeError} when cookies and functions differ in number, or no function is given.
  * @example
  * ```ts ignore
@@ -305,6 +298,10 @@ export function attachKprobeMulti(program: AttachableProgram, what: KprobeMultiT
   }
   if (what.cookies !== undefined && what.cookies.length !== cnt) {
     throw new RangeError(`${target}: ${what.cookies.length} cookies for ${cnt} functions`);
+  }
+  const links = liveProfile().linkType(LinkType.KPROBE_MULTI);
+  if (links.state === "no") {
+    throw new AttachError(target, BpfCmd.LINK_CREATE, Errno.EOPNOTSUPP, links.reason);
   }
   const s = sys();
   const keep: Uint8Array[] = [];

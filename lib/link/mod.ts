@@ -38,6 +38,7 @@ export { attachTracepoint, TRACEFS_PATHS, tracepointId } from "./tracepoint.ts";
 export { attachBtfTracepoint, attachRawTracepoint, btfTracepointId } from "./raw_tracepoint.ts";
 export { attachUprobe, resolveLibraryPath, type UprobeTarget } from "./uprobe.ts";
 export { attachPerfEvent, PerfEventAttachment, type PerfEventTarget } from "./perf_event.ts";
+export { PerfEventIoctlLink } from "./perf_link.ts";
 export {
   attachKprobe,
   attachKprobeMulti,

@@ -15,6 +15,7 @@ import { perfEventOpen, PerfIoctl, perfIoctl, PerfType } from "../perf/event.ts"
 import { linkCreate } from "../sys/bpf_cmds.ts";
 import { AttachError } from "./errors.ts";
 import { Link, type LinkInfo } from "./link.ts";
+import { perfEventLinks } from "./perf_link.ts";
 import { type AttachableProgram, closeQuietly, programFd } from "./os.ts";
 
 /**
@@ -47,9 +48,10 @@ export interface PerfEventTarget {
   /** `bpf_get_attach_cookie()` value (link mode only). */
   cookie?: bigint;
   /**
-   * `"link"`: a `BPF_LINK_TYPE_PERF_EVENT` link (5.15+); `"ioctl"`: `PERF_EVENT_IOC_SET_BPF` on the
-   * event (any kernel); `"auto"` (default): the link, falling back to the ioctl when the kernel
-   * has no perf-event links.
+   * `"link"`: a `BPF_LINK_TYPE_PERF_EVENT` link (5.15+; `EOPNOTSUPP` naming what is missing
+   * where the kernel's profile says it has none); `"ioctl"`: `PERF_EVENT_IOC_SET_BPF` on the
+   * event (any kernel); `"auto"` (default): the link, or the ioctl when the kernel has no
+   * perf-event links.
    */
   mode?: "auto" | "link" | "ioctl";
 }
@@ -178,8 +180,19 @@ export function attachPerfEvent(
     }
     throw e;
   }
+  // Whether the kernel has perf-event links (5.15), as its profile answers.
+  const links = perfEventLinks();
+  if (links.state === "no" && (mode === "link" || event.cookie !== undefined)) {
+    closeQuietly(fd);
+    throw new AttachError(
+      target,
+      BpfCmd.LINK_CREATE,
+      Errno.EOPNOTSUPP,
+      `${mode === "link" ? 'mode "link"' : "a cookie"} needs a perf-event link: ${links.reason}`,
+    );
+  }
   try {
-    if (mode !== "ioctl") {
+    if (mode !== "ioctl" && links.state !== "no") {
       const attr = new Attr(LINK_CREATE_PERF_EVENT_ATTR)
         .set("prog_fd", progFd)
         .set("target_fd", fd)
@@ -187,8 +200,11 @@ export function attachPerfEvent(
       if (event.cookie !== undefined) attr.set("perf_event.bpf_cookie", event.cookie);
       const lfd = linkCreate(attr);
       if (lfd >= 0) return new PerfEventAttachment(new Link(lfd), fd);
-      // EINVAL: a kernel before perf-event links (5.15) does not know the attach type.
-      if (mode === "link" || -lfd !== Errno.EINVAL || event.cookie !== undefined) {
+      // EINVAL where the profile could not decide: a kernel before perf-event links (5.15).
+      if (
+        mode === "link" || links.state === "yes" || -lfd !== Errno.EINVAL ||
+        event.cookie !== undefined
+      ) {
         throw new AttachError(target, BpfCmd.LINK_CREATE, -lfd);
       }
     }

@@ -4,16 +4,13 @@
  * @module
  */
 import { pathExists, readFileText } from "../host_fs.ts";
-import { AttachType } from "../../types/attach_type.ts";
-import { LINK_CREATE_PERF_EVENT_ATTR } from "../../types/attr.ts";
-import { Attr } from "../attr.ts";
 import { alloc, retain } from "../sys/memory.ts";
 import { sys } from "../sys/mod.ts";
-import { createLink } from "./create.ts";
 import { ProgType } from "../../types/prog_type.ts";
 import { AttachError } from "./errors.ts";
 import type { Link } from "./link.ts";
-import { type AttachableProgram, closeQuietly, programFd } from "./os.ts";
+import { type AttachableProgram, programFd } from "./os.ts";
+import { linkPerfEvent } from "./perf_link.ts";
 import { Errno } from "../../types/errno.ts";
 import { PerfFlag, PerfType } from "../../types/os.ts";
 
@@ -105,15 +102,5 @@ export function attachTracepoint(program: AttachableProgram, category: string, n
   const target = `attachTracepoint(${category}/${name})`;
   const progFd = programFd(program, target, [ProgType.TRACEPOINT]);
   const id = tracepointId(category, name);
-  const eventFd = openTracepointEvent(id, target);
-  try {
-    const attr = new Attr(LINK_CREATE_PERF_EVENT_ATTR)
-      .set("prog_fd", progFd)
-      .set("target_fd", eventFd)
-      .set("attach_type", AttachType.PERF_EVENT);
-    return createLink(target, attr);
-  } finally {
-    // The link keeps its own reference to the perf event.
-    closeQuietly(eventFd);
-  }
+  return linkPerfEvent(target, progFd, openTracepointEvent(id, target));
 }

@@ -5,14 +5,14 @@
  * @module
  */
 import { AttachType } from "../../types/attach_type.ts";
-import { LINK_CREATE_TRACING_ATTR } from "../../types/attr.ts";
+import { LINK_CREATE_TRACING_ATTR, RAW_TRACEPOINT_OPEN_ATTR } from "../../types/attr.ts";
 import { BpfCmd } from "../../types/cmd.ts";
 import { Errno } from "../../types/errno.ts";
 import { ProgType } from "../../types/prog_type.ts";
 import { Attr } from "../attr.ts";
 import { isBpfPrivileged } from "../caps.ts";
 import { kernelBtf } from "../elf/vmlinux.ts";
-import { linkCreate } from "../sys/bpf_cmds.ts";
+import { linkCreate, rawTracepointOpen } from "../sys/bpf_cmds.ts";
 import { AttachError } from "./errors.ts";
 import { Link } from "./link.ts";
 import { type AttachableProgram, programFd } from "./os.ts";
@@ -85,7 +85,9 @@ export interface TracingOptions {
 /**
  * Attaches a tracing (`fentry`/`fexit`/`fmod_ret`), `lsm` or `ext` (freplace) program, loaded
  * with its `attachBtfId` (and, for freplace, `attachBtfObjFd` = the target program), through a
- * BPF trampoline: `BPF_LINK_CREATE`.
+ * BPF trampoline: `BPF_RAW_TRACEPOINT_OPEN` for the target the program was loaded with (any
+ * kernel with trampolines), `BPF_LINK_CREATE` for another freplace target or with a cookie
+ * (5.19+).
  *
  * @throws {AttachError} `EPERM` on kernels that refuse trampolines to a privileged process, with
  *   a message saying so; `ENOTSUPP`/`EOPNOTSUPP` where the architecture has no trampolines.
@@ -107,6 +109,22 @@ export function attachTracing(program: AttachableProgram, options: TracingOption
     ? [ProgType.LSM]
     : [ProgType.TRACING];
   const progFd = programFd(program, target, accepted);
+  const explain = (errno: number): string | undefined =>
+    errno === Errno.EPERM && isBpfPrivileged()
+      ? "this kernel refuses BPF trampolines (fentry/fexit/fmod_ret/lsm/freplace) even to a " +
+        "process holding CAP_BPF/CAP_SYS_ADMIN: the build does not allow them"
+      : errno === Errno.ENOTSUPP || errno === Errno.EOPNOTSUPP
+      ? "the kernel has no BPF trampolines on this architecture"
+      : undefined;
+  if (options.target === undefined && options.cookie === undefined) {
+    // The program's own target, no cookie: BPF_RAW_TRACEPOINT_OPEN without a name makes the
+    // same tracing link on every kernel with trampolines (BPF_LINK_CREATE takes fentry, fexit,
+    // fmod_ret and lsm programs only from 5.19, with their cookies).
+    const attr = new Attr(RAW_TRACEPOINT_OPEN_ATTR).set("prog_fd", progFd);
+    const fd = rawTracepointOpen(attr);
+    if (fd < 0) throw new AttachError(target, BpfCmd.RAW_TRACEPOINT_OPEN, -fd, explain(-fd));
+    return new Link(fd);
+  }
   const attr = new Attr(LINK_CREATE_TRACING_ATTR)
     .set("prog_fd", progFd)
     .set("attach_type", attachType);
@@ -116,15 +134,6 @@ export function attachTracing(program: AttachableProgram, options: TracingOption
   }
   if (options.cookie !== undefined) attr.set("tracing.cookie", options.cookie);
   const fd = linkCreate(attr);
-  if (fd < 0) {
-    const errno = -fd;
-    const why = errno === Errno.EPERM && isBpfPrivileged()
-      ? "this kernel refuses BPF trampolines (fentry/fexit/fmod_ret/lsm/freplace) even to a " +
-        "process holding CAP_BPF/CAP_SYS_ADMIN: the build does not allow them"
-      : errno === Errno.ENOTSUPP || errno === Errno.EOPNOTSUPP
-      ? "the kernel has no BPF trampolines on this architecture"
-      : undefined;
-    throw new AttachError(target, BpfCmd.LINK_CREATE, errno, why);
-  }
+  if (fd < 0) throw new AttachError(target, BpfCmd.LINK_CREATE, -fd, explain(-fd));
   return new Link(fd);
 }

@@ -5,18 +5,15 @@
  */
 import { ArgumentError } from "../errors.ts";
 import { readFileBytes, readFileText } from "../host_fs.ts";
-import { AttachType } from "../../types/attach_type.ts";
-import { LINK_CREATE_PERF_EVENT_ATTR } from "../../types/attr.ts";
-import { Attr } from "../attr.ts";
 import { ElfError } from "../elf/error.ts";
 import { parseNativeElf, resolveSymbol, SymbolError } from "../elf/native.ts";
 import { alloc, cString, retain } from "../sys/memory.ts";
 import { sys } from "../sys/mod.ts";
-import { createLink } from "./create.ts";
 import { ProgType } from "../../types/prog_type.ts";
 import { AttachError } from "./errors.ts";
 import type { Link } from "./link.ts";
-import { type AttachableProgram, closeQuietly, programFd } from "./os.ts";
+import { type AttachableProgram, programFd } from "./os.ts";
+import { linkPerfEvent } from "./perf_link.ts";
 import { Errno } from "../../types/errno.ts";
 import { PerfFlag } from "../../types/os.ts";
 
@@ -284,16 +281,7 @@ export function attachUprobe(program: AttachableProgram, target: UprobeTarget): 
   const fileOffset = symbol === undefined
     ? offset!
     : symbolOffset(path, symbol, label) + (offset ?? 0);
-  const eventFd = openUprobeEvent(path, fileOffset, pid, retprobe, label);
-  try {
-    const attr = new Attr(LINK_CREATE_PERF_EVENT_ATTR)
-      .set("prog_fd", progFd)
-      .set("target_fd", eventFd)
-      .set("attach_type", AttachType.PERF_EVENT);
-    if (cookie !== undefined) attr.setU64("perf_event.bpf_cookie", cookie);
-    return createLink(label, attr);
-  } finally {
-    // The link keeps its own reference to the perf event.
-    closeQuietly(eventFd);
-  }
+  return linkPerfEvent(label, progFd, openUprobeEvent(path, fileOffset, pid, retprobe, label), {
+    cookie,
+  });
 }

@@ -39,18 +39,21 @@ export interface ProgramInfo {
   gplCompatible: boolean;
   /** BTF object id, 0 when none. */
   btfId: number;
-  /** Instructions the verifier processed. */
-  verifiedInsns: number;
+  /** Instructions the verifier processed; `undefined` where the kernel does not say (before 5.16). */
+  verifiedInsns: number | undefined;
   /** Total run time in ns (with `BPF_ENABLE_STATS`). */
   runTimeNs: bigint;
   /** Run count (with `BPF_ENABLE_STATS`). */
   runCnt: bigint;
-  /** Times the program was not run because it was already running on that CPU. */
-  recursionMisses: bigint;
-  /** BTF object id of the attach target. */
-  attachBtfObjId: number;
-  /** BTF type id of the attach target. */
-  attachBtfId: number;
+  /**
+   * Times the program was not run because it was already running on that CPU; `undefined` where
+   * the kernel does not say (before 5.12).
+   */
+  recursionMisses: bigint | undefined;
+  /** BTF object id of the attach target; `undefined` where the kernel does not say (before 6.0). */
+  attachBtfObjId: number | undefined;
+  /** BTF type id of the attach target; `undefined` where the kernel does not say (before 6.0). */
+  attachBtfId: number | undefined;
 }
 
 /** Arrays that {@link readProgramInfoArrays} can fetch. */
@@ -61,7 +64,12 @@ export interface ProgramInfoArrays {
   jited?: Uint8Array;
 }
 
-function fetchInfo(fd: number, info: Attr, array?: Uint8Array, array2?: Uint8Array): void {
+/**
+ * Fills `info` from the kernel; returns how many bytes of it the kernel wrote (its own
+ * `sizeof(struct bpf_prog_info)` when smaller than ours: fields past it are ones that kernel
+ * does not have).
+ */
+function fetchInfo(fd: number, info: Attr, array?: Uint8Array, array2?: Uint8Array): number {
   const attr = new Attr(OBJ_GET_INFO_BY_FD_ATTR)
     .set("bpf_fd", fd)
     .set("info_len", info.bytes.byteLength)
@@ -69,6 +77,7 @@ function fetchInfo(fd: number, info: Attr, array?: Uint8Array, array2?: Uint8Arr
   const r = objGetInfoByFd(attr, info.bytes, array);
   retain(array2);
   if (r < 0) throw new BpfError(BpfCmd.OBJ_GET_INFO_BY_FD, -r, `program fd ${fd}`);
+  return attr.get("info_len");
 }
 
 function hex(bytes: Uint8Array): string {
@@ -90,7 +99,12 @@ function hex(bytes: Uint8Array): string {
  */
 export function readProgramInfo(fd: number): ProgramInfo {
   const info = new Attr(PROG_INFO_LAYOUT);
-  fetchInfo(fd, info);
+  const len = fetchInfo(fd, info);
+  /** A field the kernel has (inside the part it wrote), else undefined. */
+  const has = (f: keyof typeof PROG_INFO_LAYOUT.fields): boolean => {
+    const field = info.layout.fields[f];
+    return field.offset + field.size <= len;
+  };
   const nrMaps = info.get("nr_map_ids");
   const mapIds: number[] = [];
   if (nrMaps > 0) {
@@ -119,12 +133,12 @@ export function readProgramInfo(fd: number): ProgramInfo {
     gplCompatible:
       (info.view.getUint32(info.layout.fields["gpl_compatible"].offset, true) & 1) === 1,
     btfId: info.get("btf_id"),
-    verifiedInsns: info.get("verified_insns"),
+    verifiedInsns: has("verified_insns") ? info.get("verified_insns") : undefined,
     runTimeNs: info.getU64("run_time_ns"),
     runCnt: info.getU64("run_cnt"),
-    recursionMisses: info.getU64("recursion_misses"),
-    attachBtfObjId: info.get("attach_btf_obj_id"),
-    attachBtfId: info.get("attach_btf_id"),
+    recursionMisses: has("recursion_misses") ? info.getU64("recursion_misses") : undefined,
+    attachBtfObjId: has("attach_btf_obj_id") ? info.get("attach_btf_obj_id") : undefined,
+    attachBtfId: has("attach_btf_id") ? info.get("attach_btf_id") : undefined,
   };
 }
 
