@@ -6,7 +6,6 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readdirSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { AttachType } from "../types/attach_type.ts";
 import { BpfCmd, bpfCmdName } from "../types/cmd.ts";
@@ -29,87 +28,10 @@ import { kernelBtf } from "../lib/elf/vmlinux.ts";
 import { RingBuffer, UserRingBuffer } from "../lib/ringbuf/mod.ts";
 import { sys, withSys } from "../lib/sys/mod.ts";
 import { PROG_LOAD_ATTEMPTS } from "../lib/sys/bpf_cmds.ts";
-import type { Sys } from "../lib/sys/types.ts";
 import { kernelSkip, repoRoot, unlessProfile } from "./util.ts";
 import { MapType } from "../types/map_type.ts";
-import { bpfMapMappings } from "./ringbuf_helpers.ts";
+import { FAILURES, type Fault, faultySys, inject, resources } from "./fault_util.ts";
 import { closeAll, unixDgramPair } from "./link_util.ts";
-
-/** One injected failure: which calls it hits and what they return instead. */
-interface Fault {
-  /** A bpf(2) command, or… */
-  cmd?: number;
-  /** …a system call number (`sys().nr.mmap`). */
-  nr?: number;
-  /** The first matching call that fails (1-based; default 1). */
-  nth?: number;
-  /** How many matching calls in a row fail from there (default 1; `Infinity` for all). */
-  times?: number;
-  /** The errno returned (as `-errno`). */
-  errno: number;
-}
-
-/** A backend that fails the calls `faults` select and passes the rest to `real`. */
-function faultySys(real: Sys, faults: Fault[]): Sys & { calls: Map<number, number> } {
-  const seen = new Map<Fault, number>();
-  const calls = new Map<number, number>();
-  const hit = (match: (f: Fault) => boolean): Fault | undefined => {
-    for (const f of faults) {
-      if (!match(f)) continue;
-      const n = (seen.get(f) ?? 0) + 1;
-      seen.set(f, n);
-      const first = f.nth ?? 1;
-      if (n >= first && n < first + (f.times ?? 1)) return f;
-    }
-    return undefined;
-  };
-  return {
-    runtime: real.runtime,
-    nr: real.nr,
-    calls,
-    bpf(cmd, attr, size, keepA, keepB) {
-      calls.set(cmd, (calls.get(cmd) ?? 0) + 1);
-      const f = hit((f) => f.cmd === cmd);
-      return f ? -f.errno : real.bpf(cmd, attr, size, keepA, keepB);
-    },
-    close: (fd) => real.close(fd),
-    syscall(nr, ...args) {
-      const f = hit((f) => f.nr === nr);
-      return f ? BigInt(-f.errno) : real.syscall(nr, ...args);
-    },
-    addressOf: (buf) => real.addressOf(buf),
-    view: (address, length) => real.view(address, length),
-    epollWait: (epfd, timeoutMs, ready, events) => real.epollWait(epfd, timeoutMs, ready, events),
-  };
-}
-
-/** Runs `fn` with the faults injected; returns the fake to inspect its call counts. */
-function inject<T>(faults: Fault[], fn: () => T): { result: T; calls: Map<number, number> } {
-  const fake = faultySys(sys(), faults);
-  return { result: withSys(fake, fn), calls: fake.calls };
-}
-
-const FAILURES = [Errno.ENOMEM, Errno.EPERM, Errno.EMFILE] as const;
-
-/**
- * This process's kernel-object fds (`anon_inode:` bpf-prog, bpf-map, bpf_link, btf, eventpoll,
- * perf_event…) by kind, and its BPF map mappings, to compare before and after a failed call. Plain
- * file and socket fds are left out: the runtimes open and close their own at any time.
- */
-function resources(): { anon: Record<string, number>; mappings: number } {
-  const anon: Record<string, number> = {};
-  for (const fd of readdirSync("/proc/self/fd")) {
-    let target: string;
-    try {
-      target = readlinkSync(`/proc/self/fd/${fd}`);
-    } catch {
-      continue; // closed meanwhile
-    }
-    const m = /^anon_inode:\[?([^\]]+)\]?$/.exec(target);
-    if (m) anon[m[1]] = (anon[m[1]] ?? 0) + 1;
-  }
-  return { anon, mappings: bpfMapMappings() };
-}
 
 function returnsErrno(errno: number, cmd?: number) {
   return (e: unknown): boolean => {
