@@ -145,8 +145,11 @@ export function pathExists(path: string): boolean {
  *
  * @example
  * ```ts
- * import { removeFile } from "./host_fs.ts";
- * removeFile("/sys/fs/bpf/my_pin");
+ * import { pathExists, removeFile, writeFileText } from "./host_fs.ts";
+ * const path = `/tmp/tsbpf-doc-${Deno.pid}.tmp`;
+ * writeFileText(path, "x");
+ * removeFile(path);
+ * pathExists(path); // false
  * ```
  */
 export function removeFile(path: string): void {
@@ -158,9 +161,14 @@ export function removeFile(path: string): void {
  * Writes `text` to a file (UTF-8), replacing it, or appended with `append`; a new file gets `mode`.
  *
  * @example
- * ```ts ignore
- * import { writeFileText } from "./host_fs.ts";
- * writeFileText("/sys/kernel/tracing/kprobe_events", "p:kprobes/x do_sys_open\n", { append: true });
+ * ```ts
+ * import { makeDirs, readFileText, writeFileText } from "./host_fs.ts";
+ * const dir = `/tmp/tsbpf-doc-${Deno.pid}`;
+ * makeDirs(dir);
+ * writeFileText(`${dir}/log`, "one\n");
+ * writeFileText(`${dir}/log`, "two\n", { append: true });
+ * readFileText(`${dir}/log`); // "one\ntwo\n"
+ * Deno.removeSync(dir, { recursive: true });
  * ```
  */
 export function writeFileText(
@@ -176,9 +184,12 @@ export function writeFileText(
  * Creates a directory and its missing parents; an existing directory is not an error.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { makeDirs } from "./host_fs.ts";
- * makeDirs("/run/tsbpf", 0o700);
+ * const dir = `/tmp/tsbpf-doc-${Deno.pid}`;
+ * makeDirs(`${dir}/a/b`, 0o700);
+ * makeDirs(`${dir}/a/b`); // already there: not an error
+ * Deno.removeSync(dir, { recursive: true });
  * ```
  */
 export function makeDirs(path: string, mode?: number): void {
@@ -190,9 +201,14 @@ export function makeDirs(path: string, mode?: number): void {
  * Renames a file (atomically replacing `to` on the same file system).
  *
  * @example
- * ```ts ignore
- * import { renameFile } from "./host_fs.ts";
- * renameFile("/run/tsbpf/x.tmp", "/run/tsbpf/x");
+ * ```ts
+ * import { makeDirs, pathExists, renameFile, writeFileText } from "./host_fs.ts";
+ * const dir = `/tmp/tsbpf-doc-${Deno.pid}`;
+ * makeDirs(dir);
+ * writeFileText(`${dir}/x.tmp`, "state");
+ * renameFile(`${dir}/x.tmp`, `${dir}/x`);
+ * pathExists(`${dir}/x`); // true
+ * Deno.removeSync(dir, { recursive: true });
  * ```
  */
 export function renameFile(from: string, to: string): void {

@@ -356,7 +356,7 @@ function recordError(
  * last id. Throws `BtfError` (with the byte offset) on malformed input.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { decodeBtfType, indexBtf } from "./parse.ts";
  * declare const bytes: Uint8Array, name: (off: number, at: number) => string;
  * const ix = indexBtf(bytes);

@@ -13,7 +13,7 @@ const EHDR_SIZE = 64;
  * The fields of a checked ELF header that both readers use.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { type ElfHeader, readElfHeader } from "./ehdr.ts";
  * const h: ElfHeader = readElfHeader(Deno.readFileSync("prog.bpf.o"), { EM_BPF: 247 });
  * h.machine; // 247
@@ -34,8 +34,9 @@ export interface ElfHeader {
  * the message). Throws `ElfError` with the file offset of the first field that is wrong.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { readElfHeader } from "./ehdr.ts";
+ * const bytes = Deno.readFileSync("prog.bpf.o");
  * readElfHeader(bytes, { EM_X86_64: 62, EM_AARCH64: 183 });
  * // ElfError: e_machine 247 is neither EM_X86_64 (62) nor EM_AARCH64 (183) (at file offset 18)
  * ```

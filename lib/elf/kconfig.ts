@@ -104,8 +104,22 @@ function putInt(out: Uint8Array, at: number, size: number, n: bigint): void {
  * @throws {ObjectError} naming the extern when a non-weak one is unknown, or its value does not
  * fit its type.
  * @example
- * ```ts ignore
- * const value = fillKconfig(spec.externs, 26, spec.types, kernelBtf, readKernelConfig, "6.18.0", () => true);
+ * ```ts
+ * import { fillKconfig, parseKernelConfig } from "./kconfig.ts";
+ * import { kernelBtf } from "./vmlinux.ts";
+ * import { ObjectSpec } from "@tsbpf/core/elf";
+ * const spec = ObjectSpec.parse(Deno.readFileSync("kconfig.bpf.o"));
+ * const config = parseKernelConfig("CONFIG_BPF_SYSCALL=y\nCONFIG_HZ=250\n");
+ * const kconfig = spec.globals.find((m) => m.kind === "kconfig")!;
+ * const value = fillKconfig(
+ *   spec.externs,
+ *   kconfig.valueSize,
+ *   spec.types,
+ *   kernelBtf,
+ *   () => ({ config, from: "the example" }),
+ *   "6.18.0",
+ *   () => true,
+ * );
  * ```
  */
 export function fillKconfig(

@@ -25,8 +25,14 @@ const KFUNC_POISON_BASE = 2002000000;
  * How one ksym or kfunc extern resolved.
  *
  * @example
- * ```ts ignore
- * resolveKsyms(spec.externs, spec.types, kernelBtf, lookup).get("bpf_task_acquire")?.btfId;
+ * ```ts
+ * import { type ResolvedExtern, resolveKsyms } from "./ksyms.ts";
+ * import { kernelBtf } from "./vmlinux.ts";
+ * import { ObjectSpec } from "@tsbpf/core/elf";
+ * const spec = ObjectSpec.parse(Deno.readFileSync("task_kfuncs.bpf.o"));
+ * const r: ResolvedExtern | undefined = resolveKsyms(spec.externs, spec.types, kernelBtf, () => undefined)
+ *   .get("bpf_task_acquire");
+ * r?.btfId;
  * ```
  */
 export interface ResolvedExtern {
@@ -116,8 +122,12 @@ function typesCompat(local: Btf, lid: number, target: Btf, tid: number, level = 
  *
  * @throws {ObjectError} naming the extern when a non-weak one is absent.
  * @example
- * ```ts ignore
- * const resolved = resolveKsyms(spec.externs, spec.types, kernelBtf, (name) => undefined);
+ * ```ts
+ * import { resolveKsyms } from "./ksyms.ts";
+ * import { kernelBtf } from "./vmlinux.ts";
+ * import { ObjectSpec } from "@tsbpf/core/elf";
+ * const spec = ObjectSpec.parse(Deno.readFileSync("task_kfuncs.bpf.o"));
+ * const resolved = resolveKsyms(spec.externs, spec.types, kernelBtf, (_name) => undefined);
  * ```
  */
 export function resolveKsyms(
@@ -220,8 +230,15 @@ export function resolveKsyms(
  *
  * @throws {ObjectError} naming the program when an instruction does not fit its extern.
  * @example
- * ```ts ignore
- * relocateExterns(insns, prog.externRelocations, spec.externs, resolved, kconfigMap.fd, prog.name);
+ * ```ts
+ * import { relocateExterns, resolveKsyms } from "./ksyms.ts";
+ * import { kernelBtf } from "./vmlinux.ts";
+ * import { ObjectSpec } from "@tsbpf/core/elf";
+ * const spec = ObjectSpec.parse(Deno.readFileSync("task_kfuncs.bpf.o"));
+ * const resolved = resolveKsyms(spec.externs, spec.types, kernelBtf, (_name) => undefined);
+ * const prog = spec.programs[0];
+ * const insns = prog.insns.slice();
+ * relocateExterns(insns, prog.externRelocations, spec.externs, resolved, undefined, prog.name);
  * ```
  */
 export function relocateExterns(

@@ -16,8 +16,12 @@ import type { MapSpec, ObjectSpec, ProgramSpec } from "./spec.ts";
  * Where a struct_ops program plugs in.
  *
  * @example
- * ```ts ignore
- * const slot = structOpsSlot(spec, spec.program("tsbpf_init"), kernelBtf());
+ * ```ts
+ * import { type StructOpsSlot, structOpsSlot } from "./struct_ops.ts";
+ * import { kernelBtf } from "./vmlinux.ts";
+ * import { ObjectSpec } from "@tsbpf/core/elf";
+ * const spec = ObjectSpec.parse(Deno.readFileSync("tcp_ca.bpf.o"));
+ * const slot: StructOpsSlot | undefined = structOpsSlot(spec, spec.program("tsbpf_init"), kernelBtf());
  * slot?.memberIndex; // expected_attach_type
  * ```
  */
@@ -37,7 +41,11 @@ export interface StructOpsSlot {
  *
  * @throws {ObjectError} naming the map when the kernel does not know the struct.
  * @example
- * ```ts ignore
+ * ```ts
+ * import { kernelStruct } from "./struct_ops.ts";
+ * import { kernelBtf } from "./vmlinux.ts";
+ * import { ObjectSpec } from "@tsbpf/core/elf";
+ * const spec = ObjectSpec.parse(Deno.readFileSync("tcp_ca.bpf.o"));
  * kernelStruct(spec.map("tcp_ca"), kernelBtf()).value.size;
  * ```
  */
@@ -60,7 +68,11 @@ export function kernelStruct(m: MapSpec, kernel: Btf): { st: BtfStruct; value: B
  *
  * @throws {ObjectError} when the kernel does not know the struct, or has no such member.
  * @example
- * ```ts ignore
+ * ```ts
+ * import { structOpsSlot } from "./struct_ops.ts";
+ * import { kernelBtf } from "./vmlinux.ts";
+ * import { ObjectSpec } from "@tsbpf/core/elf";
+ * const spec = ObjectSpec.parse(Deno.readFileSync("tcp_ca.bpf.o"));
  * structOpsSlot(spec, spec.program("tsbpf_init"), kernelBtf())?.structId;
  * ```
  */
@@ -95,7 +107,12 @@ export function structOpsSlot(
  * @throws {ObjectError} naming the map and member when a member with a value has no kernel
  * counterpart or a different size.
  * @example
- * ```ts ignore
+ * ```ts
+ * import { structOpsValue } from "./struct_ops.ts";
+ * import { kernelBtf } from "./vmlinux.ts";
+ * import { ObjectSpec } from "@tsbpf/core/elf";
+ * const spec = ObjectSpec.parse(Deno.readFileSync("tcp_ca.bpf.o"));
+ * declare const progs: Record<string, { fd: number }>; // the loaded struct_ops programs
  * const value = structOpsValue(spec.map("tcp_ca"), spec.types!, kernelBtf(), (p) => progs[p].fd);
  * ```
  */

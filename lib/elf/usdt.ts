@@ -174,7 +174,7 @@ function sections(bytes: Uint8Array, v: DataView): Section[] {
  * @throws {ElfError} with the file offset, for a malformed header, section table or note, or a
  *   probe (or semaphore) address that no loadable segment holds.
  * @example
- * ```ts ignore
+ * ```ts
  * import { parseUsdtNotes } from "@tsbpf/core/elf";
  * const { probes } = parseUsdtNotes(Deno.readFileSync("/usr/lib/x86_64-linux-gnu/libc.so.6"));
  * console.log(probes.map((p) => `${p.provider}:${p.name}`));

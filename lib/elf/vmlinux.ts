@@ -30,7 +30,7 @@ let readVmlinux: (path: string) => Uint8Array = readFileBytes;
  * the package.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { setKernelBtfReader } from "./vmlinux.ts";
  * setKernelBtfReader((path) => Deno.readFileSync(path));
  * ```

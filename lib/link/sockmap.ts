@@ -99,8 +99,11 @@ function explainSockMap(errno: number): string | undefined {
  * `BPF_PROG_ATTACH` (then `close()` runs `BPF_PROG_DETACH`). `close()` (or `using`) detaches.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { asm, BpfMap, fd64, Program, u32 } from "@tsbpf/core";
  * import { attachSockMap } from "@tsbpf/core/link";
+ * using sockmap = BpfMap.create({ type: "sockmap", key: u32, value: fd64, maxEntries: 8 });
+ * using verdict = Program.load({ type: "sk_skb", license: "GPL", insns: asm`r0 = 1\nexit` });
  * using a = attachSockMap(verdict, sockmap, "stream_verdict");
  * console.log(a.method, a.info().sockmap); // "link" { mapId: …, attachType: 5 }
  * ```
@@ -141,8 +144,13 @@ export class SockMapAttachment implements Disposable {
    * shape (type `sockmap`, id 0).
    *
    * @example
-   * ```ts ignore
-   * attachSockMap(prog, map, "msg_verdict").info().sockmap; // { mapId, attachType: 7 }
+   * ```ts
+   * import { asm, BpfMap, fd64, Program, u32 } from "@tsbpf/core";
+   * import { attachSockMap } from "@tsbpf/core/link";
+   * using map = BpfMap.create({ type: "sockmap", key: u32, value: fd64, maxEntries: 8 });
+   * using prog = Program.load({ type: "sk_msg", license: "GPL", insns: asm`r0 = 1\nexit` });
+   * using a = attachSockMap(prog, map, "msg_verdict");
+   * a.info().sockmap; // { mapId, attachType: 7 }
    * ```
    */
   info(): LinkInfo {
@@ -162,7 +170,13 @@ export class SockMapAttachment implements Disposable {
    *
    * @throws {BpfError} from the kernel, e.g. `EINVAL` for a program of another type.
    * @example
-   * ```ts ignore
+   * ```ts
+   * import { asm, BpfMap, fd64, Program, u32 } from "@tsbpf/core";
+   * import { attachSockMap } from "@tsbpf/core/link";
+   * using map = BpfMap.create({ type: "sockmap", key: u32, value: fd64, maxEntries: 8 });
+   * using verdict = Program.load({ type: "sk_skb", license: "GPL", insns: asm`r0 = 1\nexit` });
+   * using newVerdict = Program.load({ type: "sk_skb", license: "GPL", insns: asm`r0 = 0\nexit` });
+   * using attachment = attachSockMap(verdict, map, "stream_verdict");
    * attachment.update(newVerdict);
    * ```
    */
@@ -198,8 +212,14 @@ export class SockMapAttachment implements Disposable {
    *
    * @throws {AttachError} when `BPF_PROG_DETACH` fails otherwise.
    * @example
-   * ```ts ignore
+   * ```ts
+   * import { asm, BpfMap, fd64, Program, u32 } from "@tsbpf/core";
+   * import { attachSockMap } from "@tsbpf/core/link";
+   * using map = BpfMap.create({ type: "sockmap", key: u32, value: fd64, maxEntries: 8 });
+   * using verdict = Program.load({ type: "sk_skb", license: "GPL", insns: asm`r0 = 1\nexit` });
+   * const attachment = attachSockMap(verdict, map, "stream_verdict");
    * attachment.close();
+   * attachment.close(); // idempotent
    * ```
    */
   close(): void {

@@ -171,8 +171,11 @@ function attachOne(
  * map. On failure the links made so far are closed and the error names the program.
  *
  * @example
- * ```ts ignore
- * const links = attachObject(obj.spec, obj.maps, obj.programs, kernelBtf);
+ * ```ts
+ * import { attachObject } from "./attach.ts";
+ * import { kernelBtf, loadObject } from "@tsbpf/core/elf";
+ * using obj = loadObject("minimal.bpf.o");
+ * using links = attachObject(obj.spec, obj.maps, obj.programs, kernelBtf);
  * ```
  */
 export function attachObject(

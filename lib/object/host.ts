@@ -22,7 +22,8 @@ const AT_FDCWD = -100n;
  * once per process and kept (the kernel's BTF).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { mapFileReadOnly } from "./host.ts";
  * mapFileReadOnly("/sys/kernel/btf/vmlinux")?.length; // 5480506
  * ```
  */
@@ -82,7 +83,8 @@ let rel: string | undefined;
  * The running kernel's release (`uname -r`, from `/proc/sys/kernel/osrelease`), read once.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { kernelRelease } from "./host.ts";
  * kernelRelease(); // "6.18.44-..."
  * ```
  */
@@ -131,7 +133,8 @@ let kallsyms: Map<string, bigint> | undefined;
  *
  * @throws {ObjectError} when `/proc/kallsyms` cannot be read.
  * @example
- * ```ts ignore
+ * ```ts
+ * import { kallsymsAddress } from "./host.ts";
  * kallsymsAddress("schedule"); // e.g. 0xffffffff822477d0n
  * ```
  */
@@ -167,7 +170,8 @@ let page: number | undefined;
  * The page size (`AT_PAGESZ` of `/proc/self/auxv`; 4096 when it cannot be read).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { pageSize } from "./host.ts";
  * pageSize(); // 4096
  * ```
  */
@@ -192,7 +196,8 @@ let kprobes: boolean | undefined;
  * libbpf creates them). Read once.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { kprobesAvailable } from "./host.ts";
  * kprobesAvailable(); // false on a kernel built without CONFIG_KPROBES
  * ```
  */

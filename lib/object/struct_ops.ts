@@ -23,8 +23,12 @@ import { kernelStruct } from "../elf/struct_ops.ts";
  *
  * @throws {ObjectError} naming the map when the kernel does not know the struct or refuses the map.
  * @example
- * ```ts ignore
- * const map = createStructOpsMap(spec.map("tcp_ca"), kernelBtf(), "tcp_ca", btf.fd, undefined);
+ * ```ts
+ * import { createStructOpsMap } from "./struct_ops.ts";
+ * import { kernelBtf, ObjectSpec } from "@tsbpf/core/elf";
+ * const spec = ObjectSpec.parse(Deno.readFileSync("tcp_ca.bpf.o"));
+ * declare const btfFd: number; // the object's BTF, loaded
+ * using map = createStructOpsMap(spec.map("tcp_ca"), kernelBtf(), "tcp_ca", btfFd, undefined);
  * ```
  */
 export function createStructOpsMap(

@@ -13,8 +13,17 @@ import type { MapDescription } from "./maps.ts";
  * findings by instruction: they stand only where a path reaches them.
  *
  * @example
- * ```ts ignore
- * runDeepCheck(def, insns, ctx, maps, new Map());
+ * ```ts
+ * import { getProgType } from "../progtype/registry.ts";
+ * import { runDeepCheck } from "./hook.ts";
+ * const r = runDeepCheck(
+ *   getProgType("socket_filter")!,
+ *   [{ code: 0x95, dst: 0, src: 0, off: 0, imm: 0 }], // exit with r0 unset
+ *   { license: "GPL", gplCompatible: true, privileged: true },
+ *   undefined,
+ *   new Map(),
+ * );
+ * r.findings[0].message; // "R0 !read_ok"
  * ```
  */
 export function runDeepCheck(
@@ -39,8 +48,14 @@ export function runDeepCheck(
  * jumps, fall-through and calls, for deciding whether unvisited code might be live in the kernel.
  *
  * @example
- * ```ts ignore
- * reachableFrom(insns, [3]);
+ * ```ts
+ * import { reachableFrom } from "./hook.ts";
+ * const insns = [
+ *   { code: 0x05, dst: 0, src: 0, off: 1, imm: 0 }, // goto +1
+ *   { code: 0xb7, dst: 0, src: 0, off: 0, imm: 1 }, // r0 = 1 (dead)
+ *   { code: 0x95, dst: 0, src: 0, off: 0, imm: 0 }, // exit
+ * ];
+ * [...reachableFrom(insns, [0])]; // [1, 0, 1]
  * ```
  */
 export function reachableFrom(

@@ -89,8 +89,9 @@ const ZERO: Scalar = Object.freeze(constScalar(0n)) as Scalar;
  * A fresh register of kind `k`.
  *
  * @example
- * ```ts ignore
- * mkReg(K.NotInit);
+ * ```ts
+ * import { K, mkReg } from "./state.ts";
+ * mkReg(K.Ctx).k === K.Ctx; // true
  * ```
  */
 export function mkReg(k: K, s: Scalar = ZERO): Reg {
