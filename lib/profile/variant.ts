@@ -6,11 +6,9 @@
  */
 import { AttachType as A } from "../../types/attach_type.ts";
 import { ProgType as T } from "../../types/prog_type.ts";
+import { ProgLoadFlag } from "../../types/flags.ts";
 import type { Btf } from "../btf/btf.ts";
 import type { ProgVariant } from "./types.ts";
-
-/** `BPF_F_SLEEPABLE`. */
-const F_SLEEPABLE = 1 << 4;
 
 /**
  * Load attributes of a probe of one variant.
@@ -53,7 +51,7 @@ export function probeTargetOf(
   btf: () => Btf | undefined,
 ): ProbeTarget | string {
   const eat = variant.expectedAttachType ?? 0;
-  const flags = variant.sleepable ? F_SLEEPABLE : 0;
+  const flags = variant.sleepable ? ProgLoadFlag.SLEEPABLE : 0;
   const base = { type: variant.type, expectedAttachType: eat, attachBtfId: 0, flags };
   if (!needsBtf(variant)) return base;
   if (variant.type === T.EXT) {
