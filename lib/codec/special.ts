@@ -145,9 +145,8 @@ export const fd32: Codec<FdLike> = {
  * descriptor, read back as the socket's cookie (a bigint).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { BpfMap, fd64, u32 } from "@tsbpf/core";
- * declare const socketFd: number; // a TCP socket, established
  * using socks = BpfMap.create({ type: "sockmap", key: u32, value: fd64, maxEntries: 8 });
  * socks.set(0, socketFd);
  * socks.get(0); // the socket cookie, e.g. 4097n

@@ -124,8 +124,10 @@ let legacyCount = 0;
  * @throws {AttachError} `EOPNOTSUPP` with {@link KPROBES_OFF} on a kernel built without kprobes;
  *   `ENOENT`/`EINVAL` for an unknown or unprobeable function.
  * @example
- * ```ts ignore
+ * ```ts
+ * import type { Program } from "@tsbpf/core";
  * import { attachKprobe } from "@tsbpf/core/link";
+ * declare const prog: Program; // loaded, of the type this attach point takes
  * using link = attachKprobe(prog, "do_sys_openat2");
  * using ret = attachKprobe(prog, "do_sys_openat2", { retprobe: true, maxactive: 32 });
  * ```
@@ -273,8 +275,10 @@ function matchFunctions(pattern: string, target: string): string[] {
  *   profile's reason; or built without `CONFIG_FPROBE`), `ENOENT` when a pattern matches nothing or a symbol is unknown.
  * @throws {RangeError} when cookies and functions differ in number, or no function is given.
  * @example
- * ```ts ignore
+ * ```ts
+ * import type { Program } from "@tsbpf/core";
  * import { attachKprobeMulti } from "@tsbpf/core/link";
+ * declare const prog: Program; // loaded, of the type this attach point takes
  * using link = attachKprobeMulti(prog, { pattern: "vfs_*" });
  * ```
  */

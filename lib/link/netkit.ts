@@ -28,8 +28,10 @@ export type NetkitSide = "primary" | "peer";
  * @throws {AttachError} `EINVAL` or `ENXIO` when the interface is no netkit primary device or
  *   the kernel has no netkit (`CONFIG_NETKIT` off), `ENODEV` for no such interface.
  * @example
- * ```ts ignore
+ * ```ts
+ * import type { Program } from "@tsbpf/core";
  * import { attachNetkit } from "@tsbpf/core/link";
+ * declare const prog: Program; // loaded, of the type this attach point takes
  * // ip link add nk0 type netkit peer name nk1
  * using link = attachNetkit(prog, "nk0", "primary");
  * ```

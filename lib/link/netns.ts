@@ -128,8 +128,8 @@ export function attachSkLookup(program: AttachableProgram, netns?: NetnsTarget):
  *   `EEXIST` when one is attached to the initial one (or, attaching in the initial one, to any
  *   other).
  * @example
- * ```ts
- * import type { Program } from "@tsbpf/core";
+ * ```ts ignore
+ * import { AttachType, Program } from "@tsbpf/core";
  * import { attachFlowDissector } from "@tsbpf/core/link";
  * declare const prog: Program; // a flow_dissector program
  * using link = attachFlowDissector(prog, "/run/netns/blue");

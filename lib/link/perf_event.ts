@@ -62,8 +62,10 @@ export interface PerfEventTarget {
  * by the event's fd itself. `close()` (or `using`) detaches it and frees the event.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import type { Program } from "@tsbpf/core";
  * import { attachPerfEvent } from "@tsbpf/core/link";
+ * declare const prog: Program; // loaded, of the type this attach point takes
  * using a = attachPerfEvent(prog, { type: "software", config: 0, sampleFreq: 99, cpu: 0 });
  * console.log(a.method, a.link?.info().typeName); // "link" "perf_event"
  * ```
@@ -132,9 +134,11 @@ function eventType(t: PerfEventTarget["type"]): number {
  *   `CAP_PERFMON`.
  * @throws {TypeError} for a program of another type, or an event with neither `cpu` nor `pid`.
  * @example
- * ```ts ignore
+ * ```ts
+ * import type { Program } from "@tsbpf/core";
  * import { attachPerfEvent } from "@tsbpf/core/link";
  * import { PerfSwConfig } from "@tsbpf/core/perf";
+ * declare const prog: Program; // loaded, of the type this attach point takes
  * using a = attachPerfEvent(prog, {
  *   type: "software",
  *   config: PerfSwConfig.CPU_CLOCK,

@@ -54,10 +54,11 @@ function explainStructOps(errno: number): string | undefined {
  * @throws {AttachError} from the kernel with the reason: `EINVAL` for a map without `BPF_F_LINK`
  *   or without its value, `EEXIST` when the name is taken.
  * @example
- * ```ts ignore
+ * ```ts
  * import { loadObject } from "@tsbpf/core/elf";
  * import { attachStructOps } from "@tsbpf/core/link";
  * using obj = loadObject("tcp_ca.bpf.o");
+ * using otherObj = loadObject("tcp_ca_v2.bpf.o");
  * // … write the map's value (loadObject's attach() does, and links it itself)
  * using link = attachStructOps(obj.maps.my_ca);
  * link.update(otherObj.maps.my_ca); // a new version, same name

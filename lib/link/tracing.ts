@@ -42,7 +42,7 @@ export const TRACING_ATTACH_TYPES: Readonly<
  *
  * @throws {AttachError} `ENOENT` when vmlinux BTF has no such function.
  * @example
- * ```ts ignore
+ * ```ts
  * import { kernelFunctionBtfId } from "@tsbpf/core/link";
  * kernelFunctionBtfId("do_sys_openat2"); // e.g. 12345
  * ```
@@ -92,8 +92,10 @@ export interface TracingOptions {
  * @throws {AttachError} `EPERM` on kernels that refuse trampolines to a privileged process, with
  *   a message saying so; `ENOTSUPP`/`EOPNOTSUPP` where the architecture has no trampolines.
  * @example
- * ```ts ignore
+ * ```ts
+ * import type { Program } from "@tsbpf/core";
  * import { attachTracing } from "@tsbpf/core/link";
+ * declare const prog: Program; // loaded, of the type this attach point takes
  * using link = attachTracing(prog, { kind: "fentry" });
  * ```
  */

@@ -57,8 +57,10 @@ export interface UprobeMultiTarget {
  *   type).
  * @throws {RangeError} when the per-probe arrays differ in length, or nothing is given.
  * @example
- * ```ts ignore
+ * ```ts
+ * import type { Program } from "@tsbpf/core";
  * import { attachUprobeMulti } from "@tsbpf/core/link";
+ * declare const prog: Program; // loaded, of the type this attach point takes
  * using link = attachUprobeMulti(prog, { path: "libc.so.6", symbols: ["malloc", "free"] });
  * ```
  */

@@ -61,8 +61,10 @@ export interface UsdtMap {
  * Which probe {@link attachUsdt} attaches to, and the maps of `usdt.bpf.h` it fills.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { loadObject } from "@tsbpf/core/elf";
  * import type { UsdtTarget } from "@tsbpf/core/link";
+ * using obj = loadObject("usdt.bpf.o");
  * const t: UsdtTarget = {
  *   path: "/usr/bin/python3",
  *   provider: "python",
@@ -96,7 +98,9 @@ export interface UsdtTarget {
  * One attached site of a USDT probe.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import type { UsdtAttachment } from "@tsbpf/core/link";
+ * declare const usdt: UsdtAttachment;
  * for (const s of usdt.sites) console.log(s.probe.fileOffset, s.specId, s.attachment.method);
  * ```
  */
@@ -119,9 +123,16 @@ const usedSpecIds = new Map<number, Set<number>>();
  * all of them, releases their spec ids and removes the address entries it added.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { loadObject } from "@tsbpf/core/elf";
  * import { attachUsdt } from "@tsbpf/core/link";
- * using usdt = attachUsdt(obj.programs.handler, { path, provider: "app", name: "req", specs });
+ * using obj = loadObject("usdt.bpf.o");
+ * using usdt = attachUsdt(obj.programs.handler, {
+ *   path: "/usr/bin/app",
+ *   provider: "app",
+ *   name: "req",
+ *   specs: obj.maps.__bpf_usdt_specs,
+ * });
  * console.log(usdt.sites.length, usdt.links.map((l) => l.id));
  * ```
  */
@@ -296,7 +307,7 @@ function siteIp(
  *   call).
  * @throws {TypeError} for a program that is not `kprobe`, or maps that are not `usdt.bpf.h`'s.
  * @example
- * ```ts ignore
+ * ```ts
  * import { loadObject } from "@tsbpf/core/elf";
  * import { attachUsdt } from "@tsbpf/core/link";
  * using obj = loadObject("usdt.bpf.o");

@@ -116,7 +116,7 @@ export interface PerfScope {
  * @throws {BpfError} with the errno and what was opened, e.g. `ENOENT` for a hardware event the
  *   machine has no PMU for, `EACCES` without `CAP_PERFMON`.
  * @example
- * ```ts ignore
+ * ```ts
  * import { perfEventOpen, PerfSwConfig, PerfType } from "@tsbpf/core/perf";
  * const fd = perfEventOpen({ type: PerfType.SOFTWARE, config: PerfSwConfig.CPU_CLOCK,
  *   sampleFreq: 99 }, { pid: -1, cpu: 0 });
@@ -180,8 +180,9 @@ export function perfEventOpen(attr: PerfEventAttr, scope: PerfScope): number {
  * `ioctl(fd, request, arg)` with an integer argument; returns 0 or `-errno` (never throws).
  *
  * @example
- * ```ts ignore
- * import { perfIoctl, PerfIoctl } from "@tsbpf/core/perf";
+ * ```ts
+ * import { perfEventOpen, perfIoctl, PerfIoctl, PerfSwConfig, PerfType } from "@tsbpf/core/perf";
+ * const fd = perfEventOpen({ type: PerfType.SOFTWARE, config: PerfSwConfig.CPU_CLOCK }, { pid: 0, cpu: -1 });
  * perfIoctl(fd, PerfIoctl.ENABLE, 0);
  * ```
  */

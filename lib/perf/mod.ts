@@ -3,7 +3,7 @@
  * `bpf_perf_event_output` into a `BPF_MAP_TYPE_PERF_EVENT_ARRAY` (one mmapped ring per CPU), and
  * {@link perfEventOpen} opens software, hardware and tracepoint events through the FFI layer.
  *
- * ```ts ignore
+ * ```ts
  * import { BpfMap } from "@tsbpf/core";
  * import { PerfBuffer } from "@tsbpf/core/perf";
  * using events = BpfMap.create({ type: "perf_event_array", maxEntries: 4 });

@@ -15,7 +15,7 @@ const POLL_INTERVAL_MS = 2;
  * Opens libc and returns the Bun implementation of {@link Sys}.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { createBunSys } from "./bun.ts";
  * const s = createBunSys({ bpf: 321 } as never);
  * ```

@@ -40,7 +40,7 @@ function waitMs(timeoutMs: number): number {
  * Opens libc and returns the Deno implementation of {@link Sys}.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { createDenoSys } from "./deno.ts";
  * const s = createDenoSys({ bpf: 321 } as never);
  * ```
