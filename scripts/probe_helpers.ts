@@ -380,6 +380,15 @@ export function classify(r: { ok: boolean; log: string }): Verdict {
  * ```
  */
 export function probeVariant(v: ProbeVariant): VariantResult {
+  if (v.btf !== undefined && kernelBtf().find(v.btf.kind, v.btf.name) === undefined) {
+    // The attach target came in a later kernel (an iterator, a hook): no such variant here.
+    return {
+      variant: v,
+      status: "absent",
+      reason: `vmlinux BTF has no ${v.btf.kind} ${v.btf.name}: this kernel has no such target`,
+      verdicts: [],
+    };
+  }
   const trivial = tryLoad(v, TRIVIAL);
   if (!trivial.ok && !trivial.verifier) {
     const status = trivial.errno === 22 ? "absent" : "unprobeable";

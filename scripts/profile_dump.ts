@@ -50,7 +50,16 @@ if (import.meta.main) {
   for (let t = 0; t < ATTACH_TYPE_COUNT + 8; t++) p.attachType(t);
   for (let t = 1; t < LINK_TYPE_COUNT + 4; t++) p.linkType(t);
   for (const f of ISA_FEATURES) p.insn(f);
-  for (const f of ["btf", "kprobes", "trampolines", "struct_ops_link"] as const) p.feature(f);
+  for (
+    const f of [
+      "btf",
+      "kprobes",
+      "trampolines",
+      "struct_ops_link",
+      "hash_lookup_and_delete",
+      "bpf_lsm",
+    ] as const
+  ) p.feature(f);
   for (const v of PROBE_VARIANTS) {
     for (const tier of CAP_TIERS) p.helper(variantOf(v), 0, tier);
   }

@@ -25,7 +25,7 @@ test("isaFeatureOf: each level's instructions, and the base set needs none", () 
     [I(0xd4, 0, 0, 0, 16), undefined], // le16 r0
     [I(0x91, 0, 1, 0), "v4"], // ldxsb
     [I(0x06, 0, 0, 0, 1), "v4"], // gotol
-    [I(0x06, 0, 0, 0, 0), undefined], // JMP32 ja with imm 0: older kernels take it too
+    [I(0x06, 0, 0, 0, 0), "v4"], // JMP32 ja even with imm 0: unknown before v4 (6.6)
     [I(0x16, 0, 0, 1, 0), "v3"], // if w0 == 0
     [I(0xa5, 0, 0, 1, 0), "v2"], // if r0 < 0
     [I(0x15, 0, 0, 1, 0), undefined], // if r0 == 0

@@ -15,6 +15,7 @@ import {
   getpidTimes,
   snapshot,
   untyped,
+  waitLinkGone,
 } from "./link_util.ts";
 
 test("attachRawTracepoint counts system calls; info, list, fromId; close detaches", {
@@ -80,6 +81,7 @@ test("Link pin, fromPin, unpin; update refused on a raw tracepoint link", {
     // Raw tracepoint links cannot swap their program.
     assert.throws(() => link!.update(progB), /BPF_LINK_UPDATE failed: EINVAL/);
     link.close();
+    waitLinkGone(ids.links[0]);
     const stopped = a.get(0)!;
     getpidTimes(20);
     assert.equal(a.get(0), stopped);

@@ -75,6 +75,18 @@ export function perfAttachStep(): RegExp {
     : /BPF_LINK_CREATE failed: EINVAL/;
 }
 
+/**
+ * Waits until link `id` has left the kernel: a link unpinned from bpffs is released with the
+ * file's inode, which some kernels free after an RCU grace period. Bounded (10 s); fails after.
+ */
+export function waitLinkGone(id: number): void {
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  for (let waited = 0; Link.list().includes(id); waited += 20) {
+    if (waited >= 10_000) assert.fail(`link ${id} is still in the kernel`);
+    Atomics.wait(sleeper, 0, 0, 20);
+  }
+}
+
 /** A one-slot u64 counter map. */
 export function counterMap(): BpfMap<number, bigint> {
   return BpfMap.create({ type: "array", key: u32, value: u64, maxEntries: 1 });

@@ -111,5 +111,6 @@ test("deep checker: every conformance program the kernel accepts passes the deep
   }
   console.log(`conformance: ${PROGS.length} programs, ${accepted} accepted by the kernel`);
   assert.deepEqual(wrong, []);
-  assert.ok(accepted > 250);
+  // Not vacuous: most of the corpus loads (kernels lacking newer instructions refuse more).
+  assert.ok(accepted > PROGS.length / 2, `${accepted} of ${PROGS.length}`);
 });

@@ -117,8 +117,9 @@ export function isaFeatureOfFields(code: number, off: number, imm: number): IsaF
       // Plain atomic add is older than fetch and the bitwise ops.
       return imm === 0 ? undefined : "atomic_fetch";
     case JMP32:
-      // gotol takes its target from imm (v4); older kernels accept JMP32 ja only with imm 0.
-      if (op === JA) return imm !== 0 ? "v4" : undefined;
+      // gotol (JMP32 ja, target in imm) came with v4: before it the opcode is unknown even with
+      // imm 0 (the kernel's instruction table had no JMP32 ja until 6.6).
+      if (op === JA) return "v4";
       return "v3";
     case JMP:
       if (op === JCOND) return "may_goto";

@@ -112,6 +112,14 @@ export function contains(h: MapHandle, keyOrValue: unknown): boolean {
   return true;
 }
 
+/** The map types that got lookup-and-delete together (Linux 5.14). */
+const HASH_FAMILY: ReadonlySet<string> = new Set([
+  "hash",
+  "lru_hash",
+  "percpu_hash",
+  "lru_percpu_hash",
+]);
+
 /** `BPF_MAP_LOOKUP_AND_DELETE_ELEM` on a key; `undefined` when it was absent. */
 export function lookupAndDelete<K, V>(h: MapHandle, key: K, flags: number): V | undefined {
   h.openFd("getAndDelete");
@@ -121,6 +129,14 @@ export function lookupAndDelete<K, V>(h: MapHandle, key: K, flags: number): V | 
   const r = mapLookupAndDeleteElem(h.elem);
   if (r < 0) {
     if (r === -ENOENT) return undefined;
+    if (r === -Errno.ENOTSUPP && HASH_FAMILY.has(h.spec.name)) {
+      // The kernel has the command, but for queues and stacks only (before 5.14).
+      throw new MapOpNotSupportedError("getAndDelete", "lookupAndDelete", h.spec.name, {
+        errno: "ENOTSUPP",
+        why: `this kernel has no lookup-and-delete for ${h.spec.name} maps ` +
+          "(BPF_MAP_LOOKUP_AND_DELETE_ELEM takes queues and stacks only before Linux 5.14)",
+      }, h.shape.name);
+    }
     h.fail(BpfCmd.MAP_LOOKUP_AND_DELETE_ELEM, -r, "getAndDelete", flags);
   }
   return decodeValue<V>(h);

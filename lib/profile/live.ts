@@ -10,7 +10,7 @@
  * @module
  */
 import { HELPER_NAMES } from "../../types/helpers.ts";
-import { mapTypeName } from "../../types/map_type.ts";
+import { MapType, mapTypeName } from "../../types/map_type.ts";
 import { attachTypeName } from "../../types/attach_type.ts";
 import { linkTypeName } from "../../types/link_type.ts";
 import { progTypeName } from "../../types/prog_type.ts";
@@ -20,6 +20,7 @@ import { kernelBtf, kernelModuleBtf } from "../elf/vmlinux.ts";
 import { readDirNames } from "../host_fs.ts";
 import { BpfError } from "../errors.ts";
 import { BpfMap } from "../map/map.ts";
+import { MapOpNotSupportedError } from "../map/errors.ts";
 import { MAP_TYPES } from "../map/map_types.ts";
 import { getProgType } from "../progtype/registry.ts";
 import { bootKey, ProfileCache } from "./cache.ts";
@@ -200,6 +201,46 @@ export class LiveProfile implements KernelProfile {
           "this kernel has no struct_ops links (no struct bpf_struct_ops_link in its BTF): " +
             ".struct_ops.link maps need Linux 6.4",
         );
+    } else if (feature === "hash_lookup_and_delete") {
+      // A missing key: ENOENT where hash maps have the operation, ENOTSUPP before 5.14.
+      a = this.#atTier("admin", () => {
+        let m: BpfMap | undefined;
+        try {
+          m = BpfMap.create({ type: "hash", keySize: 4, valueSize: 4, maxEntries: 1 });
+          m.getAndDelete(new Uint8Array(4));
+          return yes();
+        } catch (e) {
+          if (e instanceof MapOpNotSupportedError) return no("absent", e.message);
+          return unknown(`a hash lookup-and-delete probe failed: ${(e as Error).message}`);
+        } finally {
+          m?.close();
+        }
+      });
+    } else if (feature === "bpf_lsm") {
+      // An inode_storage element on an inode (the map's own file): EBADF when no BPF LSM blob.
+      const maps = this.mapType(MapType.INODE_STORAGE);
+      a = maps.state !== "yes" ? maps : this.#atTier("admin", () => {
+        let m: BpfMap | undefined;
+        try {
+          m = BpfMap.create({ type: "inode_storage", ...MAP_PARAMS.inode_storage });
+          const key = new Uint8Array(4);
+          new DataView(key.buffer).setInt32(0, m.fd, true);
+          m.set(key, new Uint8Array(m.valueSize));
+          m.delete(key);
+          return yes();
+        } catch (e) {
+          if (e instanceof BpfError && e.errnoName === "EBADF") {
+            return no(
+              "refused",
+              "the BPF LSM is not active in this kernel (bpf is not in its lsm= list): inodes " +
+                "carry no BPF storage (inode_storage updates answer EBADF)",
+            );
+          }
+          return unknown(`an inode_storage probe failed: ${(e as Error).message}`);
+        } finally {
+          m?.close();
+        }
+      });
     } else if (feature === "btf") {
       a = pathExists("/sys/kernel/btf/vmlinux") ? yes() : no(
         "absent",

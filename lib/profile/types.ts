@@ -181,7 +181,10 @@ export type InsnFeature = IsaFeature;
  * A kernel feature that configuration, policy or the version can take away: `btf`
  * (`/sys/kernel/btf/vmlinux`), `kprobes` (`CONFIG_KPROBES`, the kprobe PMU), `trampolines`
  * (fentry/fexit/fmod_ret/LSM/freplace programs load), `struct_ops_link` (struct_ops maps created
- * with `BPF_F_LINK`, registered through a link: `.struct_ops.link` sections; Linux 6.4).
+ * with `BPF_F_LINK`, registered through a link: `.struct_ops.link` sections; Linux 6.4),
+ * `hash_lookup_and_delete` (`BPF_MAP_LOOKUP_AND_DELETE_ELEM` on hash maps, not only queues and
+ * stacks; Linux 5.14), `bpf_lsm` (the BPF LSM is active, in the kernel's `lsm=` list: inodes carry
+ * BPF storage, `inode_storage` maps can be written).
  *
  * @example
  * ```ts
@@ -189,7 +192,13 @@ export type InsnFeature = IsaFeature;
  * const f: KernelFeature = "trampolines";
  * ```
  */
-export type KernelFeature = "btf" | "kprobes" | "trampolines" | "struct_ops_link";
+export type KernelFeature =
+  | "btf"
+  | "kprobes"
+  | "trampolines"
+  | "struct_ops_link"
+  | "hash_lookup_and_delete"
+  | "bpf_lsm";
 
 /**
  * What a kernel supports, as data. Every question answers `yes`, `no` (absent or refused, with a
