@@ -88,13 +88,14 @@ export function runFuzz(target: string, options: FuzzOptions): Promise<FuzzResul
     const finish = (r: FuzzResult): void => {
       clearInterval(timer);
       worker.terminate();
-      // A worker's descriptors go away some time after terminate(): wait for them, so that tests
-      // that count this process's fds after the fuzz tests see a steady count.
+      // A worker's descriptors (Bun: an epoll and an eventfd) go away some time after terminate(),
+      // later still on a loaded machine: wait for them, up to a minute, so that tests that count
+      // this process's fds after the fuzz tests see a steady count.
       const settle = (tries: number): void => {
         if (fdCount() <= fdsBefore || tries === 0) resolve(r);
         else setTimeout(() => settle(tries - 1), 25);
       };
-      settle(400);
+      settle(2400);
     };
     const timer = setInterval(() => {
       const i = Atomics.load(state, 0);
