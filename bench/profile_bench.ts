@@ -1,17 +1,23 @@
 /**
  * Live kernel profile: time to answer cold (nothing cached: every answer probed), from the disk
- * cache (a new process reading the per-boot file) and from memory. There is no C baseline in
- * `../shared/bench` for feature probes; the budget is the one of the issue: a cached answer under
- * 1 ms, the whole profile (program and map types, the helper ids) under 200 ms cold, helper sets
- * per program type on first use.
+ * cache (a new process reading the per-boot file) and from memory. The C baseline
+ * (`bench/c/probe_bench.c`, built here with gcc and libbpf-dev, run first in the same invocation)
+ * asks libbpf's `libbpf_probe_bpf_prog_type`/`_map_type`/`_helper` the same questions: every
+ * program and map type, and every helper id for one program type (xdp). libbpf keeps no cache, so
+ * it has no cached column. The budget is the one of the issue: a cached answer under 1 ms, the
+ * whole profile (program and map types, the helper ids) under 200 ms cold, helper sets per program
+ * type on first use.
  *
  * Run as root: `deno run -A bench/profile_bench.ts` or `bun bench/profile_bench.ts`.
  *
  * @module
  */
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { HELPER_COUNT } from "../types/helpers.ts";
 import { LiveProfile, ProfileCache } from "../lib/profile/mod.ts";
 import { MAP_TYPE_COUNT } from "../types/map_type.ts";
 import { PROG_TYPE_COUNT } from "../types/prog_type.ts";
@@ -28,6 +34,27 @@ function whole(p: LiveProfile): void {
   p.helperKnown(1);
 }
 
+/** Builds and runs the libbpf baseline, printing its lines prefixed with `# C:`. */
+function runC(): void {
+  const src = join(dirname(fileURLToPath(import.meta.url)), "c", "probe_bench.c");
+  const bin = join(process.env.BENCH_C_BUILD ?? "/tmp/bench-c", "probe_bench");
+  spawnSync("mkdir", ["-p", dirname(bin)]);
+  const cc = spawnSync("gcc", ["-O2", "-Wall", "-o", bin, src, "-lbpf"], { encoding: "utf8" });
+  if (cc.status !== 0) {
+    console.log(`# C baseline could not be built (gcc + libbpf-dev): ${cc.stderr || cc.error}`);
+    return;
+  }
+  const r = spawnSync(bin, [PROG_TYPE_COUNT, MAP_TYPE_COUNT, HELPER_COUNT].map(String), {
+    encoding: "utf8",
+  });
+  if (r.status !== 0) {
+    console.log(`# C baseline failed: ${r.stderr}`);
+    return;
+  }
+  console.log(r.stdout.trim().split("\n").map((l) => `# C: ${l}`).join("\n"));
+}
+
+runC();
 const dir = mkdtempSync(join(tmpdir(), "tsbpf-profile-bench-"));
 try {
   const file = join(dir, "profile.json");

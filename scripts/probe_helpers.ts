@@ -422,7 +422,13 @@ export function runningKernelConfig(): KernelConfig | undefined {
   try {
     text = new TextDecoder().decode(gunzipSync(readFileSync("/proc/config.gz")));
   } catch {
-    return undefined;
+    // Distribution kernels (Debian's, say) ship it as /boot/config-<release> instead.
+    try {
+      const release = readFileSync("/proc/sys/kernel/osrelease", "utf8").trim();
+      text = readFileSync(`/boot/config-${release}`, "utf8");
+    } catch {
+      return undefined;
+    }
   }
   let lockdown: string | undefined;
   try {

@@ -14,7 +14,7 @@
 import { parseArgs } from "node:util";
 import { readFileSync } from "node:fs";
 import { LiveProfile, ProfileCache } from "../lib/profile/mod.ts";
-import { CAP_TIERS, type ProgVariant } from "../lib/profile/types.ts";
+import { CAP_TIERS, KERNEL_FEATURES, type ProgVariant } from "../lib/profile/types.ts";
 import { encodeIds, isHelperSet } from "../lib/profile/stored.ts";
 import { ISA_FEATURES } from "../lib/insn/isa.ts";
 import { MAP_TYPES } from "../lib/map/map_types.ts";
@@ -24,7 +24,7 @@ import { LINK_TYPE_COUNT } from "../types/link_type.ts";
 import { PROBE_VARIANTS } from "./probe_helpers.ts";
 
 /** The checker's variant of a probe variant (as `tests/profile.test.ts` maps them). */
-function variantOf(v: (typeof PROBE_VARIANTS)[number]): ProgVariant {
+export function variantOf(v: (typeof PROBE_VARIANTS)[number]): ProgVariant {
   return {
     type: progTypeByName(v.type)!,
     ...(v.expectedAttachType !== undefined && v.member === undefined
@@ -50,16 +50,7 @@ if (import.meta.main) {
   for (let t = 0; t < ATTACH_TYPE_COUNT + 8; t++) p.attachType(t);
   for (let t = 1; t < LINK_TYPE_COUNT + 4; t++) p.linkType(t);
   for (const f of ISA_FEATURES) p.insn(f);
-  for (
-    const f of [
-      "btf",
-      "kprobes",
-      "trampolines",
-      "struct_ops_link",
-      "hash_lookup_and_delete",
-      "bpf_lsm",
-    ] as const
-  ) p.feature(f);
+  for (const f of KERNEL_FEATURES) p.feature(f);
   for (const v of PROBE_VARIANTS) {
     for (const tier of CAP_TIERS) p.helper(variantOf(v), 0, tier);
   }

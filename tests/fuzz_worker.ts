@@ -41,6 +41,7 @@ scope.onmessage = (ev: MessageEvent<Job>) => {
   const failures: { index: number; kind: string; error: string; base64: string }[] = [];
   let refused = 0;
   let i = 0;
+  Atomics.store(state, 3, 1); // the harness's hang clock starts now
   for (; i < count && failures.length < maxFailures; i++) {
     const from = accepted.length > 0 && rnd() < 0.3
       ? accepted[Math.floor(rnd() * accepted.length)]

@@ -16,7 +16,13 @@ import {
   UPSTREAM_PROFILE,
   withEffectiveCapabilities,
 } from "../lib/profile/mod.ts";
-import { BpfError } from "../lib/errors.ts";
+import { BpfError, VerifierError } from "../lib/errors.ts";
+import { Attr } from "../lib/attr.ts";
+import { progAttach } from "../lib/sys/bpf_cmds.ts";
+import { kernelBtf } from "../lib/elf/vmlinux.ts";
+import { PROG_ATTACH_ATTR } from "../types/attr.ts";
+import { ATTACH_TYPE_COUNT, attachTypeName } from "../types/attach_type.ts";
+import { LINK_TYPE_COUNT } from "../types/link_type.ts";
 import { BpfMap, MAP_TYPES } from "../lib/map/mod.ts";
 import { Program } from "../lib/program/program.ts";
 import { progTypeByName } from "../types/prog_type.ts";
@@ -188,6 +194,52 @@ test("every map type: the live profile agrees with creating one", { skip: kernel
   }
 });
 
+test("every attach type: the live profile agrees with BPF_PROG_ATTACH's answer", {
+  skip: kernelSkip,
+}, () => {
+  // BPF_PROG_ATTACH maps the attach type to a program type before it looks at any fd: a type it
+  // attaches without a link gets EBADF for attach_bpf_fd -1, any other (unknown, or link-only)
+  // EINVAL. So EBADF proves the kernel knows the type, and a type the profile calls absent must get
+  // EINVAL.
+  const profile = freshProfile();
+  const attr = new Attr(PROG_ATTACH_ATTR);
+  const diffs: string[] = [];
+  let known = 0;
+  for (let t = 0; t < ATTACH_TYPE_COUNT + 8; t++) {
+    const name = attachTypeName(t) ?? `#${t}`;
+    const r = progAttach(attr.clear().set("attach_bpf_fd", 0xffff_ffff).set("attach_type", t));
+    const a = profile.attachType(t);
+    if (r === -9) {
+      known++;
+      if (a.state !== "yes") diffs.push(`${name}: the kernel knows it, the profile: ${a.state}`);
+    } else if (r !== -22) {
+      diffs.push(`${name}: BPF_PROG_ATTACH returned ${r}, not EBADF or EINVAL`);
+    } else if (a.state === "unknown") diffs.push(`${name}: the profile cannot tell (${a.reason})`);
+  }
+  assert.deepEqual(diffs, []);
+  assert.ok(known >= 10, `only ${known} attach types answered EBADF`);
+});
+
+test("every link type: the live profile agrees with the kernel's enum bpf_link_type", {
+  skip: kernelSkip ||
+    (existsSync("/sys/kernel/btf/vmlinux") ? false : "the kernel has no BTF to read the enum from"),
+}, () => {
+  // The kernel names its link types only in its BTF: read the enum here, apart from the profile.
+  const e = kernelBtf().lookup("bpf_link_type", "enum")[0];
+  assert.ok(e !== undefined && e.kind === "enum");
+  const profile = freshProfile();
+  const diffs: string[] = [];
+  for (let t = 1; t < LINK_TYPE_COUNT + 4; t++) {
+    // MAX_BPF_LINK_TYPE (and __MAX_BPF_LINK_TYPE) count the types; they are not one.
+    const known = e.values.some((v) => Number(v.value) === t && !v.name.includes("MAX_"));
+    const a = profile.linkType(t);
+    if ((a.state === "yes") !== known) {
+      diffs.push(`link type ${t}: kernel ${known}, profile ${a.state}`);
+    }
+  }
+  assert.deepEqual(diffs, []);
+});
+
 test("every program type: the live profile agrees with loading a trivial program", {
   skip: kernelSkip,
 }, () => {
@@ -250,6 +302,56 @@ test("instruction levels and features: the live profile agrees with loading the 
     const a = profile.insn(feature as keyof typeof programs);
     assert.equal(a.state, loads ? "yes" : "no", `${feature}: ${JSON.stringify(a)}`);
   }
+  // The verifier's order: a frame-pointer write (a do_check() refusal) at 0 and a reserved field
+  // at 2. A verifier that checks fields in an early pass names the field.
+  let log = "";
+  try {
+    Program.load({
+      type: "socket_filter",
+      insns: [i(0xb7, 10, 0, 0, 0), i(0xb7, 0, 0, 0, 0), i(0xb7, 0, 1, 0, 0), i(0x95, 0, 0, 0, 0)],
+      license: "GPL",
+      check: false,
+    }).close();
+  } catch (e) {
+    assert.ok(e instanceof VerifierError, String(e));
+    log = e.log;
+  }
+  assert.match(log, /uses reserved fields|frame pointer is read only/);
+  // may_goto +0: 6.9-6.12 refuse it, later kernels take it (and a kernel without may_goto).
+  let zero = true;
+  try {
+    Program.load({
+      type: "socket_filter",
+      insns: [i(0xe5, 0, 0, 0, 0), ...ret],
+      license: "GPL",
+      check: false,
+    }).close();
+  } catch {
+    zero = false;
+  }
+  assert.equal(profile.feature("may_goto_zero").state, zero ? "yes" : "no");
+  // gotox r0 (no jump table): the opcode is unknown, or something else is wrong with it.
+  let gotoxLog = "";
+  try {
+    Program.load({
+      type: "socket_filter",
+      insns: [i(0xb7, 0, 0, 0, 0), i(0x0d, 0, 0, 0, 0), ...ret],
+      license: "GPL",
+      check: false,
+    }).close();
+  } catch (e) {
+    assert.ok(e instanceof VerifierError, String(e));
+    gotoxLog = e.log;
+  }
+  assert.equal(
+    profile.feature("gotox").state,
+    /unknown opcode 0d/.test(gotoxLog) ? "no" : "yes",
+    gotoxLog,
+  );
+  assert.equal(
+    profile.feature("early_insn_checks").state,
+    /uses reserved fields/.test(log) ? "yes" : "no",
+  );
   // Features: each answer has a reason when not yes, and agrees with what the kernel shows.
   const btf = profile.feature("btf");
   assert.equal(btf.state === "yes", existsSync("/sys/kernel/btf/vmlinux"));

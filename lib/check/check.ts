@@ -6,7 +6,10 @@
  * `check_subprogs()`, `resolve_pseudo_ldimm64()`, `check_cfg()`, then the per-instruction checks of
  * `do_check()` that need no register state (reserved fields, registers, constant divisors and
  * shifts, helper availability and licensing). Unlike the kernel, which stops at the first error, it
- * reports every finding.
+ * reports every finding. Given a profile, it words each finding as that kernel does: an ISA level
+ * the kernel lacks in its words, `may_goto` as 6.9-6.12 check it, `gotox` where the kernel knows it,
+ * and a 7.x verifier's early pass that checks every instruction's registers, opcode and fields
+ * before the control flow (`early_insn_checks`).
  *
  * One file per pass: `load_attrs.ts` (load attributes), `subprogs.ts` (subprograms and jumps),
  * `encodings.ts` (`ld_imm64` pairs, opcodes, ISA level through `isa_level.ts`), `cfg.ts` (control
@@ -28,7 +31,7 @@ import { type Report, toColumns } from "./columns.ts";
 import { checkSubprogs, findSubprogs } from "./subprogs.ts";
 import { checkEncodings } from "./encodings.ts";
 import { walkCfg } from "./cfg.ts";
-import { checkInsns } from "./fields.ts";
+import { checkInsns, verifierTraits } from "./fields.ts";
 import { type ProfileQuery, profileQuery } from "./helpers.ts";
 import { checkLoadAttrs } from "./load_attrs.ts";
 
@@ -120,7 +123,8 @@ export function checkProgram(options: CheckOptions): Finding[] {
   // add_subprog_and_kfunc(), check_subprogs(), resolve_pseudo_ldimm64()
   const subStart = findSubprogs(c, bpfCapable, err);
   checkSubprogs(c, subStart, err);
-  const bad = checkEncodings(c, err, options.profile, (f) => findings.push(f));
+  const verifier = verifierTraits(options.profile);
+  const bad = checkEncodings(c, err, options.profile, verifier, (f) => findings.push(f));
 
   // ---- check_cfg(): depth-first walk from instruction 0 (and each pseudo-func target).
   walkCfg(c, bpfCapable, err);
@@ -145,7 +149,7 @@ export function checkProgram(options: CheckOptions): Finding[] {
   const warn: Report = (index, code, message) => {
     findings.push({ index, code, message, severity: "warning" });
   };
-  checkInsns(c, bad, def, ctx, asked, err, warn);
+  checkInsns(c, bad, def, ctx, asked, verifier, err, warn);
 
   if (
     options.depth === "deep" && def !== undefined &&

@@ -11,15 +11,25 @@ import { type IsaFeature, isaFeatureOfFields } from "../insn/isa.ts";
 import type { KernelProfile } from "../profile/types.ts";
 import { isaRefusal, olderVerifierMessage } from "./isa_level.ts";
 import type { Finding } from "./types.ts";
+import { codeOfMessage, fieldsMessage, type VerifierTraits } from "./fields.ts";
+
+/** `BPF_JMP | BPF_JA | BPF_X`: an indirect jump (gotox), known to the kernels whose profile says so. */
+const GOTOX = 0x0d;
 
 /**
  * `resolve_pseudo_ldimm64()`: LDX fields, `ld_imm64` pairs, known opcodes. Returns per slot 1
  * (structurally bad: the per-instruction pass skips it), 2 (second slot of an `ld_imm64`), or 0.
+ *
+ * A 7.x verifier (`verifier.early`) checks more here, in program order, for every instruction:
+ * registers first, then the `ld_imm64` pair and offset, then the opcode, then the fields. Older
+ * ones check the LDX fields before the opcode, and leave registers and the other fields to
+ * `do_check()`.
  */
 export function checkEncodings(
   c: Columns,
   err: Report,
   profile: KernelProfile | undefined,
+  verifier: VerifierTraits,
   add: (f: Finding) => void,
 ): Uint8Array {
   const { n, code, dst, src, off, imm } = c;
@@ -27,10 +37,19 @@ export function checkEncodings(
   const bad = pooled("bad", u8, n);
   for (let i = 0; i < n; i++) {
     const op = code[i];
-    if ((op & 7) === CLS_LDX && (((op & 0xe0) !== 0x60 && (op & 0xe0) !== 0x80) || imm[i] !== 0)) {
-      err(i, "reserved-fields", "BPF_LDX uses reserved fields");
+    if (verifier.early && (dst[i] >= 11 || src[i] >= 11)) {
+      err(i, "invalid-reg", `R${dst[i] >= 11 ? dst[i] : src[i]} is invalid`);
       bad[i] = 1;
+      if (op === LD_IMM64 && i + 1 < n && code[i + 1] === 0) bad[++i] = 2;
       continue;
+    }
+    if (!verifier.early && (op & 7) === CLS_LDX) {
+      const m = fieldsMessage(op, dst[i], src[i], off[i], imm[i], verifier.oldMayGoto);
+      if (m !== undefined) {
+        err(i, "reserved-fields", m);
+        bad[i] = 1;
+        continue;
+      }
     }
     if (op === LD_IMM64) {
       if (
@@ -43,7 +62,11 @@ export function checkEncodings(
         continue;
       }
       const s = src[i];
-      if (s > 6 || ((s === 1 || s === 5) && imm[i + 1] !== 0)) {
+      if (verifier.early && off[i] !== 0) {
+        // A 7.x verifier checks the offset before what the source register asks for.
+        err(i, "reserved-fields", "BPF_LD_IMM64 uses reserved fields");
+        bad[i] = 1;
+      } else if (s > 6 || ((s === 1 || s === 5) && imm[i + 1] !== 0)) {
         err(i, "ld-imm64", "unrecognized bpf_ld_imm64 insn");
         bad[i] = 1;
       }
@@ -51,7 +74,7 @@ export function checkEncodings(
       i++;
       continue;
     }
-    if (!VALID_OPCODES[op]) {
+    if (!VALID_OPCODES[op] && !(op === GOTOX && verifier.gotox)) {
       err(i, "unknown-opcode", `unknown opcode ${hex2(op)}`);
       bad[i] = 1;
       continue;
@@ -78,6 +101,13 @@ export function checkEncodings(
           severity: "error",
           explanation: refusal,
         });
+        bad[i] = 1;
+      }
+    }
+    if (verifier.early && !bad[i]) {
+      const m = fieldsMessage(op, dst[i], src[i], off[i], imm[i], verifier.oldMayGoto);
+      if (m !== undefined) {
+        err(i, codeOfMessage(m), m);
         bad[i] = 1;
       }
     }

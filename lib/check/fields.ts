@@ -28,6 +28,7 @@ import {
   type Report,
 } from "./columns.ts";
 import { checkHelper, type HelperCache, type ProfileQuery } from "./helpers.ts";
+import type { KernelProfile } from "../profile/types.ts";
 
 /** The helper id libbpf (and tsbpf's ELF loader) writes over a CO-RE relocation it could not resolve. */
 const CORE_POISON = 0xbad2310;
@@ -49,6 +50,145 @@ function regCheckWrite(r: number): string | undefined {
 }
 
 /**
+ * How the verifier of the kernel a profile describes words and orders its refusals (all false
+ * without a profile: upstream 6.18).
+ */
+export interface VerifierTraits {
+  /** 7.x: registers, opcode and fields checked for every instruction before the walk. */
+  readonly early: boolean;
+  /** 6.9-6.12: `may_goto +0` refused, refusals worded `invalid may_goto off N imm M`. */
+  readonly oldMayGoto: boolean;
+  /** The kernel knows `gotox` (`BPF_JMP | BPF_JA | BPF_X`). */
+  readonly gotox: boolean;
+}
+
+/** The traits of the kernel `profile` describes, from its answers. */
+export function verifierTraits(profile: KernelProfile | undefined): VerifierTraits {
+  return {
+    early: profile?.feature("early_insn_checks").state === "yes",
+    oldMayGoto: profile?.feature("may_goto_zero").state === "no",
+    gotox: profile?.feature("gotox").state === "yes",
+  };
+}
+
+const MOV_RESERVED = "BPF_MOV uses reserved fields";
+
+/**
+ * The field refusals of one instruction, its registers aside: `BPF_* uses reserved fields`, an
+ * `addr_space_cast` between other address spaces, `invalid may_goto imm`. The kernel checks these
+ * in `do_check()` (the LDX ones in `resolve_pseudo_ldimm64()`), or, from Linux 7.x, in one early
+ * pass over every instruction.
+ */
+export function fieldsMessage(
+  op: number,
+  d: number,
+  s: number,
+  o: number,
+  k: number,
+  oldMayGoto: boolean,
+): string | undefined {
+  const cls = op & 7;
+  const isX = (op & 0x08) !== 0;
+  switch (cls) {
+    case CLS_ALU:
+    case CLS_ALU64: {
+      const aop = op & 0xf0;
+      if (aop === 0x80) {
+        return isX || s !== 0 || o !== 0 || k !== 0 ? "BPF_NEG uses reserved fields" : undefined;
+      }
+      if (aop === 0xd0) {
+        return s !== 0 || o !== 0 || (k !== 16 && k !== 32 && k !== 64) ||
+            (cls === CLS_ALU64 && isX)
+          ? "BPF_END uses reserved fields"
+          : undefined;
+      }
+      if (aop === 0xb0) {
+        if (!isX) return s !== 0 || o !== 0 ? MOV_RESERVED : undefined;
+        if (cls === CLS_ALU) {
+          return (o !== 0 && o !== 8 && o !== 16) || k !== 0 ? MOV_RESERVED : undefined;
+        }
+        if (o === 1) {
+          return k !== 1 && k !== 1 << 16
+            ? "addr_space_cast insn can only convert between address space 1 and 0"
+            : undefined;
+        }
+        return (o !== 0 && o !== 8 && o !== 16 && o !== 32) || k !== 0 ? MOV_RESERVED : undefined;
+      }
+      const divmod = aop === 0x30 || aop === 0x90;
+      return (isX ? k !== 0 : s !== 0) || (o !== 0 && o !== 1) || (o === 1 && !divmod)
+        ? "BPF_ALU uses reserved fields"
+        : undefined;
+    }
+    case CLS_LDX:
+      return ((op & 0xe0) !== 0x60 && (op & 0xe0) !== 0x80) || k !== 0
+        ? "BPF_LDX uses reserved fields"
+        : undefined;
+    case CLS_STX:
+      return (op & 0xe0) !== 0xc0 && k !== 0 ? "BPF_STX uses reserved fields" : undefined;
+    case CLS_ST:
+      return s !== 0 ? "BPF_ST uses reserved fields" : undefined;
+    case CLS_JMP:
+    case CLS_JMP32: {
+      const jop = op & 0xf0;
+      if (jop === OP_CALL) {
+        return isX || (s !== PSEUDO_KFUNC_CALL && o !== 0) ||
+            (s !== 0 && s !== PSEUDO_CALL && s !== PSEUDO_KFUNC_CALL) || d !== 0 ||
+            cls === CLS_JMP32
+          ? "BPF_CALL uses reserved fields"
+          : undefined;
+      }
+      if (jop === OP_JA && isX) {
+        // gotox (an indirect jump through an instruction array): a kernel without it never gets
+        // here, its opcode is unknown there.
+        return s !== 0 || k !== 0 || o !== 0 ? "BPF_JA|BPF_X uses reserved fields" : undefined;
+      }
+      if (jop === OP_JA) {
+        return s !== 0 || d !== 0 || (cls === CLS_JMP && k !== 0) ||
+            (cls === CLS_JMP32 && o !== 0)
+          ? "BPF_JA uses reserved fields"
+          : undefined;
+      }
+      if (jop === OP_EXIT) {
+        return isX || k !== 0 || s !== 0 || d !== 0 || cls === CLS_JMP32
+          ? "BPF_EXIT uses reserved fields"
+          : undefined;
+      }
+      if (jop === OP_JCOND) {
+        // 6.9-6.12 refuse an offset of 0 too, and name both fields.
+        if (oldMayGoto) {
+          return op !== 0xe5 || s !== 0 || d !== 0 || k !== 0 || o === 0
+            ? `invalid may_goto off ${o} imm ${k}`
+            : undefined;
+        }
+        return op !== 0xe5 || s !== 0 || d !== 0 || k !== 0
+          ? `invalid may_goto imm ${k}`
+          : undefined;
+      }
+      return (isX ? k !== 0 : s !== 0) ? "BPF_JMP/JMP32 uses reserved fields" : undefined;
+    }
+    case CLS_LD: {
+      if (op === LD_IMM64) return o !== 0 ? "BPF_LD_IMM64 uses reserved fields" : undefined;
+      const mode = op & 0xe0;
+      if (mode !== 0x20 && mode !== 0x40) return undefined;
+      return d !== 0 || o !== 0 || (op & 0x18) === 0x18 || (mode === 0x20 && s !== 0)
+        ? "BPF_LD_[ABS|IND] uses reserved fields"
+        : undefined;
+    }
+  }
+  return undefined;
+}
+
+/** The finding code of a per-instruction message. */
+export function codeOfMessage(msg: string): string {
+  if (msg.endsWith(" is invalid")) return "invalid-reg";
+  if (msg === "frame pointer is read only") return "fp-write";
+  if (msg.startsWith("invalid may_goto")) return "may-goto";
+  if (msg === "invalid atomic operand size") return "atomic-size";
+  if (msg.startsWith("addr_space_cast")) return "addr-space-cast";
+  return "reserved-fields";
+}
+
+/**
  * Checks each instruction not marked in `bad` (see `checkEncodings`); errors through `err`,
  * warnings (an unresolved CO-RE relocation) through `warn`.
  */
@@ -58,6 +198,7 @@ export function checkInsns(
   def: ProgTypeDef | undefined,
   ctx: LoadContext,
   asked: ProfileQuery | undefined,
+  verifier: VerifierTraits,
   err: Report,
   warn: Report,
 ): void {
@@ -72,46 +213,18 @@ export function checkInsns(
     const d = dst[i], s = src[i], o = off[i], k = imm[i];
     const isX = (op & 0x08) !== 0;
 
+    const fields = fieldsMessage(op, d, s, o, k, verifier.oldMayGoto);
     switch (cls) {
       case CLS_ALU:
       case CLS_ALU64: {
         const aop = op & 0xf0;
         if (aop === 0x80 || aop === 0xd0) {
-          if (aop === 0x80) {
-            if (isX || s !== 0 || o !== 0 || k !== 0) msg = "BPF_NEG uses reserved fields";
-          } else if (
-            s !== 0 || o !== 0 || (k !== 16 && k !== 32 && k !== 64) || (cls === CLS_ALU64 && isX)
-          ) {
-            msg = "BPF_END uses reserved fields";
-          }
-          msg ??= regCheckRead(d) ?? regCheckWrite(d);
+          msg = fields ?? regCheckRead(d) ?? regCheckWrite(d);
         } else if (aop === 0xb0) {
-          if (isX) {
-            if (cls === CLS_ALU) {
-              if ((o !== 0 && o !== 8 && o !== 16) || k !== 0) msg = "BPF_MOV uses reserved fields";
-            } else if (o === 1) {
-              if (k !== 1 && k !== 1 << 16) {
-                msg = "addr_space_cast insn can only convert between address space 1 and 0";
-              }
-            } else if ((o !== 0 && o !== 8 && o !== 16 && o !== 32) || k !== 0) {
-              msg = "BPF_MOV uses reserved fields";
-            }
-            msg ??= regCheckRead(s);
-          } else if (s !== 0 || o !== 0) {
-            msg = "BPF_MOV uses reserved fields";
-          }
-          msg ??= regCheckWrite(d);
+          msg = fields ?? (isX ? regCheckRead(s) : undefined) ?? regCheckWrite(d);
         } else {
           const divmod = aop === 0x30 || aop === 0x90;
-          if (isX) {
-            if (k !== 0 || (o !== 0 && o !== 1) || (o === 1 && !divmod)) {
-              msg = "BPF_ALU uses reserved fields";
-            }
-            msg ??= regCheckRead(s);
-          } else if (s !== 0 || (o !== 0 && o !== 1) || (o === 1 && !divmod)) {
-            msg = "BPF_ALU uses reserved fields";
-          }
-          msg ??= regCheckRead(d);
+          msg = fields ?? (isX ? regCheckRead(s) : undefined) ?? regCheckRead(d);
           if (msg === undefined && divmod && !isX && k === 0) {
             msg = "div by zero";
             codeName = "div-by-zero";
@@ -151,25 +264,18 @@ export function checkInsns(
             codeName = "atomic-op";
           }
         } else {
-          if (k !== 0) msg = "BPF_STX uses reserved fields";
-          msg ??= regCheckRead(s) ?? regCheckRead(d);
+          msg = fields ?? regCheckRead(s) ?? regCheckRead(d);
         }
         break;
       case CLS_ST:
-        if (s !== 0) msg = "BPF_ST uses reserved fields";
-        msg ??= regCheckRead(d);
+        msg = fields ?? regCheckRead(d);
         break;
       case CLS_JMP:
       case CLS_JMP32: {
         const jop = op & 0xf0;
         if (jop === OP_CALL) {
-          if (
-            isX || (s !== PSEUDO_KFUNC_CALL && o !== 0) ||
-            (s !== 0 && s !== PSEUDO_CALL && s !== PSEUDO_KFUNC_CALL) ||
-            d !== 0 || cls === CLS_JMP32
-          ) {
-            msg = "BPF_CALL uses reserved fields";
-          } else if (s === 0 && k === CORE_POISON) {
+          msg = fields;
+          if (msg === undefined && s === 0 && k === CORE_POISON) {
             // libbpf's mark for a CO-RE relocation that did not resolve: the verifier refuses it
             // only where it is reachable, and guarded code often is not.
             warn(
@@ -179,65 +285,35 @@ export function checkInsns(
                 CORE_POISON.toString(16)
               } marks an unresolved CO-RE relocation; the kernel refuses it if it is reachable (invalid func unknown#${CORE_POISON})`,
             );
-          } else if (s === 0 && def !== undefined) {
+          } else if (msg === undefined && s === 0 && def !== undefined) {
             const r = checkHelper(def, k, ctx, cache, asked);
             if (r !== undefined) [codeName, msg] = r;
           }
-        } else if (jop === OP_JA) {
-          if (
-            isX || s !== 0 || d !== 0 || (cls === CLS_JMP && k !== 0) ||
-            (cls === CLS_JMP32 && o !== 0)
-          ) {
-            msg = "BPF_JA uses reserved fields";
-          }
-        } else if (jop === OP_EXIT) {
-          if (isX || k !== 0 || s !== 0 || d !== 0 || cls === CLS_JMP32) {
-            msg = "BPF_EXIT uses reserved fields";
-          }
-        } else if (jop === OP_JCOND) {
-          if (op !== 0xe5 || s !== 0 || d !== 0 || k !== 0) {
-            msg = `invalid may_goto imm ${k}`;
-          }
+        } else if (jop === OP_JA || jop === OP_EXIT || jop === OP_JCOND) {
+          msg = fields;
         } else {
-          msg = regCheckRead(d);
-          if (msg === undefined) {
-            if (isX) {
-              if (k !== 0) msg = "BPF_JMP/JMP32 uses reserved fields";
-              msg ??= regCheckRead(s);
-            } else if (s !== 0) {
-              msg = "BPF_JMP/JMP32 uses reserved fields";
-            }
-          }
+          // The destination register is checked before the fields here.
+          msg = regCheckRead(d) ?? fields ?? (isX ? regCheckRead(s) : undefined);
         }
         break;
       }
       case CLS_LD: {
         const mode = op & 0xe0;
         if (op === LD_IMM64) {
-          if (o !== 0) msg = "BPF_LD_IMM64 uses reserved fields";
-          msg ??= regCheckWrite(d);
+          msg = fields ?? regCheckWrite(d);
         } else if (mode === 0x20 || mode === 0x40) {
           if (def !== undefined && !mayAccessSkb(def.type) && def.type !== ProgType.EXT) {
             msg = "BPF_LD_[ABS|IND] instructions not allowed for this program type";
             codeName = "ld-abs";
-          } else if (d !== 0 || o !== 0 || (op & 0x18) === 0x18 || (mode === 0x20 && s !== 0)) {
-            msg = "BPF_LD_[ABS|IND] uses reserved fields";
-          } else if (mode === 0x40) {
-            msg = regCheckRead(s);
+          } else {
+            msg = fields ?? (mode === 0x40 ? regCheckRead(s) : undefined);
           }
         }
         break;
       }
     }
     if (msg !== undefined) {
-      if (codeName === "reserved-fields") {
-        if (msg.endsWith(" is invalid")) codeName = "invalid-reg";
-        else if (msg === "frame pointer is read only") codeName = "fp-write";
-        else if (msg.startsWith("invalid may_goto")) codeName = "may-goto";
-        else if (msg === "invalid atomic operand size") codeName = "atomic-size";
-        else if (msg.startsWith("addr_space_cast")) codeName = "addr-space-cast";
-      }
-      err(i, codeName, msg);
+      err(i, codeName === "reserved-fields" ? codeOfMessage(msg) : codeName, msg);
     }
   }
 }

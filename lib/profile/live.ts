@@ -241,6 +241,39 @@ export class LiveProfile implements KernelProfile {
           m?.close();
         }
       });
+    } else if (feature === "early_insn_checks") {
+      // A frame-pointer write (a do_check() refusal) before a MOV with a reserved field: a
+      // verifier that checks fields in an early pass names the MOV, an older one the write.
+      const r = this.#atTier("admin", () => probeLoad(SOCKET_FILTER, undefined, FIELD_ORDER_PROBE));
+      if (!("ok" in r)) a = r;
+      else if (r.ok) a = unknown("the field-order probe loaded, though it writes r10");
+      else if (/uses reserved fields/.test(r.log)) a = yes();
+      else if (/frame pointer is read only/.test(r.log)) {
+        a = no(
+          "absent",
+          "this verifier checks registers and reserved fields as do_check() reaches each " +
+            "instruction (before Linux 7.x)",
+        );
+      } else a = unknown(`the field-order probe failed with errno ${r.errno}: ${lastLine(r.log)}`);
+    } else if (feature === "may_goto_zero") {
+      const r = this.#atTier("admin", () => probeLoad(SOCKET_FILTER, undefined, MAY_GOTO_ZERO));
+      if (!("ok" in r)) a = r;
+      else if (r.ok) a = yes();
+      else if (/invalid may_goto off/.test(r.log)) {
+        a = no("absent", `this verifier refuses may_goto +0: ${lastLine(r.log)}`);
+      } else if (/unknown opcode e5/.test(r.log)) {
+        a = no("absent", "this kernel has no may_goto at all (unknown opcode e5)");
+      } else a = unknown(`a may_goto +0 probe failed with errno ${r.errno}: ${lastLine(r.log)}`);
+    } else if (feature === "gotox") {
+      // gotox r0 without a jump table: a kernel that knows the opcode refuses the missing table
+      // (or the register), one that does not refuses the opcode.
+      const r = this.#atTier("admin", () => probeLoad(SOCKET_FILTER, undefined, GOTOX_PROBE));
+      if (!("ok" in r)) a = r;
+      else if (r.ok) a = yes();
+      else if (/unknown opcode 0d/.test(r.log)) {
+        a = no("absent", "this kernel has no indirect jumps (gotox: unknown opcode 0d)");
+      } else if (r.log.trim() !== "") a = yes();
+      else a = unknown(`a gotox probe failed with errno ${r.errno} and no verifier log`);
     } else if (feature === "btf") {
       a = pathExists("/sys/kernel/btf/vmlinux") ? yes() : no(
         "absent",
@@ -544,6 +577,20 @@ const INSN_LABEL: Readonly<Record<InsnFeature, string>> = {
   load_acquire: "load-acquire atomics",
   may_goto: "may_goto",
 };
+
+/** r10 = 0 (refused by do_check()); r0 = 0; r0 = 0 with src_reg 1 (a reserved field); exit. */
+const FIELD_ORDER_PROBE: readonly number[] = [
+  ...ins(0xb7, 10, 0, 0, 0),
+  ...R0_0,
+  ...ins(0xb7, 0, 1, 0, 0),
+  ...EXIT,
+];
+
+/** r0 = 0; gotox r0; r0 = 0; exit. */
+const GOTOX_PROBE: readonly number[] = [...R0_0, ...ins(0x0d, 0, 0, 0, 0), ...R0_0, ...EXIT];
+
+/** may_goto +0; r0 = 0; exit. */
+const MAY_GOTO_ZERO: readonly number[] = [...ins(0xe5, 0, 0, 0, 0), ...R0_0, ...EXIT];
 
 const SOCKET_FILTER: ProbeTarget = { type: 1, expectedAttachType: 0, attachBtfId: 0, flags: 0 };
 

@@ -19,6 +19,7 @@ export {
   CAP_TIERS,
   type CapTier,
   type InsnFeature,
+  KERNEL_FEATURES,
   type KernelFeature,
   type KernelProfile,
   no,

@@ -185,6 +185,14 @@ export type InsnFeature = IsaFeature;
  * `hash_lookup_and_delete` (`BPF_MAP_LOOKUP_AND_DELETE_ELEM` on hash maps, not only queues and
  * stacks; Linux 5.14), `bpf_lsm` (the BPF LSM is active, in the kernel's `lsm=` list: inodes carry
  * BPF storage, `inode_storage` maps can be written).
+ * `early_insn_checks` is verifier behaviour rather than a capability: the verifier checks every
+ * instruction's registers and reserved fields in one pass, in program order, before it walks the
+ * control flow (Linux 7.x); older verifiers check them as `do_check()` reaches each instruction.
+ * It decides which message a program with several faults gets, and the checker follows it.
+ * `may_goto_zero`: the verifier accepts `may_goto +0` and words a bad `may_goto` as
+ * `invalid may_goto imm N` (after 6.12); 6.9 to 6.12 refuse an offset of 0 and say
+ * `invalid may_goto off N imm M`. `gotox`: the verifier knows the indirect jump
+ * `BPF_JMP | BPF_JA | BPF_X` (through an instruction-array map; newer than 6.18).
  *
  * @example
  * ```ts
@@ -198,7 +206,31 @@ export type KernelFeature =
   | "trampolines"
   | "struct_ops_link"
   | "hash_lookup_and_delete"
-  | "bpf_lsm";
+  | "bpf_lsm"
+  | "early_insn_checks"
+  | "may_goto_zero"
+  | "gotox";
+
+/**
+ * Every {@link KernelFeature}, in the order the profile dump records them.
+ *
+ * @example
+ * ```ts
+ * import { KERNEL_FEATURES } from "@tsbpf/core/profile";
+ * KERNEL_FEATURES.includes("trampolines"); // true
+ * ```
+ */
+export const KERNEL_FEATURES: readonly KernelFeature[] = Object.freeze([
+  "btf",
+  "kprobes",
+  "trampolines",
+  "struct_ops_link",
+  "hash_lookup_and_delete",
+  "bpf_lsm",
+  "early_insn_checks",
+  "may_goto_zero",
+  "gotox",
+]);
 
 /**
  * What a kernel supports, as data. Every question answers `yes`, `no` (absent or refused, with a

@@ -99,7 +99,15 @@ export const UPSTREAM_PROFILE: KernelProfile = Object.freeze({
   insn(_feature: InsnFeature): Answer {
     return yes(); // 6.18 has every level, the 6.15 atomics and may_goto
   },
-  feature(_feature: KernelFeature): Answer {
+  feature(feature: KernelFeature): Answer {
+    if (feature === "may_goto_zero") return yes();
+    if (feature === "gotox") return no("absent", "Linux 6.18 has no indirect jumps (gotox)");
+    if (feature === "early_insn_checks") {
+      return no(
+        "absent",
+        "the Linux 6.18 verifier checks registers and reserved fields as do_check() reaches each instruction",
+      );
+    }
     return yes(); // a default upstream build: BTF, kprobes and trampolines
   },
   attachType(type: number): Answer {

@@ -181,7 +181,23 @@ export const LINUX_6_1: ProfileData = {
     "attach:8": { "state": "yes" },
     "attach:9": { "state": "yes" },
     "feature:btf": { "state": "yes" },
+    "feature:early_insn_checks": {
+      "state": "no",
+      "why": "absent",
+      "reason":
+        "this verifier checks registers and reserved fields as do_check() reaches each instruction (before Linux 7.x)",
+    },
+    "feature:gotox": {
+      "state": "no",
+      "why": "absent",
+      "reason": "this kernel has no indirect jumps (gotox: unknown opcode 0d)",
+    },
     "feature:kprobes": { "state": "yes" },
+    "feature:may_goto_zero": {
+      "state": "no",
+      "why": "absent",
+      "reason": "this kernel has no may_goto at all (unknown opcode e5)",
+    },
     "feature:struct_ops_link": {
       "state": "no",
       "why": "absent",

@@ -122,7 +122,23 @@ export const LINUX_6_12: ProfileData = {
     "attach:8": { "state": "yes" },
     "attach:9": { "state": "yes" },
     "feature:btf": { "state": "yes" },
+    "feature:early_insn_checks": {
+      "state": "no",
+      "why": "absent",
+      "reason":
+        "this verifier checks registers and reserved fields as do_check() reaches each instruction (before Linux 7.x)",
+    },
+    "feature:gotox": {
+      "state": "no",
+      "why": "absent",
+      "reason": "this kernel has no indirect jumps (gotox: unknown opcode 0d)",
+    },
     "feature:kprobes": { "state": "yes" },
+    "feature:may_goto_zero": {
+      "state": "no",
+      "why": "absent",
+      "reason": "this verifier refuses may_goto +0: invalid may_goto off 0 imm 0",
+    },
     "feature:struct_ops_link": { "state": "yes" },
     "feature:trampolines": { "state": "yes" },
     "helpers:1:0::0:admin": {

@@ -101,7 +101,10 @@ export const LINUX_7_3: ProfileData = {
     "attach:8": { "state": "yes" },
     "attach:9": { "state": "yes" },
     "feature:btf": { "state": "yes" },
+    "feature:early_insn_checks": { "state": "yes" },
+    "feature:gotox": { "state": "yes" },
     "feature:kprobes": { "state": "yes" },
+    "feature:may_goto_zero": { "state": "yes" },
     "feature:struct_ops_link": { "state": "yes" },
     "feature:trampolines": { "state": "yes" },
     "helpers:1:0::0:admin": {
