@@ -176,6 +176,14 @@ test("offline: with the 7.3 profile the checker words each fault as 7.3's early 
     assert.equal(at(type, insns, index, UPSTREAM_PROFILE), before, `upstream: ${label}`);
     assert.equal(at(type, insns, index), before, `no profile: ${label}`);
   }
+  // An ld_imm64 with a bad register and no second half: 7.3 names the register, and the missing
+  // half (which Program.load refuses before any kernel sees it) is still a finding.
+  const half = [I(0x18, 11, 0, 0, 1), M, E];
+  assert.deepEqual(
+    checkProgram({ type: 1, license: "GPL", insns: half, profile: k73 }).map((f) => f.message),
+    ["R11 is invalid", "invalid bpf_ld_imm64 insn"],
+  );
+  assert.equal(at(1, half, 0, k618), "invalid bpf_ld_imm64 insn");
   // do_check()'s own refusals stay there: a frame-pointer write, a constant division by zero.
   const fp = [I(0xb7, 10), M, I(0xb7, 0, 1), E];
   assert.deepEqual(

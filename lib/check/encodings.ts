@@ -37,11 +37,12 @@ export function checkEncodings(
   const bad = pooled("bad", u8, n);
   for (let i = 0; i < n; i++) {
     const op = code[i];
-    if (verifier.early && (dst[i] >= 11 || src[i] >= 11)) {
+    const badReg = verifier.early && (dst[i] >= 11 || src[i] >= 11);
+    if (badReg) {
       err(i, "invalid-reg", `R${dst[i] >= 11 ? dst[i] : src[i]} is invalid`);
       bad[i] = 1;
-      if (op === LD_IMM64 && i + 1 < n && code[i + 1] === 0) bad[++i] = 2;
-      continue;
+      // An ld_imm64 still gets its pair checked: a missing second half is a fault of its own.
+      if (op !== LD_IMM64) continue;
     }
     if (!verifier.early && (op & 7) === CLS_LDX) {
       const m = fieldsMessage(op, dst[i], src[i], off[i], imm[i], verifier.oldMayGoto);
@@ -62,11 +63,12 @@ export function checkEncodings(
         continue;
       }
       const s = src[i];
-      if (verifier.early && off[i] !== 0) {
+      // (With a bad register, that is this instruction's finding.)
+      if (!badReg && verifier.early && off[i] !== 0) {
         // A 7.x verifier checks the offset before what the source register asks for.
         err(i, "reserved-fields", "BPF_LD_IMM64 uses reserved fields");
         bad[i] = 1;
-      } else if (s > 6 || ((s === 1 || s === 5) && imm[i + 1] !== 0)) {
+      } else if (!badReg && (s > 6 || ((s === 1 || s === 5) && imm[i + 1] !== 0))) {
         err(i, "ld-imm64", "unrecognized bpf_ld_imm64 insn");
         bad[i] = 1;
       }
