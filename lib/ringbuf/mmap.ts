@@ -25,7 +25,7 @@ let cachedPageSize = 0;
  * read). A ring buffer's consumer page and producer page are each one page long.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { pageSize } from "./mmap.ts";
  * pageSize(); // 4096 on x86_64
  * ```
@@ -56,9 +56,12 @@ export function pageSize(): number {
  *
  * @throws {BpfError} when `mmap(2)` fails (e.g. EPERM writing a read-only part).
  * @example
- * ```ts ignore
- * import { mmapMap } from "./mmap.ts";
+ * ```ts
+ * import { BpfMap } from "@tsbpf/core";
+ * using map = BpfMap.create({ type: "ringbuf", maxEntries: 4096 });
+ * import { mmapMap, munmap } from "./mmap.ts";
  * const consumer = mmapMap(map.fd, 4096, 0, true);
+ * munmap(consumer, 4096);
  * ```
  */
 export function mmapMap(fd: number, length: number, offset: number, writable: boolean): bigint {
@@ -76,9 +79,12 @@ export function mmapMap(fd: number, length: number, offset: number, writable: bo
  * throws, so that close paths can always run to the end.
  *
  * @example
- * ```ts ignore
- * import { munmap } from "./mmap.ts";
- * munmap(address, 4096);
+ * ```ts
+ * import { BpfMap } from "@tsbpf/core";
+ * using map = BpfMap.create({ type: "ringbuf", maxEntries: 4096 });
+ * import { mmapMap, munmap } from "./mmap.ts";
+ * const address = mmapMap(map.fd, 4096, 0, true);
+ * munmap(address, 4096); // 0
  * ```
  */
 export function munmap(address: bigint, length: number): number {
@@ -92,9 +98,13 @@ export function munmap(address: bigint, length: number): number {
  *
  * @throws {BpfError} when `epoll_create1(2)` or `epoll_ctl(2)` fails.
  * @example
- * ```ts ignore
+ * ```ts
+ * import { BpfMap } from "@tsbpf/core";
+ * using map = BpfMap.create({ type: "ringbuf", maxEntries: 4096 });
+ * import { sys } from "../sys/mod.ts";
  * import { epollWatch } from "./mmap.ts";
  * const epfd = epollWatch(map.fd);
+ * sys().close(epfd);
  * ```
  */
 export function epollWatch(fd: number): number {
@@ -123,9 +133,14 @@ export function epollWatch(fd: number): number {
  * view kept somewhere would read unmapped memory and crash the process.
  *
  * @example
- * ```ts ignore
- * import { detachAll, munmap } from "./mmap.ts";
- * if (detachAll([buffer])) munmap(address, length);
+ * ```ts
+ * import { BpfMap } from "@tsbpf/core";
+ * import { sys } from "../sys/mod.ts";
+ * import { detachAll, mmapMap, munmap } from "./mmap.ts";
+ * using map = BpfMap.create({ type: "ringbuf", maxEntries: 4096 });
+ * const address = mmapMap(map.fd, 4096, 0, true);
+ * const buffer = sys().view(address, 4096); // JS memory over the mapping
+ * if (detachAll([buffer])) munmap(address, 4096);
  * ```
  */
 export function detachAll(buffers: readonly ArrayBuffer[]): boolean {
@@ -150,9 +165,12 @@ export function detachAll(buffers: readonly ArrayBuffer[]): boolean {
  * ring buffer object itself). {@link releaseRing} unmaps them.
  *
  * @example
- * ```ts ignore
- * import { type HeldRing, mapRing } from "./mmap.ts";
+ * ```ts
+ * import { BpfMap } from "@tsbpf/core";
+ * using map = BpfMap.create({ type: "ringbuf", maxEntries: 4096 });
+ * import { type HeldRing, mapRing, releaseRing } from "./mmap.ts";
  * const held: HeldRing = mapRing(map.fd, 4096, true).held;
+ * releaseRing(held);
  * ```
  */
 export interface HeldRing {
@@ -172,9 +190,12 @@ export interface HeldRing {
  * A mapped ring buffer: what to release, and the buffers over the mappings.
  *
  * @example
- * ```ts ignore
- * import { type MappedRing, mapRing } from "./mmap.ts";
+ * ```ts
+ * import { BpfMap } from "@tsbpf/core";
+ * using map = BpfMap.create({ type: "ringbuf", maxEntries: 4096 });
+ * import { type MappedRing, mapRing, releaseRing } from "./mmap.ts";
  * const ring: MappedRing = mapRing(map.fd, 4096, true);
+ * releaseRing(ring.held);
  * ```
  */
 export interface MappedRing {
@@ -197,7 +218,9 @@ export interface MappedRing {
  *
  * @throws {BpfError} when `mmap(2)` fails.
  * @example
- * ```ts ignore
+ * ```ts
+ * import { BpfMap } from "@tsbpf/core";
+ * using map = BpfMap.create({ type: "ringbuf", maxEntries: 4096 });
  * import { mapRing, releaseRing } from "./mmap.ts";
  * const ring = mapRing(map.fd, 4096, true);
  * releaseRing(ring.held);
@@ -236,9 +259,11 @@ export function mapRing(fd: number, size: number, consumerWritable: boolean): Ma
  * memory stays mapped. Safe to call again.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { BpfMap } from "@tsbpf/core";
+ * using map = BpfMap.create({ type: "ringbuf", maxEntries: 4096 });
  * import { mapRing, releaseRing } from "./mmap.ts";
- * releaseRing(mapRing(map.fd, 4096, false).held);
+ * releaseRing(mapRing(map.fd, 4096, true).held);
  * ```
  */
 export function releaseRing(held: HeldRing): void {

@@ -42,7 +42,7 @@ const EMPTY_BUFFER = new ArrayBuffer(0);
  * shared between threads.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { BpfMap } from "@tsbpf/core";
  * import { UserRingBuffer } from "@tsbpf/core/ringbuf";
  * using map = BpfMap.create({ type: "user_ringbuf", maxEntries: 1 << 16 });
@@ -152,7 +152,11 @@ export class UserRingBuffer implements Disposable {
    * @throws {RangeError} for a size that is not an integer ≥ 0 or can never fit.
    * @throws {RingBufferClosedError} once closed.
    * @example
-   * ```ts ignore
+   * ```ts
+   * import { BpfMap } from "@tsbpf/core";
+   * import { UserRingBuffer } from "@tsbpf/core/ringbuf";
+   * using map = BpfMap.create({ type: "user_ringbuf", maxEntries: 1 << 16 });
+   * using urb = new UserRingBuffer(map);
    * const rec = urb.reserve(8);
    * if (rec) {
    *   new DataView(rec.buffer, rec.byteOffset, 8).setBigUint64(0, 42n, true);
@@ -187,7 +191,11 @@ export class UserRingBuffer implements Disposable {
    *   ring that is still reserved.
    * @throws {RingBufferClosedError} once closed.
    * @example
-   * ```ts ignore
+   * ```ts
+   * import { BpfMap } from "@tsbpf/core";
+   * import { UserRingBuffer } from "@tsbpf/core/ringbuf";
+   * using map = BpfMap.create({ type: "user_ringbuf", maxEntries: 1 << 16 });
+   * using urb = new UserRingBuffer(map);
    * const rec = urb.reserve(4);
    * if (rec) { rec.set([1, 2, 3, 4]); urb.submit(rec); }
    * ```
@@ -203,7 +211,11 @@ export class UserRingBuffer implements Disposable {
    *   ring that is still reserved.
    * @throws {RingBufferClosedError} once closed.
    * @example
-   * ```ts ignore
+   * ```ts
+   * import { BpfMap } from "@tsbpf/core";
+   * import { UserRingBuffer } from "@tsbpf/core/ringbuf";
+   * using map = BpfMap.create({ type: "user_ringbuf", maxEntries: 1 << 16 });
+   * using urb = new UserRingBuffer(map);
    * const rec = urb.reserve(4);
    * if (rec) urb.discard(rec);
    * ```
@@ -218,7 +230,11 @@ export class UserRingBuffer implements Disposable {
    * @throws {RangeError} when `bytes` can never fit.
    * @throws {RingBufferClosedError} once closed.
    * @example
-   * ```ts ignore
+   * ```ts
+   * import { BpfMap } from "@tsbpf/core";
+   * import { UserRingBuffer } from "@tsbpf/core/ringbuf";
+   * using map = BpfMap.create({ type: "user_ringbuf", maxEntries: 1 << 16 });
+   * using urb = new UserRingBuffer(map);
    * urb.write(new TextEncoder().encode("hello"));
    * ```
    */
@@ -235,7 +251,11 @@ export class UserRingBuffer implements Disposable {
    * (length 0: reads give `undefined`, writes do nothing).
    *
    * @example
-   * ```ts ignore
+   * ```ts
+   * import { BpfMap } from "@tsbpf/core";
+   * import { UserRingBuffer } from "@tsbpf/core/ringbuf";
+   * using map = BpfMap.create({ type: "user_ringbuf", maxEntries: 1 << 16 });
+   * const urb = new UserRingBuffer(map);
    * urb.close();
    * ```
    */

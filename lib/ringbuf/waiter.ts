@@ -93,10 +93,13 @@ export interface WaitSlot {
  * A slot for a ring that owns the epoll fd `epfd`. Nothing is registered until it first waits.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { BpfMap } from "@tsbpf/core";
+ * using map = BpfMap.create({ type: "ringbuf", maxEntries: 4096 });
  * import { epollWatch } from "./mmap.ts";
- * import { newSlot } from "./waiter.ts";
+ * import { newSlot, releaseSlot } from "./waiter.ts";
  * const slot = newSlot(epollWatch(map.fd));
+ * releaseSlot(slot);
  * ```
  */
 export function newSlot(epfd: number): WaitSlot {
@@ -319,9 +322,14 @@ function removeWaiter(id: number, resolve: (ready: boolean) => void): void {
  *
  * @throws {BpfError} when the shared instance cannot be set up or the ring's fd added to it.
  * @example
- * ```ts ignore
- * import { waitSlot } from "./waiter.ts";
- * if (await waitSlot(slot, 1000)) rb.consume(cb);
+ * ```ts
+ * import { BpfMap } from "@tsbpf/core";
+ * using map = BpfMap.create({ type: "ringbuf", maxEntries: 4096 });
+ * import { epollWatch } from "./mmap.ts";
+ * import { newSlot, releaseSlot, waitSlot } from "./waiter.ts";
+ * const slot = newSlot(epollWatch(map.fd));
+ * await waitSlot(slot, 10); // false: nothing was written
+ * releaseSlot(slot);
  * ```
  */
 export function waitSlot(slot: WaitSlot, timeoutMs: number): Promise<boolean> {
@@ -367,8 +375,12 @@ export function waitSlot(slot: WaitSlot, timeoutMs: number): Promise<boolean> {
  * it). Never throws; later calls do nothing.
  *
  * @example
- * ```ts ignore
- * import { releaseSlot } from "./waiter.ts";
+ * ```ts
+ * import { BpfMap } from "@tsbpf/core";
+ * using map = BpfMap.create({ type: "ringbuf", maxEntries: 4096 });
+ * import { epollWatch } from "./mmap.ts";
+ * import { newSlot, releaseSlot } from "./waiter.ts";
+ * const slot = newSlot(epollWatch(map.fd));
  * releaseSlot(slot);
  * ```
  */
@@ -396,7 +408,7 @@ export function releaseSlot(slot: WaitSlot): void {
  * in it, how many are waiting, and whether a call or timer is pending.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { waiterState } from "./waiter.ts";
  * waiterState().pending; // false when nobody waits
  * ```
