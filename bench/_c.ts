@@ -58,3 +58,90 @@ export function median(xs: number[]): number {
 export function nowNs(): number {
   return performance.now() * 1e6;
 }
+
+/**
+ * The C baselines called in this process (`bench/c/inproc.c`, built into `cBuild` with gcc and
+ * libbpf-dev): each figure is measured right beside the TypeScript one, on the same kernel
+ * objects.
+ */
+export interface InProcC {
+  /** ns per op of a raw bpf(2) loop over u32 keys 0..nkeys-1 ({@link CMapOp}). */
+  map(op: number, fd: number, nkeys: number, passes: number): number;
+  rbOpen(mapFd: number): number;
+  /** ring_buffer__consume: ns per record, or -1 when the records were wrong. */
+  rbConsume(seq: number, size: number, expect: number): number;
+  rbClose(): void;
+  pbOpen(mapFd: number, pages: number): number;
+  /** perf_buffer__consume: ns per record, or -1 when the records were wrong. */
+  pbConsume(seq: number, size: number, expect: number): number;
+  pbClose(): void;
+}
+
+/** The loops of {@link InProcC.map}. */
+export const CMapOp = {
+  updateNew: 0,
+  updateExisting: 1,
+  lookupHit: 2,
+  lookupMiss: 3,
+  dump: 4,
+  batchAll: 5,
+  batch256: 6,
+  delete: 7,
+} as const;
+
+/** Builds and loads `bench/c/inproc.c`; undefined (with a message) when it cannot. */
+export function inProcC(): InProcC | undefined {
+  const src = join(dirname(fileURLToPath(import.meta.url)), "c", "inproc.c");
+  const lib = join(cBuild, "libtsbpf_inproc.so");
+  spawnSync("mkdir", ["-p", cBuild]);
+  const cc = spawnSync("gcc", ["-O2", "-Wall", "-shared", "-fPIC", "-o", lib, src, "-lbpf"], {
+    encoding: "utf8",
+  });
+  if (cc.status !== 0) {
+    console.log(`# in-process C baseline could not be built: ${cc.stderr || cc.error}`);
+    return undefined;
+  }
+  const sig = {
+    tsbpf_c_map: [["i32", "i32", "i32", "i32"], "f64"],
+    tsbpf_c_rb_open: [["i32"], "i32"],
+    tsbpf_c_rb_consume: [["f64", "i32", "i32"], "f64"],
+    tsbpf_c_rb_close: [[], "void"],
+    tsbpf_c_pb_open: [["i32", "i32"], "i32"],
+    tsbpf_c_pb_consume: [["f64", "i32", "i32"], "f64"],
+    tsbpf_c_pb_close: [[], "void"],
+  } as const;
+  // deno-lint-ignore no-explicit-any
+  let f: Record<keyof typeof sig, (...a: any[]) => any>;
+  const bun = (globalThis as { Bun?: unknown }).Bun !== undefined;
+  if (bun) {
+    const ffi = (import.meta as unknown as { require(id: string): unknown }).require(
+      "bun:ffi",
+    ) as {
+      dlopen(
+        path: string,
+        s: Record<string, { args: readonly string[]; returns: string }>,
+      ): { symbols: typeof f };
+    };
+    const defs: Record<string, { args: readonly string[]; returns: string }> = {};
+    for (const [name, [args, returns]] of Object.entries(sig)) defs[name] = { args, returns };
+    f = ffi.dlopen(lib, defs).symbols;
+  } else {
+    const defs: Record<string, { parameters: readonly string[]; result: string }> = {};
+    for (const [name, [parameters, result]] of Object.entries(sig)) {
+      defs[name] = { parameters, result };
+    }
+    const D = (globalThis as unknown as {
+      Deno: { dlopen(p: string, d: unknown): { symbols: typeof f } };
+    }).Deno;
+    f = D.dlopen(lib, defs).symbols;
+  }
+  return {
+    map: (op, fd, nkeys, passes) => f.tsbpf_c_map(op, fd, nkeys, passes),
+    rbOpen: (fd) => f.tsbpf_c_rb_open(fd),
+    rbConsume: (seq, size, expect) => f.tsbpf_c_rb_consume(seq, size, expect),
+    rbClose: () => f.tsbpf_c_rb_close(),
+    pbOpen: (fd, pages) => f.tsbpf_c_pb_open(fd, pages),
+    pbConsume: (seq, size, expect) => f.tsbpf_c_pb_consume(seq, size, expect),
+    pbClose: () => f.tsbpf_c_pb_close(),
+  };
+}

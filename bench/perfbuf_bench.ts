@@ -1,59 +1,33 @@
 /**
- * Perf buffer consumer throughput of `PerfBuffer` beside libbpf's `perf_buffer__consume`
- * (`bench/c/perfbuf_bench.c`, built here with gcc and libbpf-dev and run first, in the same
- * invocation).
+ * Perf buffer consumer throughput of `PerfBuffer` beside libbpf's `perf_buffer__consume`, both in
+ * the same process, round after round in turn (`bench/c/inproc.c`, loaded through FFI): the C
+ * figure of every row is measured right beside the TypeScript one.
  *
  * Same producer and shape on both sides: the XDP program of `bench/c/perfbuf_emit.bpf.o`, run
  * through BPF_PROG_TEST_RUN, emits 32,768 records (16 or 256 bytes, each with a sequence number)
- * with `bpf_perf_event_output` into rings of 4096 pages per CPU; then one `consume()` reads them,
- * its callback checking the sequence number and size of every record as the C callback does.
- * Rows: `consume` (a zero-copy view per record), `consume, empty callback` (its floor) and
- * `consumeRaw` (no view: the ring's bytes, offset and length). The C side pins
- * itself to CPU 0; both read every CPU's ring.
+ * with `bpf_perf_event_output` into rings of 4096 pages per CPU; then one consume reads them, its
+ * callback checking the sequence number and size of every record as the C callback does. The
+ * object is loaded twice, one copy per reader (each perf event array has one reader). Rows:
+ * `consume` (small samples copied into a reused buffer), `consume, empty callback` (its floor)
+ * and `consumeRaw` (the ring's bytes, offset and length). The ratio is the median of the
+ * per-round ratios.
  *
  *   deno run -A bench/perfbuf_bench.ts        bun bench/perfbuf_bench.ts
  *
- * BENCH_ROUNDS (default 11) sets the rounds of both sides.
+ * BENCH_ROUNDS (default 21) sets the rounds.
  */
-import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadObject } from "../lib/object/mod.ts";
 import { PerfBuffer } from "../lib/perf/mod.ts";
 import type { Program } from "../lib/program/program.ts";
-import { median, nowNs, runtime } from "./_c.ts";
+import { inProcC, median, nowNs, runtime } from "./_c.ts";
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 11);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 21);
 const BATCH = 32_768;
 const PAGES = 4096;
 const here = dirname(fileURLToPath(import.meta.url));
 const OBJ = join(here, "c", "perfbuf_emit.bpf.o");
-const C_SRC = join(here, "c", "perfbuf_bench.c");
-const C_BIN = join(process.env.BENCH_C_BUILD ?? "/tmp/bench-c", "perfbuf_bench");
-
-/** Builds and runs the C baseline; returns record size → consume ns/record. */
-function runC(): Map<number, number> {
-  const out = new Map<number, number>();
-  spawnSync("mkdir", ["-p", dirname(C_BIN)]);
-  const cc = spawnSync("gcc", ["-O2", "-Wall", "-o", C_BIN, C_SRC, "-lbpf"], { encoding: "utf8" });
-  if (cc.status !== 0) {
-    console.log(`# C baseline could not be built (gcc + libbpf-dev): ${cc.stderr || cc.error}`);
-    return out;
-  }
-  const r = spawnSync(C_BIN, [OBJ, String(ROUNDS), String(BATCH), String(PAGES)], {
-    encoding: "utf8",
-  });
-  if (r.status !== 0) {
-    console.log(`# C baseline failed: ${r.stderr}`);
-    return out;
-  }
-  for (const line of r.stdout.split("\n")) {
-    const m = /^libbpf (\d+) consume median ([\d.]+)/.exec(line);
-    if (m) out.set(Number(m[1]), Number(m[2]));
-  }
-  console.log(r.stdout.trim().split("\n").map((l) => `# C: ${l}`).join("\n"));
-  return out;
-}
 
 const packet = new Uint8Array(new ArrayBuffer(64));
 const pv = new DataView(packet.buffer);
@@ -71,19 +45,24 @@ function emit(prog: Program, seq: number, count: number, size: number): number {
   return Number(out.getBigUint64(8, true));
 }
 
-const c = runC();
+const c = inProcC();
+if (c === undefined) throw new Error("no C baseline");
 const obj = loadObject(OBJ);
+const objC = loadObject(OBJ);
 try {
   const prog = obj.programs.emit;
+  const progC = objC.programs.emit;
   using pb = new PerfBuffer(obj.maps.events, { pages: PAGES });
+  if (c.pbOpen(objC.maps.events.fd, PAGES) < 0) throw new Error("perf_buffer__new failed");
   console.log(
-    `# perfbuf_bench (${runtime}): ${PAGES} pages per CPU (${pb.cpus.length} CPUs), ${BATCH} records per round, median of ${ROUNDS} rounds`,
+    `# perfbuf_bench (${runtime}): ${PAGES} pages per CPU (${pb.cpus.length} CPUs), ${BATCH} records per round, ${ROUNDS} rounds, C (libbpf perf_buffer__consume) and TS in turn in the same process`,
   );
   console.log(
     `${"consumer".padEnd(26)} ${"size".padStart(5)} ${"ns/rec".padStart(9)} ${
       "C ns/rec".padStart(9)
     } ${"ratio".padStart(7)}`,
   );
+  let seqC = 0;
   for (const size of [16, 256]) {
     const rawSize = ((size + 4 + 7) & ~7) - 4;
     for (const mode of ["consume", "consume, empty callback", "consumeRaw"]) {
@@ -101,8 +80,7 @@ try {
         if (s !== next || len !== rawSize) errors++;
         next = s + 1;
       };
-      const samples: number[] = [];
-      for (let round = -2; round < ROUNDS; round++) {
+      const runTs = (): number => {
         next = seq;
         const after = emit(prog, seq, BATCH, size);
         const t0 = nowNs();
@@ -112,17 +90,39 @@ try {
           throw new Error(`${mode}: read ${n} of ${BATCH}, ${errors} sequence/size errors`);
         }
         seq = after;
-        if (round >= 0) samples.push((t1 - t0) / BATCH);
+        return (t1 - t0) / BATCH;
+      };
+      const runCRound = (): number => {
+        const after = emit(progC, seqC, BATCH, size);
+        const ns = c.pbConsume(seqC, rawSize, BATCH);
+        if (ns < 0) throw new Error("C perf_buffer__consume: wrong records");
+        seqC = after;
+        return ns;
+      };
+      const samples: { ts: number; c: number }[] = [];
+      for (let round = -2; round < ROUNDS; round++) {
+        let ts: number, cNs: number;
+        if (round & 1) {
+          ts = runTs();
+          cNs = runCRound();
+        } else {
+          cNs = runCRound();
+          ts = runTs();
+        }
+        if (round >= 0) samples.push({ ts, c: cNs });
       }
-      const ns = median(samples);
-      const base = c.get(size);
+      const ns = median(samples.map((x) => x.ts));
+      const base = median(samples.map((x) => x.c));
+      const ratio = median(samples.map((x) => x.ts / x.c));
       console.log(
         `${mode.padEnd(26)} ${String(size).padStart(5)} ${ns.toFixed(2).padStart(9)} ${
-          (base?.toFixed(2) ?? "-").padStart(9)
-        } ${(base === undefined ? "-" : `${(ns / base).toFixed(2)}×`).padStart(7)}`,
+          base.toFixed(2).padStart(9)
+        } ${`${ratio.toFixed(2)}×`.padStart(7)}`,
       );
     }
   }
 } finally {
+  c.pbClose();
   obj.close();
+  objC.close();
 }

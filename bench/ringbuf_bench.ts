@@ -1,23 +1,23 @@
 /**
- * Ring buffer consumer throughput of `RingBuffer` beside the C `../shared/bench/ringbuf_bench`
- * (libbpf's `ring_buffer__consume`), run in the same invocation (before the TypeScript rounds).
+ * Ring buffer consumer throughput of `RingBuffer` beside libbpf's `ring_buffer__consume`, both in
+ * the same process on the same ring, round after round in turn (`bench/c/inproc.c`, loaded
+ * through FFI): the C figure of every row is measured right beside the TypeScript one.
  *
- * Same producer and shape as the C serial figures: `ringbuf_emit.bpf.o` (loaded with the repo's
- * ELF loader), a 16 MiB ring, one BPF_PROG_TEST_RUN emits 32,768 records (16 or 256 bytes, each
- * with a sequence number), then one `consume()` drains them, its callback checking the sequence
- * number and the size of every record as the C callback does. Rows:
+ * Same producer and shape as the C serial figures of `../shared/bench/ringbuf_bench`:
+ * `ringbuf_emit.bpf.o` (loaded with the repo's ELF loader), a 16 MiB ring, one BPF_PROG_TEST_RUN
+ * emits 32,768 records (16 or 256 bytes, each with a sequence number), then one consume drains
+ * them, its callback checking the sequence number and the size of every record as the C callback
+ * does. Each round runs C (emit, `ring_buffer__consume`) and TypeScript (emit, consume), in
+ * alternating order. Rows:
  * - `consume, commit batch`: consumer_pos stored once per consume() (the default);
  * - `consume, commit record`: stored after every record, as libbpf does;
  * - `consume, empty callback`: the floor, no checks;
- * - `consume, raw, …`: the same through `consumeRaw()` (one reused view, offset and length; no
- *   allocation per record).
- * The C concurrent (two-thread) figures have no TypeScript counterpart here.
+ * - `consume, raw, …`: the same through `consumeRaw()` (one reused view, offset and length).
+ * The ratio is the median of the per-round ratios.
  *
  *   deno run -A bench/ringbuf_bench.ts        bun bench/ringbuf_bench.ts
  *
- * BENCH_RB_MODES=plain runs only the consume() rows. BENCH_ROUNDS (default 11) sets the
- * TypeScript rounds; BENCH_C_REPS (default 5) the C repetitions, BENCH_C_RECORDS (default 400000)
- * the records of each C concurrent run.
+ * BENCH_RB_MODES=plain runs only the consume() rows. BENCH_ROUNDS (default 21) sets the rounds.
  */
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
@@ -25,26 +25,11 @@ import { fileURLToPath } from "node:url";
 import { loadObject } from "../lib/elf/mod.ts";
 import { RingBuffer } from "../lib/ringbuf/mod.ts";
 import type { Program } from "../lib/program/program.ts";
-import { buildC, median, nowNs, runC, runtime, sharedBench } from "./_c.ts";
+import { type InProcC, inProcC, median, nowNs, runtime, sharedBench } from "./_c.ts";
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 11);
-const C_REPS = process.env.BENCH_C_REPS ?? "5";
-const C_RECORDS = process.env.BENCH_C_RECORDS ?? "400000";
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 21);
 const BATCH = 32_768;
 const OBJ = join(sharedBench, "bpf", "ringbuf_emit.bpf.o");
-
-/** Parses `ringbuf_bench` output into "size|name" → median. */
-function parseC(out: string): Map<string, number> {
-  const m = new Map<string, number>();
-  let size = 0;
-  for (const line of out.split("\n")) {
-    const h = /^## (\d+)-byte records/.exec(line);
-    if (h) size = Number(h[1]);
-    const r = /^libbpf\s+(.+?)\s{2,}\S+\s+min\s+[\d.]+\s+median\s+([\d.]+)/.exec(line);
-    if (r) m.set(`${size}|${r[1].trim()}`, Number(r[2]));
-  }
-  return m;
-}
 
 /** The producer's context: `struct args { u32 count; u32 dropped; u64 seq; u64 flags; }`. */
 function emitBatch(prog: Program, seq: number, count: number): void {
@@ -77,12 +62,19 @@ const MODES = process.env.BENCH_RB_MODES === "plain"
   : ALL_MODES;
 
 interface Sample {
-  produceNs: number;
-  consumeNs: number;
-  rate: number;
+  ts: number;
+  c: number;
 }
 
-function measure(prog: Program, rb: RingBuffer, size: number, mode: Mode): Sample[] {
+const TARGET: Record<number, number> = { 16: 2, 256: 1.2 };
+
+function measure(
+  prog: Program,
+  rb: RingBuffer,
+  c: InProcC,
+  size: number,
+  mode: Mode,
+): Sample[] {
   let seq = 0;
   let next = 0;
   let errors = 0;
@@ -100,9 +92,8 @@ function measure(prog: Program, rb: RingBuffer, size: number, mode: Mode): Sampl
   const raw = mode.startsWith("raw");
   const cb = mode.endsWith("empty callback") ? empty : raw ? checkRaw : check;
   const samples: Sample[] = [];
-  for (let round = -2; round < ROUNDS; round++) { // two warm-up rounds (JIT)
+  const runTs = (): number => {
     next = seq;
-    const t0 = nowNs();
     emitBatch(prog, seq, BATCH);
     const t1 = nowNs();
     const n = raw ? rb.consumeRaw(cb) : rb.consume(cb as (r: Uint8Array) => void);
@@ -111,13 +102,25 @@ function measure(prog: Program, rb: RingBuffer, size: number, mode: Mode): Sampl
     if (n !== BATCH || errors !== 0) {
       throw new Error(`${mode}: consumed ${n} of ${BATCH}, ${errors} sequence/size errors`);
     }
-    if (round >= 0) {
-      samples.push({
-        produceNs: (t1 - t0) / BATCH,
-        consumeNs: (t2 - t1) / BATCH,
-        rate: BATCH / ((t2 - t0) / 1e9) / 1e6,
-      });
+    return (t2 - t1) / BATCH;
+  };
+  const runC = (): number => {
+    emitBatch(prog, seq, BATCH);
+    const ns = c.rbConsume(seq, size, BATCH);
+    if (ns < 0) throw new Error(`C ring_buffer__consume: wrong records`);
+    seq += BATCH;
+    return ns;
+  };
+  for (let round = -2; round < ROUNDS; round++) { // two warm-up rounds (JIT)
+    let ts: number, cNs: number;
+    if (round & 1) {
+      ts = runTs();
+      cNs = runC();
+    } else {
+      cNs = runC();
+      ts = runTs();
     }
+    if (round >= 0) samples.push({ ts, c: cNs });
   }
   return samples;
 }
@@ -126,20 +129,24 @@ function measure(prog: Program, rb: RingBuffer, size: number, mode: Mode): Sampl
 function child(spec: string): void {
   const [sizeText, mode] = spec.split("|") as [string, Mode];
   const size = Number(sizeText);
+  const c = inProcC();
+  if (c === undefined) throw new Error("no C baseline");
   const obj = loadObject(OBJ);
   try {
     const prog = obj.programs[size === 16 ? "emit_16" : "emit_256"];
     const rb = new RingBuffer(obj.maps.rb, {
       commit: mode.endsWith("commit record") ? "record" : "batch",
     });
+    if (c.rbOpen(obj.maps.rb.fd) < 0) throw new Error("ring_buffer__new failed");
     try {
-      const samples = measure(prog, rb, size, mode);
+      const samples = measure(prog, rb, c, size, mode);
       console.log(JSON.stringify({
-        cons: median(samples.map((s) => s.consumeNs)),
-        rate: median(samples.map((s) => s.rate)),
-        prod: median(samples.map((s) => s.produceNs)),
+        ts: median(samples.map((s) => s.ts)),
+        c: median(samples.map((s) => s.c)),
+        ratio: median(samples.map((s) => s.ts / s.c)),
       }));
     } finally {
+      c.rbClose();
       rb.close();
     }
   } finally {
@@ -151,7 +158,7 @@ function child(spec: string): void {
  * Each (size, mode) runs in a fresh process: one callback per process, as in an application
  * (a loop that has seen several callbacks calls them all more slowly).
  */
-function inChild(size: number, mode: Mode): { cons: number; rate: number; prod: number } {
+function inChild(size: number, mode: Mode): { ts: number; c: number; ratio: number } {
   const self = fileURLToPath(import.meta.url);
   const cmd = runtime === "deno" ? [process.execPath, "run", "-A", self] : [process.execPath, self];
   const r = spawnSync(cmd[0], cmd.slice(1), {
@@ -165,50 +172,26 @@ function inChild(size: number, mode: Mode): { cons: number; rate: number; prod: 
 if (process.env.RB_BENCH_CHILD !== undefined) {
   child(process.env.RB_BENCH_CHILD);
 } else {
-  const haveC = buildC();
-  const c = haveC ? parseC(runC("ringbuf_bench", [OBJ, C_REPS, C_RECORDS])) : new Map();
   console.log(
-    `# ringbuf_bench (${runtime}): ring 16 MiB, ${BATCH} records per round, median of ${ROUNDS} rounds, each row in a fresh process; C: ${C_REPS} reps`,
+    `# ringbuf_bench (${runtime}): ring 16 MiB, ${BATCH} records per round, ${ROUNDS} rounds, C (libbpf ring_buffer__consume) and TS in turn in the same process, each row in a fresh process`,
   );
-  const pad = (s: string, n: number): string => s.padEnd(n);
-  const num = (x: number | undefined): string => (x === undefined ? "-" : x.toFixed(2)).padStart(9);
+  const num = (x: number): string => x.toFixed(2).padStart(9);
   for (const size of [16, 256]) {
-    const cConsume = c.get(`${size}|serial: ring_buffer__consume`);
-    const cRate = c.get(`${size}|serial: produce+consume`);
-    const cProduce = c.get(`${size}|serial: produce (BPF, per rec)`);
     console.log(`\n## ${size}-byte records`);
     console.log(
-      `${pad("consumer", 26)} ${"ns/rec".padStart(9)} ${"C ns/rec".padStart(9)} ${
+      `${"consumer".padEnd(28)} ${"ns/rec".padStart(9)} ${"C ns/rec".padStart(9)} ${
         "ratio".padStart(7)
-      }  ${"M rec/s".padStart(9)} ${"prod+cons".padStart(9)} ${"C".padStart(7)} ${
-        "ratio".padStart(7)
-      }`,
+      }  target`,
     );
     for (const mode of MODES) {
-      const { cons, rate, prod } = inChild(size, mode);
-      const ratio = cConsume === undefined ? "-" : `${(cons / cConsume).toFixed(2)}×`;
-      const rateRatio = cRate === undefined ? "-" : `${(rate / cRate).toFixed(2)}×`;
+      const { ts, c, ratio } = inChild(size, mode);
+      const target = mode.endsWith("empty callback")
+        ? ""
+        : `≤${TARGET[size]}× ${ratio <= TARGET[size] ? "ok" : "MISS"}`;
       console.log(
-        `${pad(`consume, ${mode}`, 26)} ${num(cons)} ${num(cConsume)} ${ratio.padStart(7)}  ${
-          num(1e3 / cons)
-        } ${num(rate)} ${num(cRate).slice(2)} ${rateRatio.padStart(7)}`,
-      );
-      if (mode === "commit batch") {
-        console.log(
-          `${pad("(BPF producer, per rec)", 26)} ${num(prod)} ${num(cProduce)} ${
-            cProduce === undefined ? "      -" : `${(prod / cProduce).toFixed(2)}×`.padStart(7)
-          }`,
-        );
-      }
-    }
-  }
-  if (haveC) {
-    for (const size of [16, 256]) {
-      const poll = c.get(`${size}|poll (epoll): consumed`);
-      console.log(
-        `# C concurrent (no TS counterpart), ${size} B: epoll consumer ${
-          poll?.toFixed(1) ?? "-"
-        } M rec/s`,
+        `${`consume, ${mode}`.padEnd(28)} ${num(ts)} ${num(c)} ${
+          `${ratio.toFixed(2)}×`.padStart(7)
+        }  ${target}`,
       );
     }
   }

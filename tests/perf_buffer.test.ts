@@ -6,6 +6,8 @@ import assert from "node:assert/strict";
 import { BpfMap } from "../lib/map/mod.ts";
 import { onlineCpus, PerfBuffer, PerfBufferClosedError } from "../lib/perf/mod.ts";
 import { ClosedError } from "../lib/errors.ts";
+import { asm } from "../lib/insn/mod.ts";
+import { Program } from "../lib/program/program.ts";
 import { kernelSkip, openFdCount } from "./util.ts";
 import { emitRecords, loadEmitter, perfMappings, u64At } from "./perf_helpers.ts";
 
@@ -281,4 +283,101 @@ test("bad sources and options are refused before anything is opened", {
     assert.throws(() => one.consume(), /needs a callback/);
   }
   assert.equal(openFdCount(), fds0);
+});
+
+test("consume: small samples come in one reused buffer per length, valid during the callback", {
+  skip: kernelSkip,
+}, () => {
+  using obj = loadEmitter();
+  using pb = new PerfBuffer(obj.maps.events, { pages: 2 });
+  // Payloads of 16 and 36 bytes arrive as 20 and 36 (the kernel's padding).
+  let seq = 0;
+  for (const size of [16, 36, 16, 36, 16]) seq = emitRecords(obj, seq, 2, size).next;
+  const byLength = new Map<number, Set<Uint8Array>>();
+  const seqs: number[] = [];
+  const last = new Map<number, number>(); // length → seq of the last sample of that length
+  for (let pass = 0; pass < 2; pass++) {
+    assert.equal(
+      pb.consume((data) => {
+        const s = u64At(data, 0); // valid during the callback
+        seqs.push(s);
+        last.set(data.length, s);
+        if (!byLength.has(data.length)) byLength.set(data.length, new Set());
+        byLength.get(data.length)!.add(data);
+      }),
+      pass === 0 ? 10 : 4,
+    );
+    if (pass === 0) seq = emitRecords(obj, seq, 4, 16).next; // the buffers persist across calls
+  }
+  assert.deepEqual(seqs.sort((a, b) => a - b), Array.from({ length: 14 }, (_, i) => i));
+  assert.deepEqual([...byLength.keys()].sort((a, b) => a - b), [20, 36]);
+  const [b20] = byLength.get(20)!;
+  const [b36] = byLength.get(36)!;
+  assert.equal(byLength.get(20)!.size, 1, "one object for every 20-byte sample");
+  assert.equal(byLength.get(36)!.size, 1, "one object for every 36-byte sample");
+  assert.notEqual(b20, b36);
+  // A kept small sample shows the last sample of its length: the contract is "copy to keep".
+  assert.equal(u64At(b20, 0), last.get(20));
+  assert.equal(u64At(b36, 0), last.get(36));
+  b20[0] ^= 0xff; // a private copy: writing to it is harmless
+});
+
+test("consume: a sample above 1 KiB is a view of the ring, another object per sample", {
+  skip: kernelSkip,
+}, () => {
+  // An XDP program that outputs the 2000-byte value of an array map (seq at byte 0, seq+1 at
+  // byte 1992) and then bumps seq.
+  using events = BpfMap.create({ type: "perf_event_array", maxEntries: 64 });
+  using values = BpfMap.create({ type: "array", keySize: 4, valueSize: 2000, maxEntries: 1 });
+  const init = new Uint8Array(2000);
+  values.set(new Uint8Array(4), init);
+  using prog = Program.load({
+    type: "xdp",
+    license: "GPL",
+    insns: asm`
+      r6 = r1
+      r1 = 0
+      *(u32 *)(r10 - 4) = r1
+      r2 = r10
+      r2 += -4
+      r1 = map[fd:${values.fd}] ll
+      call bpf_map_lookup_elem
+      if r0 == 0 goto out
+      r7 = r0
+      r1 = *(u64 *)(r7 + 0)
+      r1 += 1
+      *(u64 *)(r7 + 1992) = r1
+      r1 = r6
+      r2 = map[fd:${events.fd}] ll
+      r3 = 0xffffffff ll
+      r4 = r7
+      r5 = 2000
+      call bpf_perf_event_output
+      r1 = *(u64 *)(r7 + 0)
+      r1 += 1
+      *(u64 *)(r7 + 0) = r1
+    out:
+      r0 = 2
+      exit`,
+  });
+  using pb = new PerfBuffer(events, { pages: 4 });
+  const packet = new Uint8Array(new ArrayBuffer(64));
+  for (let i = 0; i < 3; i++) assert.equal(prog.testRun({ data: packet }).retval, 2);
+  const seen: Uint8Array[] = [];
+  const seqs: number[] = [];
+  assert.equal(
+    pb.consume((data) => {
+      seen.push(data);
+      assert.equal(data.length, 2004); // padded: (2000 + 4) is a multiple of 8
+      const s = u64At(data, 0);
+      assert.equal(u64At(data, 1992), s + 1);
+      seqs.push(s);
+    }),
+    3,
+  );
+  assert.deepEqual(seqs.sort(), [0, 1, 2]);
+  assert.equal(new Set(seen).size, 3, "a view per large sample");
+  for (const v of seen) {
+    assert.ok(v.buffer.byteLength > 2004, "a view over the mapping, not a copy");
+  }
 });

@@ -40,6 +40,12 @@ const EPOLL_CTL_ADD = BigInt(Epoll.CTL_ADD);
 const EPOLLIN = Epoll.IN;
 /** A record's `size` is a u16: no record is longer. */
 const MAX_RECORD = 0x10000;
+/**
+ * Samples up to this many bytes reach a {@link PerfRecordCallback} as a copy in a reused buffer
+ * (one per length), larger ones as a view of the ring (copying a few words costs less than
+ * making a view).
+ */
+const SMALL_SAMPLE_BYTES = 1024;
 
 /**
  * Receives one sample: the raw bytes the program passed to `bpf_perf_event_output` (the kernel
@@ -47,8 +53,11 @@ const MAX_RECORD = 0x10000;
  * `ceil((n + 4) / 8) * 8 - 4`), and the CPU it was written on. Returning `false` stops the
  * current {@link PerfBuffer.consume} after this record.
  *
- * The view is valid only until the callback returns (the kernel reuses the memory once it is
- * consumed): copy it (`data.slice()`) to keep it. Writing to it changes nothing the kernel reads.
+ * **`data` is valid only until the callback returns: copy it (`data.slice()`) to keep it.** A
+ * sample of up to 256 bytes comes in a buffer the PerfBuffer reuses: the same `Uint8Array`
+ * object, holding a copy of the sample, for every sample of that length, so the next one
+ * overwrites it (no allocation per sample). A larger sample is a view of the ring, whose memory
+ * the kernel reuses once it is consumed. Writing to either changes nothing the kernel reads.
  *
  * @example
  * ```ts
@@ -263,7 +272,8 @@ function sourceFd(source: { readonly fd: number } | number): number {
  * removes those entries, so the program's output then fails with `ENOENT`. The rings are read in
  * place; a record that wraps around the end of a ring is copied into a scratch buffer first.
  *
- * - {@link PerfBuffer.consume} drains every CPU now, synchronously (callback form, zero copy).
+ * - {@link PerfBuffer.consume} drains every CPU now, synchronously (callback form, no
+ *   allocation per sample of up to 256 bytes: see {@link PerfRecordCallback}).
  * - {@link PerfBuffer.poll} waits (one epoll instance over the CPUs' events, in the process-wide
  *   waiter of the ring buffers; the event loop keeps running), then consumes.
  * - `for await (const ev of pb)` yields {@link PerfEvent}s (copies), samples and lost counts.
@@ -291,6 +301,9 @@ export class PerfBuffer implements Disposable, AsyncIterable<PerfEvent> {
   #closed = false;
   #busy = false;
   #paused = false;
+  /** The reused buffers of small samples, by length (bytes and words over each). */
+  readonly #small: (Uint8Array | undefined)[] = [];
+  readonly #smallWords: (Uint32Array | undefined)[] = [];
   /** Ring where {@link PerfBuffer.#takeOne} looks first, so that no CPU starves. */
   #next = 0;
 
@@ -435,7 +448,9 @@ export class PerfBuffer implements Disposable, AsyncIterable<PerfEvent> {
 
   /**
    * Reads every record waiting in every CPU's ring now, CPU by CPU: samples go to `onRecord`
-   * (the argument, or the option) as zero-copy views, lost-sample records to `onLost`. The
+   * (the argument, or the option), valid until the callback returns (a sample of up to 256 bytes
+   * in a buffer reused for its length, a larger one as a view of the ring: see
+   * {@link PerfRecordCallback}), lost-sample records to `onLost`. The
    * kernel gets the space back when each CPU's ring is drained. Stops after a sample whose
    * callback returns `false`; when a callback throws, its record counts as read and the error
    * propagates.
@@ -473,9 +488,9 @@ export class PerfBuffer implements Disposable, AsyncIterable<PerfEvent> {
   }
 
   /**
-   * Like {@link PerfBuffer.consume}, without creating a view per sample: `onSample` gets the
-   * ring's bytes (and a DataView over them) with the sample's offset and length. The fastest
-   * form, for small records.
+   * Like {@link PerfBuffer.consume}, without copying or creating a view per sample: `onSample`
+   * gets the ring's bytes (and a DataView over them) with the sample's offset and length. The
+   * fastest form.
    *
    * @returns the number of samples passed to the callback.
    * @throws {PerfBufferClosedError} once closed.
@@ -577,6 +592,11 @@ export class PerfBuffer implements Disposable, AsyncIterable<PerfEvent> {
     const mask = ring.mask;
     const wordMask = mask >>> 2;
     const cpu = ring.cpu;
+    const small = this.#small;
+    const smallWords = this.#smallWords;
+    let lastLength = -1;
+    let lastRecord: Uint8Array = EMPTY_U8;
+    let lastWords: Uint32Array = EMPTY_U32;
     let count = 0;
     let records = 0;
     let stop = false;
@@ -593,7 +613,28 @@ export class PerfBuffer implements Disposable, AsyncIterable<PerfEvent> {
           const rawSize = words[(w + 2) & wordMask];
           const start = (off + 12) & mask;
           let data: Uint8Array;
-          if (start + rawSize <= ringSize) {
+          if (rawSize <= SMALL_SAMPLE_BYTES) {
+            // A copy in the buffer reused for this length: no allocation per sample. The
+            // sample starts 4-byte aligned and its length is a multiple of 4: whole words.
+            if (rawSize !== lastLength) {
+              let lw = smallWords[rawSize];
+              if (lw === undefined) {
+                const b = new ArrayBuffer(rawSize);
+                small[rawSize] = new Uint8Array(b);
+                lw = smallWords[rawSize] = new Uint32Array(b);
+              }
+              lastLength = rawSize;
+              lastWords = lw;
+              lastRecord = small[rawSize]!;
+            }
+            const from = start >>> 2;
+            const n = rawSize >>> 2;
+            const lw = lastWords;
+            if (start + rawSize <= ringSize) {
+              for (let i = 0; i < n; i++) lw[i] = words[from + i];
+            } else for (let i = 0; i < n; i++) lw[i] = words[(from + i) & wordMask];
+            data = lastRecord;
+          } else if (start + rawSize <= ringSize) {
             data = new Uint8Array(buffer, base + start, rawSize);
           } else {
             // Wraps around the end of the ring: join the two pieces.

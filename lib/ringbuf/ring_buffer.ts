@@ -223,6 +223,13 @@ function typeName(type: number): string {
   return `type ${type}`;
 }
 
+/** Copies `words.length` words of `from` starting at word `at` into `words`. */
+function copyWords(words: Int32Array, from: Int32Array, at: number, bulkFrom: number): void {
+  const n = words.length;
+  if (n <= bulkFrom) { for (let i = 0; i < n; i++) words[i] = from[at + i]; }
+  else words.set(from.subarray(at, at + n));
+}
+
 /**
  * A reader of a `BPF_MAP_TYPE_RINGBUF` map. It maps the consumer page (read-write) and the
  * producer page plus the data area twice over (read-only, so a record that wraps around the end
@@ -292,10 +299,6 @@ export class RingBuffer implements Disposable, AsyncIterable<Uint8Array> {
   #data: Uint8Array = EMPTY_U8;
   /** The data area (twice), as a DataView over the same bytes. */
   #view: DataView = EMPTY_VIEW;
-  /** The adapter from raw records to {@link RecordCallback}s, made once per consume() call. */
-  #wrapped: RecordCallback | undefined;
-  #wrappedCopy = false;
-  #wrapper: RawRecordCallback | undefined;
   /** The reused buffers of small records, by length, and 32-bit words over each. */
   readonly #small: (Uint8Array | undefined)[] = [];
   readonly #smallWords: (Int32Array | undefined)[] = [];
@@ -412,52 +415,7 @@ export class RingBuffer implements Disposable, AsyncIterable<Uint8Array> {
       throw new TypeError("consume() needs a callback, or the onRecord option");
     }
     if (this.#busy) throw new TypeError("consume() cannot be called from its own callback");
-    const copy = options?.copy ?? this.#copy;
-    let raw = this.#wrapper;
-    if (raw === undefined || this.#wrapped !== cb || this.#wrappedCopy !== copy) {
-      const mapping = this.#mapping;
-      const dataStart = this.#dataStart;
-      const headers = this.#headers;
-      const small = this.#small;
-      const smallWords = this.#smallWords;
-      // Words past which one memcpy (with the view it needs) beats the loop: 64 bytes in V8;
-      // never in Bun, where a view costs more than copying 256 bytes word by word.
-      const bulkFrom = this.#bun ? Infinity : 16;
-      // The buffer of the last length seen: records of one stream are mostly of one length.
-      let lastLength = -1;
-      let lastRecord: Uint8Array = EMPTY_U8;
-      let lastWords: Int32Array = EMPTY_I32;
-      raw = copy
-        ? (data, offset, length) => cb(data.slice(offset, offset + length))
-        : (_data, offset, length) => {
-          if (length !== lastLength) {
-            // A view made with the constructor costs less than subarray() in V8.
-            if (length > SMALL_RECORD_BYTES) {
-              return cb(new Uint8Array(mapping, dataStart + offset, length));
-            }
-            let words = smallWords[length];
-            if (words === undefined) {
-              const buffer = new ArrayBuffer((length + 3) & ~3);
-              small[length] = new Uint8Array(buffer, 0, length);
-              words = smallWords[length] = new Int32Array(buffer);
-            }
-            lastLength = length;
-            lastWords = words;
-            lastRecord = small[length]!;
-          }
-          // Records start 8-byte aligned and are padded to 8 bytes: whole 32-bit words.
-          const from = offset >>> 2;
-          const words = lastWords;
-          const n = words.length;
-          if (n <= bulkFrom) { for (let i = 0; i < n; i++) words[i] = headers[from + i]; }
-          else words.set(headers.subarray(from, from + n));
-          return cb(lastRecord);
-        };
-      this.#wrapper = raw;
-      this.#wrapped = cb;
-      this.#wrappedCopy = copy;
-    }
-    return this.#drain(raw);
+    return this.#drainRecords(cb, options?.copy ?? this.#copy);
   }
 
   /**
@@ -531,6 +489,85 @@ export class RingBuffer implements Disposable, AsyncIterable<Uint8Array> {
       } else if (done !== 0) {
         this.#commit(high, base, done);
       }
+    }
+  }
+
+  /**
+   * {@link RingBuffer.#drain} for {@link RingBuffer.consume}: the same loop with the record's
+   * copy (or view) made inline, so that each record costs one call, the user's.
+   */
+  #drainRecords(cb: RecordCallback, copy: boolean): number {
+    this.#busy = true;
+    const consumer = this.#consumer;
+    const producer = this.#producer;
+    const headers = this.#headers;
+    const data = this.#data;
+    const mapping = this.#mapping;
+    const dataStart = this.#dataStart;
+    const small = this.#small;
+    const smallWords = this.#smallWords;
+    const mask = this.#mask;
+    const perRecord = this.#perRecord;
+    const plain = this.#plainLoads;
+    // Words past which one memcpy (with the view it needs) beats the loop: 64 bytes in V8;
+    // never in Bun, where a view costs more than copying 256 bytes word by word.
+    const bulkFrom = this.#bun ? Infinity : 16;
+    // The buffer of the last length seen: records of one stream are mostly of one length.
+    let lastLength = -1;
+    let lastRecord: Uint8Array = EMPTY_U8;
+    let lastWords: Int32Array = EMPTY_I32;
+    const base = consumer[LO];
+    const high = consumer[1 - LO];
+    let offset = base & mask;
+    let done = 0;
+    let count = 0;
+    let avail = ((plain ? producer[LO] : Atomics.load(producer, LO)) - base) >>> 0;
+    try {
+      while (done < avail) {
+        do {
+          const len = plain ? headers[offset >>> 2] : Atomics.load(headers, offset >>> 2);
+          if (len < 0) return count; // BUSY: not committed yet; records after it wait too.
+          const size = len & LEN_MASK;
+          const start = offset + HDR_SZ;
+          const total = (size + HDR_SZ + 7) & ~7;
+          done += total;
+          offset = (offset + total) & mask;
+          if ((len & DISCARD_BIT) === 0) {
+            count++;
+            let record: Uint8Array;
+            if (size !== lastLength) {
+              if (copy) record = data.slice(start, start + size);
+              else if (size > SMALL_RECORD_BYTES) {
+                // A view made with the constructor costs less than subarray() in V8.
+                record = new Uint8Array(mapping, dataStart + start, size);
+              } else {
+                let words = smallWords[size];
+                if (words === undefined) {
+                  const buffer = new ArrayBuffer((size + 3) & ~3);
+                  small[size] = new Uint8Array(buffer, 0, size);
+                  words = smallWords[size] = new Int32Array(buffer);
+                }
+                lastLength = size;
+                lastWords = words;
+                record = lastRecord = small[size]!;
+                copyWords(words, headers, start >>> 2, bulkFrom);
+              }
+            } else {
+              // Records start 8-byte aligned and are padded to 8 bytes: whole 32-bit words.
+              copyWords(lastWords, headers, start >>> 2, bulkFrom);
+              record = lastRecord;
+            }
+            if (cb(record) === false || this.#closed) return count;
+          }
+          if (perRecord) this.#commit(high, base, done);
+        } while (done < avail);
+        avail = ((plain ? producer[LO] : Atomics.load(producer, LO)) - base) >>> 0;
+      }
+      return count;
+    } finally {
+      this.#busy = false;
+      if (this.#closed) this.#release();
+      else if (done !== 0) this.#commit(high, base, done);
     }
   }
 
@@ -684,8 +721,6 @@ export class RingBuffer implements Disposable, AsyncIterable<Uint8Array> {
     this.#headers = EMPTY_I32;
     this.#data = EMPTY_U8;
     this.#view = EMPTY_VIEW;
-    this.#wrapper = undefined;
-    this.#wrapped = undefined;
     release(this.#held);
   }
 }
