@@ -1,29 +1,30 @@
 /**
- * Map operation latency of `BpfMap` beside the C raw-syscall and libbpf loops of
- * `../shared/bench/map_bench`, run in the same invocation (before and after the TypeScript
- * rounds; the C figure is the mean of the two medians).
+ * Map operation latency of `BpfMap` beside C raw bpf(2) loops run in the same process, on the same
+ * maps, round after round in turn (`bench/c/inproc.c` through FFI: the same loops as
+ * `../shared/bench/map_bench`'s raw side). The C figure of every row is measured right beside the
+ * TypeScript one; the ratio is the median of the per-round ratios (the machine is shared).
  *
  * Same shape as the C benchmark: BPF_MAP_TYPE_HASH, u32 key → u64 value, max_entries 65536,
- * 10,000 keys; inserts and deletes make one pass, the repeatable ops five passes; a fresh map per
- * round. "raw" passes Uint8Array keys and values (get() into a reused buffer with getInto(), as C
- * does), "typed" uses the u32/u64 codecs (numbers and bigints in and out).
+ * 10,000 keys; inserts and deletes make one pass, the repeatable ops five passes. "raw" passes
+ * Uint8Array keys and values (get() into a reused buffer with getInto(), as C does), "typed" uses
+ * the u32/u64 codecs (numbers and bigints in and out). The floor rows are bpf(2) through the
+ * runtime's FFI with a prepared attr and no library code.
  *
  *   deno run -A bench/map_bench.ts        bun bench/map_bench.ts
  *
- * BENCH_ROUNDS (default 7) sets the TypeScript rounds; BENCH_C_REPS (default 3) the C repetitions.
+ * BENCH_ROUNDS (default 11) sets the rounds.
  */
 import { BpfMap } from "../lib/map/mod.ts";
 import { u32, u64 } from "../lib/codec/mod.ts";
 import { BpfCmd } from "../types/cmd.ts";
 import { alloc } from "../lib/sys/memory.ts";
 import { sys } from "../lib/sys/mod.ts";
-import { buildC, median, nowNs, runC, runtime } from "./_c.ts";
+import { CMapOp, inProcC, median, nowNs, runtime } from "./_c.ts";
 
 const N_KEYS = 10_000;
 const MAX_ENTRIES = 65_536;
 const PASSES = 5;
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
-const C_REPS = process.env.BENCH_C_REPS ?? "3";
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 11);
 
 type Row =
   | "floor: sys().bpf lookup"
@@ -41,124 +42,203 @@ type Row =
   | "lookup_batch chunk=256 /elem"
   | "entries({batch:false}) /entry"
   | "entries() /entry"
+  | "scan({batch:false}) /entry"
+  | "scan() /entry"
+  | "typed scan() /entry"
   | "typed entries() /entry"
   | "typed batchLookup() /elem"
   | "typed batchReader key(i)/value(i)";
 
-/** Which C row each figure is compared with, and the target ratio. */
-const COMPARE: Record<Row, [string, number]> = {
-  "floor: sys().bpf lookup": ["hash lookup (hit)", 1.10],
-  "floor: sys().bpf update": ["hash update (existing key)", 1.10],
-  "update new (raw)": ["hash update (new key)", 1.10],
-  "update existing (raw)": ["hash update (existing key)", 1.10],
-  "lookup hit (raw getInto)": ["hash lookup (hit)", 1.10],
-  "lookup hit (raw get)": ["hash lookup (hit)", 1.10],
-  "lookup miss (raw)": ["hash lookup (miss)", 1.10],
-  "delete (raw)": ["hash delete", 1.10],
-  "update existing (typed)": ["hash update (existing key)", 1.20],
-  "lookup hit (typed)": ["hash lookup (hit)", 1.20],
-  "delete (typed)": ["hash delete", 1.20],
-  "lookup_batch chunk=10000 /elem": ["hash lookup_batch chunk=10000 /elem", 1.05],
-  "lookup_batch chunk=256 /elem": ["hash lookup_batch chunk=256 /elem", 1.05],
-  "entries({batch:false}) /entry": ["hash next_key+lookup (per entry)", 1.15],
-  "entries() /entry": ["hash lookup_batch chunk=256 /elem", 1.10],
-  "typed entries() /entry": ["hash lookup_batch chunk=256 /elem", 1.10],
-  "typed batchLookup() /elem": ["hash lookup_batch chunk=256 /elem", 1.10],
-  "typed batchReader key(i)/value(i)": ["hash lookup_batch chunk=256 /elem", 1.10],
+/** Which C loop each row is compared with, and the target ratio. */
+const COMPARE: Record<Row, [number, number]> = {
+  "floor: sys().bpf lookup": [CMapOp.lookupHit, 1.10],
+  "floor: sys().bpf update": [CMapOp.updateExisting, 1.10],
+  "update new (raw)": [CMapOp.updateNew, 1.10],
+  "update existing (raw)": [CMapOp.updateExisting, 1.10],
+  "lookup hit (raw getInto)": [CMapOp.lookupHit, 1.10],
+  "lookup hit (raw get)": [CMapOp.lookupHit, 1.10],
+  "lookup miss (raw)": [CMapOp.lookupMiss, 1.10],
+  "delete (raw)": [CMapOp.delete, 1.10],
+  "update existing (typed)": [CMapOp.updateExisting, 1.20],
+  "lookup hit (typed)": [CMapOp.lookupHit, 1.20],
+  "delete (typed)": [CMapOp.delete, 1.20],
+  "lookup_batch chunk=10000 /elem": [CMapOp.batchAll, 1.05],
+  "lookup_batch chunk=256 /elem": [CMapOp.batch256, 1.05],
+  "entries({batch:false}) /entry": [CMapOp.dump, 1.15],
+  "entries() /entry": [CMapOp.batch256, 1.10],
+  "scan({batch:false}) /entry": [CMapOp.dump, 1.15],
+  "scan() /entry": [CMapOp.batch256, 1.10],
+  "typed scan() /entry": [CMapOp.batch256, 1.10],
+  "typed entries() /entry": [CMapOp.batch256, 1.10],
+  "typed batchLookup() /elem": [CMapOp.batch256, 1.10],
+  "typed batchReader key(i)/value(i)": [CMapOp.batch256, 1.10],
 };
+const C_NAMES: Record<number, string> = {
+  [CMapOp.updateNew]: "update (new key)",
+  [CMapOp.updateExisting]: "update (existing)",
+  [CMapOp.lookupHit]: "lookup (hit)",
+  [CMapOp.lookupMiss]: "lookup (miss)",
+  [CMapOp.dump]: "next_key+lookup /entry",
+  [CMapOp.batchAll]: "lookup_batch 10000 /elem",
+  [CMapOp.batch256]: "lookup_batch 256 /elem",
+  [CMapOp.delete]: "delete",
+};
+
+const cLib = inProcC();
+if (cLib === undefined) throw new Error("map bench: the in-process C baseline is needed");
+const c = cLib;
 
 function fail(what: string): never {
   throw new Error(`map bench: ${what}`);
 }
 
-/** One round on fresh maps; ns per op for each row. */
-function round(): Record<Row, number> {
-  const res = {} as Record<Row, number>;
+const hasScan = typeof (BpfMap.prototype as { scan?: unknown }).scan === "function";
+
+/** ns per op of `fn` (which runs `ops` operations). */
+function timed(ops: number, fn: () => void): number {
+  const t0 = nowNs();
+  fn();
+  return (nowNs() - t0) / ops;
+}
+
+/** C's ns per op for `op` on `fd`, failing on an error. */
+function cRun(op: number, fd: number, passes: number): number {
+  const ns = c.map(op, fd, N_KEYS, passes);
+  if (ns < 0) fail(`C loop ${C_NAMES[op]} failed (errno ${-ns})`);
+  return ns;
+}
+
+/** One round on fresh maps: [TypeScript, C] ns per op for each row. */
+function round(r: number): Record<Row, [number, number]> {
+  const res = {} as Record<Row, [number, number]>;
+  /** Runs the C loop and the TypeScript one on the same map, in an order that alternates. */
+  const pair = (row: Row, fd: number, passes: number, ts: () => number): void => {
+    const op = COMPARE[row][0];
+    if (row.includes("scan") && !hasScan) { // a tree before scan() (before/after runs)
+      res[row] = [NaN, cRun(op, fd, passes)];
+      return;
+    }
+    if (r & 1) {
+      const t = ts();
+      res[row] = [t, cRun(op, fd, passes)];
+    } else {
+      const cNs = cRun(op, fd, passes);
+      res[row] = [ts(), cNs];
+    }
+  };
+  const newMap = (): BpfMap<Uint8Array, Uint8Array> =>
+    BpfMap.create({ type: "hash", keySize: 4, valueSize: 8, maxEntries: MAX_ENTRIES });
+  // C inserts and deletes on a map of its own.
+  let cInsert: number, cDelete: number;
+  {
+    using mc = newMap();
+    cInsert = cRun(CMapOp.updateNew, mc.fd, 1);
+    cDelete = cRun(CMapOp.delete, mc.fd, 1);
+  }
   // Raw: Uint8Array key and value, reused like C's stack variables.
   {
-    using m = BpfMap.create({ type: "hash", keySize: 4, valueSize: 8, maxEntries: MAX_ENTRIES });
+    using m = newMap();
     const key = new Uint8Array(new ArrayBuffer(4));
     const kv = new DataView(key.buffer);
     const value = new Uint8Array(new ArrayBuffer(8));
     const vv = new DataView(value.buffer);
-    let t0 = nowNs();
-    for (let i = 0; i < N_KEYS; i++) {
-      kv.setUint32(0, i, true);
-      vv.setUint32(0, i, true);
-      m.set(key, value);
-    }
-    res["update new (raw)"] = (nowNs() - t0) / N_KEYS;
-
-    t0 = nowNs();
-    for (let p = 0; p < PASSES; p++) {
-      for (let i = 0; i < N_KEYS; i++) {
-        kv.setUint32(0, i, true);
-        vv.setUint32(0, i + p, true);
-        m.set(key, value);
-      }
-    }
-    res["update existing (raw)"] = (nowNs() - t0) / (N_KEYS * PASSES);
-
-    t0 = nowNs();
-    for (let p = 0; p < PASSES; p++) {
-      for (let i = 0; i < N_KEYS; i++) {
-        kv.setUint32(0, i, true);
-        if (!m.getInto(key, value)) fail("lookup hit");
-      }
-    }
-    res["lookup hit (raw getInto)"] = (nowNs() - t0) / (N_KEYS * PASSES);
-
-    t0 = nowNs();
-    for (let p = 0; p < PASSES; p++) {
-      for (let i = 0; i < N_KEYS; i++) {
-        kv.setUint32(0, i, true);
-        if (m.get(key) === undefined) fail("lookup hit");
-      }
-    }
-    res["lookup hit (raw get)"] = (nowNs() - t0) / (N_KEYS * PASSES);
-
-    t0 = nowNs();
-    for (let p = 0; p < PASSES; p++) {
-      for (let i = 0; i < N_KEYS; i++) {
-        kv.setUint32(0, N_KEYS + i, true);
-        if (m.getInto(key, value)) fail("lookup miss");
-      }
-    }
-    res["lookup miss (raw)"] = (nowNs() - t0) / (N_KEYS * PASSES);
-
+    res["update new (raw)"] = [
+      timed(N_KEYS, () => {
+        for (let i = 0; i < N_KEYS; i++) {
+          kv.setUint32(0, i, true);
+          vv.setUint32(0, i, true);
+          m.set(key, value);
+        }
+      }),
+      cInsert,
+    ];
+    const all = N_KEYS * PASSES;
+    pair("update existing (raw)", m.fd, PASSES, () =>
+      timed(all, () => {
+        for (let p = 0; p < PASSES; p++) {
+          for (let i = 0; i < N_KEYS; i++) {
+            kv.setUint32(0, i, true);
+            vv.setUint32(0, i + p, true);
+            m.set(key, value);
+          }
+        }
+      }));
+    pair("lookup hit (raw getInto)", m.fd, PASSES, () =>
+      timed(all, () => {
+        for (let p = 0; p < PASSES; p++) {
+          for (let i = 0; i < N_KEYS; i++) {
+            kv.setUint32(0, i, true);
+            if (!m.getInto(key, value)) fail("lookup hit");
+          }
+        }
+      }));
+    pair("lookup hit (raw get)", m.fd, PASSES, () =>
+      timed(all, () => {
+        for (let p = 0; p < PASSES; p++) {
+          for (let i = 0; i < N_KEYS; i++) {
+            kv.setUint32(0, i, true);
+            if (m.get(key) === undefined) fail("lookup hit");
+          }
+        }
+      }));
+    pair("lookup miss (raw)", m.fd, PASSES, () =>
+      timed(all, () => {
+        for (let p = 0; p < PASSES; p++) {
+          for (let i = 0; i < N_KEYS; i++) {
+            kv.setUint32(0, N_KEYS + i, true);
+            if (m.getInto(key, value)) fail("lookup miss");
+          }
+        }
+      }));
     for (
-      const [row, chunk] of [["lookup_batch chunk=10000 /elem", N_KEYS], [
-        "lookup_batch chunk=256 /elem",
-        256,
-      ]] as const
+      const [row, chunk] of [
+        ["lookup_batch chunk=10000 /elem", N_KEYS],
+        ["lookup_batch chunk=256 /elem", 256],
+      ] as const
     ) {
       const reader = m.batchReader(chunk);
       for (let n = reader.next(); n > 0 || !reader.done; n = reader.next()); // warm the buffers
-      t0 = nowNs();
-      for (let p = 0; p < PASSES; p++) {
-        reader.reset();
-        let total = 0;
-        for (let n = reader.next(); n > 0 || !reader.done; n = reader.next()) total += n;
-        if (total !== N_KEYS) fail(`batch got ${total}`);
-      }
-      res[row] = (nowNs() - t0) / (N_KEYS * PASSES);
+      pair(row, m.fd, PASSES, () =>
+        timed(all, () => {
+          for (let p = 0; p < PASSES; p++) {
+            reader.reset();
+            let total = 0;
+            for (let n = reader.next(); n > 0 || !reader.done; n = reader.next()) total += n;
+            if (total !== N_KEYS) fail(`batch got ${total}`);
+          }
+        }));
     }
-
     // Whole-map iteration: raw Uint8Array keys and values.
-    {
-      let n = 0;
-      t0 = nowNs();
-      for (const [k, v] of m.entries({ batch: false })) n += k.length + v.length;
-      res["entries({batch:false}) /entry"] = (nowNs() - t0) / N_KEYS;
-      if (n !== N_KEYS * 12) fail(`entries({batch:false}) saw ${n / 12}`);
-      n = 0;
-      t0 = nowNs();
-      for (let p = 0; p < PASSES; p++) {
-        for (const [k, v] of m.entries()) n += k.length + v.length;
-      }
-      res["entries() /entry"] = (nowNs() - t0) / (N_KEYS * PASSES);
-      if (n !== N_KEYS * 12 * PASSES) fail(`entries() saw ${n / 12}`);
-    }
+    pair("entries({batch:false}) /entry", m.fd, PASSES, () =>
+      timed(all, () => {
+        let n = 0;
+        for (let p = 0; p < PASSES; p++) {
+          for (const [k, v] of m.entries({ batch: false })) n += k.length + v.length;
+        }
+        if (n !== all * 12) fail(`entries({batch:false}) saw ${n / 12}`);
+      }));
+    pair("entries() /entry", m.fd, PASSES, () =>
+      timed(all, () => {
+        let n = 0;
+        for (let p = 0; p < PASSES; p++) {
+          for (const [k, v] of m.entries()) n += k.length + v.length;
+        }
+        if (n !== all * 12) fail(`entries() saw ${n / 12}`);
+      }));
+    pair("scan({batch:false}) /entry", m.fd, PASSES, () =>
+      timed(all, () => {
+        let n = 0;
+        const add = (k: Uint8Array, v: Uint8Array): void => void (n += k.length + v.length);
+        for (let p = 0; p < PASSES; p++) m.scan(add, { batch: false });
+        if (n !== all * 12) fail(`scan({batch:false}) saw ${n / 12}`);
+      }));
+    pair("scan() /entry", m.fd, PASSES, () =>
+      timed(all, () => {
+        let n = 0;
+        const add = (k: Uint8Array, v: Uint8Array): void => void (n += k.length + v.length);
+        for (let p = 0; p < PASSES; p++) m.scan(add);
+        if (n !== all * 12) fail(`scan() saw ${n / 12}`);
+      }));
 
     // The runtime's FFI floor: bpf(2) through sys() with a prepared attr, no library code.
     const s = sys();
@@ -170,139 +250,129 @@ function round(): Record<Row, number> {
     av.setUint32(0, m.fd, true);
     av.setBigUint64(8, s.addressOf(fk), true);
     av.setBigUint64(16, s.addressOf(fv), true);
-    t0 = nowNs();
-    for (let p = 0; p < PASSES; p++) {
-      for (let i = 0; i < N_KEYS; i++) {
-        fkv.setUint32(0, i, true);
-        if (s.bpf(BpfCmd.MAP_LOOKUP_ELEM, attr, 32) < 0) fail("floor lookup");
-      }
-    }
-    res["floor: sys().bpf lookup"] = (nowNs() - t0) / (N_KEYS * PASSES);
-    t0 = nowNs();
-    for (let p = 0; p < PASSES; p++) {
-      for (let i = 0; i < N_KEYS; i++) {
-        fkv.setUint32(0, i, true);
-        if (s.bpf(BpfCmd.MAP_UPDATE_ELEM, attr, 32) < 0) fail("floor update");
-      }
-    }
-    res["floor: sys().bpf update"] = (nowNs() - t0) / (N_KEYS * PASSES);
-
-    t0 = nowNs();
-    for (let i = 0; i < N_KEYS; i++) {
-      kv.setUint32(0, i, true);
-      if (!m.delete(key)) fail("delete");
-    }
-    res["delete (raw)"] = (nowNs() - t0) / N_KEYS;
+    pair("floor: sys().bpf lookup", m.fd, PASSES, () =>
+      timed(all, () => {
+        for (let p = 0; p < PASSES; p++) {
+          for (let i = 0; i < N_KEYS; i++) {
+            fkv.setUint32(0, i, true);
+            if (s.bpf(BpfCmd.MAP_LOOKUP_ELEM, attr, 32) < 0) fail("floor lookup");
+          }
+        }
+      }));
+    pair("floor: sys().bpf update", m.fd, PASSES, () =>
+      timed(all, () => {
+        for (let p = 0; p < PASSES; p++) {
+          for (let i = 0; i < N_KEYS; i++) {
+            fkv.setUint32(0, i, true);
+            if (s.bpf(BpfCmd.MAP_UPDATE_ELEM, attr, 32) < 0) fail("floor update");
+          }
+        }
+      }));
+    res["delete (raw)"] = [
+      timed(N_KEYS, () => {
+        for (let i = 0; i < N_KEYS; i++) {
+          kv.setUint32(0, i, true);
+          if (!m.delete(key)) fail("delete");
+        }
+      }),
+      cDelete,
+    ];
   }
-  // Typed: u32 keys as numbers, u64 values as bigints.
+  // Typed: u32 keys as numbers, u64 values as bigints (the same layout as C's).
   {
     using m = BpfMap.create({ type: "hash", key: u32, value: u64, maxEntries: MAX_ENTRIES });
-    for (let i = 0; i < N_KEYS; i++) m.set(i, BigInt(i));
-    let t0 = nowNs();
-    for (let p = 0; p < PASSES; p++) {
-      for (let i = 0; i < N_KEYS; i++) m.set(i, BigInt(i + p));
-    }
-    res["update existing (typed)"] = (nowNs() - t0) / (N_KEYS * PASSES);
+    cRun(CMapOp.updateNew, m.fd, 1);
+    const all = N_KEYS * PASSES;
+    pair("update existing (typed)", m.fd, PASSES, () =>
+      timed(all, () => {
+        for (let p = 0; p < PASSES; p++) {
+          for (let i = 0; i < N_KEYS; i++) m.set(i, BigInt(i + p));
+        }
+      }));
     let sum = 0n;
-    t0 = nowNs();
-    for (let p = 0; p < PASSES; p++) {
-      for (let i = 0; i < N_KEYS; i++) sum += m.get(i) ?? fail("typed lookup");
-    }
-    res["lookup hit (typed)"] = (nowNs() - t0) / (N_KEYS * PASSES);
+    pair("lookup hit (typed)", m.fd, PASSES, () =>
+      timed(all, () => {
+        for (let p = 0; p < PASSES; p++) {
+          for (let i = 0; i < N_KEYS; i++) sum += m.get(i) ?? fail("typed lookup");
+        }
+      }));
     if (sum === 0n) fail("typed sum");
     let keys = 0;
-    t0 = nowNs();
-    for (let p = 0; p < PASSES; p++) {
-      for (const [k] of m.entries()) keys += k;
-    }
-    res["typed entries() /entry"] = (nowNs() - t0) / (N_KEYS * PASSES);
-    t0 = nowNs();
-    for (let p = 0; p < PASSES; p++) {
-      const all = m.batchLookup();
-      if (all.length !== N_KEYS) fail(`typed batchLookup got ${all.length}`);
-      keys += all[0][0];
-    }
-    res["typed batchLookup() /elem"] = (nowNs() - t0) / (N_KEYS * PASSES);
-    // The columnar view: decode only the fields read, no pairs (NaN for a library without it).
-    const reader = m.batchReader(256) as ReturnType<typeof m.batchReader> | { key?: undefined };
-    if (typeof reader.key !== "function") {
-      res["typed batchReader key(i)/value(i)"] = NaN;
-      t0 = nowNs();
-      for (let i = 0; i < N_KEYS; i++) if (!m.delete(i)) fail("typed delete");
-      res["delete (typed)"] = (nowNs() - t0) / N_KEYS;
-      return res;
-    }
-    let vsum = 0n;
-    t0 = nowNs();
-    for (let p = 0; p < PASSES; p++) {
-      reader.reset();
-      let total = 0;
-      for (let n = reader.next(); n > 0 || !reader.done; n = reader.next()) {
-        for (let i = 0; i < n; i++) {
-          keys += reader.key(i);
-          vsum += reader.value(i);
+    pair("typed entries() /entry", m.fd, PASSES, () =>
+      timed(all, () => {
+        for (let p = 0; p < PASSES; p++) {
+          for (const [k] of m.entries()) keys += k;
         }
-        total += n;
-      }
-      if (total !== N_KEYS) fail(`typed reader got ${total}`);
-    }
-    res["typed batchReader key(i)/value(i)"] = (nowNs() - t0) / (N_KEYS * PASSES);
-    if (vsum === 0n) fail("typed reader sum");
-    if (keys === 0) fail("typed keys");
-    t0 = nowNs();
-    for (let i = 0; i < N_KEYS; i++) if (!m.delete(i)) fail("typed delete");
-    res["delete (typed)"] = (nowNs() - t0) / N_KEYS;
+      }));
+    pair("typed scan() /entry", m.fd, PASSES, () =>
+      timed(all, () => {
+        const add = (k: number): void => void (keys += k);
+        for (let p = 0; p < PASSES; p++) {
+          if (m.scan(add) !== N_KEYS) fail("typed scan");
+        }
+      }));
+    pair("typed batchLookup() /elem", m.fd, PASSES, () =>
+      timed(all, () => {
+        for (let p = 0; p < PASSES; p++) {
+          const got = m.batchLookup();
+          if (got.length !== N_KEYS) fail(`typed batchLookup got ${got.length}`);
+          keys += got[0][0];
+        }
+      }));
+    // The columnar view: decode only the fields read, no pairs.
+    const reader = m.batchReader(256);
+    let vsum = 0n;
+    pair("typed batchReader key(i)/value(i)", m.fd, PASSES, () =>
+      timed(all, () => {
+        for (let p = 0; p < PASSES; p++) {
+          reader.reset();
+          let total = 0;
+          for (let n = reader.next(); n > 0 || !reader.done; n = reader.next()) {
+            for (let i = 0; i < n; i++) {
+              keys += reader.key(i);
+              vsum += reader.value(i);
+            }
+            total += n;
+          }
+          if (total !== N_KEYS) fail(`typed reader got ${total}`);
+        }
+      }));
+    if (vsum === 0n || keys === 0) fail("typed reader sums");
+    res["delete (typed)"] = [
+      timed(N_KEYS, () => {
+        for (let i = 0; i < N_KEYS; i++) if (!m.delete(i)) fail("typed delete");
+      }),
+      cDelete,
+    ];
   }
   return res;
 }
 
-/** Parses `map_bench` output into "impl|name" → median ns. */
-function parseC(out: string): Map<string, number> {
-  const m = new Map<string, number>();
-  for (const line of out.split("\n")) {
-    const r = /^(\S+)\s+(.+?)\s+ns\/op\s+min\s+[\d.]+\s+median\s+([\d.]+)/.exec(line);
-    if (r) m.set(`${r[1]}|${r[2].trim()}`, Number(r[3]));
-  }
-  return m;
-}
-
-const haveC = buildC();
-const cBefore = haveC ? parseC(runC("map_bench", [C_REPS])) : new Map<string, number>();
-
-round(); // warm-up (JIT), not counted
-const rounds: Record<Row, number>[] = [];
-for (let r = 0; r < ROUNDS; r++) rounds.push(round());
-
-const cAfter = haveC ? parseC(runC("map_bench", [C_REPS])) : new Map<string, number>();
-const cFigure = (key: string): number | undefined => {
-  const a = cBefore.get(key);
-  const b = cAfter.get(key);
-  return a === undefined ? b : b === undefined ? a : (a + b) / 2;
-};
+round(0); // warm-up (JIT), not counted
+const rounds: Record<Row, [number, number]>[] = [];
+for (let r = 0; r < ROUNDS; r++) rounds.push(round(r + 1));
 
 console.log(
-  `# map_bench (${runtime}): hash u32 → u64, max_entries ${MAX_ENTRIES}, ${N_KEYS} keys; median of ${ROUNDS} rounds; C: ${C_REPS} reps before and after`,
+  `# map_bench (${runtime}): hash u32 → u64, max_entries ${MAX_ENTRIES}, ${N_KEYS} keys; ${ROUNDS} rounds, C raw bpf(2) loops in the same process beside each row, in turn; medians, ratio = median of per-round ratios`,
 );
-const pad = (s: string, n: number) => s.padEnd(n);
-const num = (x: number | undefined) => (x === undefined ? "-" : x.toFixed(1)).padStart(8);
+const num = (x: number) => x.toFixed(1).padStart(8);
 console.log(
-  `${pad("operation", 32)} ${"ts ns".padStart(8)} ${"C raw".padStart(8)} ${
-    "libbpf".padStart(8)
-  }  ratio/raw  target`,
+  `${"operation".padEnd(34)} ${"ts ns".padStart(8)} ${"C ns".padStart(8)}  ${"C loop".padEnd(24)} ${
+    "ratio".padStart(7)
+  }  target`,
 );
 let misses = 0;
 for (const row of Object.keys(COMPARE) as Row[]) {
-  const ts = median(rounds.map((r) => r[row]));
-  const [cName, target] = COMPARE[row];
-  const raw = cFigure(`raw|${cName}`);
-  const lib = cFigure(`libbpf|${cName}`);
-  const ratio = raw === undefined ? undefined : ts / raw;
-  const ok = ratio === undefined ? "" : ratio <= target ? "ok" : "MISS";
+  const ts = median(rounds.map((x) => x[row][0]));
+  const cNs = median(rounds.map((x) => x[row][1]));
+  const ratio = median(rounds.map((x) => x[row][0] / x[row][1]));
+  const [op, target] = COMPARE[row];
+  const ok = ratio <= target ? "ok" : "MISS";
   if (ok === "MISS") misses++;
   console.log(
-    `${pad(row, 32)} ${num(ts)} ${num(raw)} ${num(lib)}  ${
-      ratio === undefined ? "    -    " : `${ratio.toFixed(3)}×`.padStart(9)
+    `${row.padEnd(34)} ${num(ts)} ${num(cNs)}  ${C_NAMES[op].padEnd(24)} ${
+      `${ratio.toFixed(3)}×`.padStart(7)
     }  ≤${target.toFixed(2)} ${ok}`,
   );
 }
-if (haveC) console.log(misses === 0 ? "# all within target" : `# ${misses} rows above target`);
+console.log(misses === 0 ? "# all within target" : `# ${misses} rows above target`);

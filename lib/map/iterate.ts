@@ -15,21 +15,49 @@ import { alloc } from "../sys/memory.ts";
 import { mapGetNextKey, mapLookupElem } from "../sys/bpf_cmds.ts";
 import { decodeKey, decodeValue } from "./encode.ts";
 import { MapOpNotSupportedError } from "./errors.ts";
-import { type MapHandle, N, NEXT_SIZE, OFF_FLAGS } from "./handle.ts";
+import {
+  ELEM_SIZE,
+  type MapHandle,
+  N,
+  NEXT_SIZE,
+  OFF_FD,
+  OFF_FLAGS,
+  OFF_KEY,
+  OFF_VALUE,
+} from "./handle.ts";
 import type { IterateOptions } from "./types.ts";
 
 const ENOENT = Errno.ENOENT;
 
 /**
- * Walks the map: batch chunks decoded in this generator (one level between the caller and the
- * entries), or a get_next_key walk. The checks run at the first step, as generators do.
+ * Walks the map: batch chunks, or a get_next_key walk. Returns the generator that does the walk
+ * itself (no generator in between: each entry costs one resumption). The checks run at the first
+ * step, as generators do.
  */
-export function* walk<K, V>(
+export function walk<K, V>(
   h: MapHandle,
   operation: string,
   withValues: boolean,
   options: IterateOptions,
 ): Generator<[K, V | undefined], void, undefined> {
+  const mode = h.spec.iterate;
+  const batch = typeof options === "object" && options !== null ? options.batch : undefined;
+  if (mode === "batch" && batch !== false && !h.batchOff) {
+    return walkBatch<K, V>(h, operation, withValues, options);
+  }
+  if (withValues && mode !== "index" && mode !== "none" && h.spec.key !== "none") {
+    return walkNextKeyValues<K, V>(h, operation, options);
+  }
+  return walkOther<K, V>(h, operation, withValues, options);
+}
+
+/** The checks of every walk, at its first step; returns the map's iteration mode. */
+function prologue(
+  h: MapHandle,
+  operation: string,
+  withValues: boolean,
+  options: IterateOptions,
+): string {
   h.openFd(operation);
   requireObject(operation, "options", options);
   if (options.chunk !== undefined) h.defaultChunk(options.chunk);
@@ -42,35 +70,126 @@ export function* walk<K, V>(
       why: "this map type has no keys to iterate",
     }, h.shape.name);
   }
-  if (mode === "batch" && options.batch !== false && !h.batchOff) {
-    const reader = h.tryBatchReader(h.defaultChunk(options.chunk), false);
-    if (reader !== undefined) {
-      const ks = h.shape.keySize;
-      const vb = h.vb;
-      const vs = h.shape.valueSize;
-      const rawKey = h.keyCodec === undefined;
-      const rawValue = h.valueCodec === undefined && !h.pcpu;
-      // The reader already holds the first chunk. Its buffers are its own: the loop body may
-      // use the map freely, and they change only when the next chunk is fetched, after the
-      // last entry of this one was decoded.
-      for (let n = reader.count; n > 0 || !reader.done; n = reader.next()) {
-        const keys = reader.keys;
-        const values = reader.values;
-        const kv = new DataView(keys.buffer);
-        const vv = new DataView(values.buffer);
-        for (let i = 0; i < n; i++) {
-          const key = rawKey
-            ? freshBytes(keys, i * ks, ks) as K
-            : decodeKey<K>(h, kv, keys, i * ks);
-          yield [
-            key,
-            rawValue ? freshBytes(values, i * vb, vs) as V : decodeValue<V>(h, vv, i * vb),
-          ];
-        }
+  return mode;
+}
+
+/**
+ * Receives each entry of a scan ({@link scanEntries}); `false` stops the scan. Raw keys and
+ * values are views reused for every entry.
+ */
+export type ScanCallback<K, V> = (key: K, value: V) => void | boolean;
+
+/**
+ * Calls `cb` for each entry, the way `entries()` walks (batch chunks for hash maps, a get_next_key
+ * walk otherwise, with the same guarantees under concurrent deletes), with no allocation per
+ * entry for raw keys and values: each is copied into a view reused for every entry, valid until
+ * the callback returns. Returns the number of entries passed to `cb`.
+ */
+export function scanEntries<K, V>(
+  h: MapHandle,
+  cb: ScanCallback<K, V>,
+  options: IterateOptions,
+): number {
+  const counter = { n: 0 };
+  const mode = h.spec.iterate;
+  const batch = typeof options === "object" && options !== null ? options.batch : undefined;
+  const g = mode === "batch" && batch !== false && !h.batchOff
+    ? walkBatch<K, V>(h, "scan", true, options, cb, counter)
+    : mode !== "index" && mode !== "none" && h.spec.key !== "none"
+    ? walkNextKeyValues<K, V>(h, "scan", options, cb, counter)
+    : undefined;
+  if (g === undefined) {
+    // Index walks (arrays, fd arrays) and the errors of maps without keys.
+    for (const [k, v] of walkOther<K, V>(h, "scan", true, options)) {
+      counter.n++;
+      if (cb(k, v as V) === false) break;
+    }
+  } else {
+    g.next(); // with a callback the walk never yields: it runs to its end
+  }
+  return counter.n;
+}
+
+/** Hands one entry to a scan callback, counting it; false when the callback says stop. */
+function handOut<K, V>(cb: ScanCallback<K, V>, counter: { n: number }, k: K, v: V): boolean {
+  counter.n++;
+  return cb(k, v) !== false;
+}
+
+/** Copies `n` bytes of `from` at `at` into `to` (a reused view). */
+function copyInto(to: Uint8Array, from: Uint8Array, at: number, n: number): void {
+  if (n <= 64) { for (let i = 0; i < n; i++) to[i] = from[at + i]; }
+  else to.set(from.subarray(at, at + n));
+}
+
+/**
+ * Batch chunks decoded in this generator; a get_next_key walk when the kernel has no batch. With
+ * `cb`, entries go to it (raw ones in reused views) and nothing is yielded.
+ */
+function* walkBatch<K, V>(
+  h: MapHandle,
+  operation: string,
+  withValues: boolean,
+  options: IterateOptions,
+  cb?: ScanCallback<K, V>,
+  counter?: { n: number },
+): Generator<[K, V | undefined], void, undefined> {
+  prologue(h, operation, withValues, options);
+  const reader = h.tryBatchReader(h.defaultChunk(options.chunk), false);
+  if (reader === undefined) {
+    if (withValues) yield* walkNextKeyValues<K, V>(h, operation, undefined, cb, counter);
+    else yield* walkNextKey<K, V>(h, false, false, operation);
+    return;
+  }
+  const ks = h.shape.keySize;
+  const vb = h.vb;
+  const vs = h.shape.valueSize;
+  const rawKey = h.keyCodec === undefined;
+  const rawValue = h.valueCodec === undefined && !h.pcpu;
+  // A scan's reused views: its own memory, so that the callback may use the map freely.
+  const keyOut = cb !== undefined && rawKey ? new Uint8Array(ks) : undefined;
+  const valueOut = cb !== undefined && rawValue ? new Uint8Array(vs) : undefined;
+  // The reader already holds the first chunk. Its buffers are its own: the loop body may use the
+  // map freely, and they change only when the next chunk is fetched, after the last entry of
+  // this one was decoded.
+  for (let n = reader.count; n > 0 || !reader.done; n = reader.next()) {
+    const keys = reader.keys;
+    const values = reader.values;
+    const kv = new DataView(keys.buffer);
+    const vv = new DataView(values.buffer);
+    if (cb !== undefined) {
+      for (let i = 0; i < n; i++) {
+        let key: K, value: V;
+        if (keyOut !== undefined) {
+          copyInto(keyOut, keys, i * ks, ks);
+          key = keyOut as K;
+        } else key = decodeKey<K>(h, kv, keys, i * ks);
+        if (valueOut !== undefined) {
+          copyInto(valueOut, values, i * vb, vs);
+          value = valueOut as V;
+        } else value = decodeValue<V>(h, vv, i * vb);
+        if (!handOut(cb, counter!, key, value)) return;
       }
-      return;
+      continue;
+    }
+    for (let i = 0; i < n; i++) {
+      const key = rawKey ? freshBytes(keys, i * ks, ks) as K : decodeKey<K>(h, kv, keys, i * ks);
+      yield [
+        key,
+        rawValue ? freshBytes(values, i * vb, vs) as V : decodeValue<V>(h, vv, i * vb),
+      ];
     }
   }
+}
+
+/** Index walks, key-only walks, and the errors of maps without keys. */
+function* walkOther<K, V>(
+  h: MapHandle,
+  operation: string,
+  withValues: boolean,
+  options: IterateOptions,
+): Generator<[K, V | undefined], void, undefined> {
+  const mode = prologue(h, operation, withValues, options);
   if (withValues && mode !== "index") yield* walkNextKeyValues<K, V>(h, operation);
   else yield* walkNextKey<K, V>(h, mode === "index", withValues, operation);
 }
@@ -101,7 +220,11 @@ export function countEntries(h: MapHandle): number {
 function* walkNextKeyValues<K, V>(
   h: MapHandle,
   operation: string,
+  options?: IterateOptions,
+  cb?: ScanCallback<K, V>,
+  counter?: { n: number },
 ): Generator<[K, V], void, undefined> {
+  if (options !== undefined) prologue(h, operation, true, options);
   const ks = h.shape.keySize;
   const room = Math.max(8, ks);
   // Two key buffers in turn: attrs[i] asks for the successor of bufs[i], into bufs[1 - i].
@@ -115,8 +238,24 @@ function* walkNextKeyValues<K, V>(
   }
   // attrs[2]: the first key (key NULL), into bufs[0].
   attrViews[2].setBigUint64(N.next_key.offset, h.s.addressOf(bufs[0]), true);
+  // lookups[i]: the value of bufs[i], into this walk's own value buffer (the loop body may use
+  // the map's scratch).
+  const value = alloc(Math.max(8, h.vb));
+  const valueView = new DataView(value.buffer);
+  const rawKey = h.keyCodec === undefined;
+  const rawValue = h.valueCodec === undefined && !h.pcpu;
+  const vs = h.shape.valueSize;
+  // A scan's reused views of the key (in turn, each key buffer) and of the value.
+  const keyOut = [new Uint8Array(bufs[0].buffer, 0, ks), new Uint8Array(bufs[1].buffer, 0, ks)];
+  const valueOut = new Uint8Array(value.buffer, 0, vs);
+  const lookups = [alloc(ELEM_SIZE), alloc(ELEM_SIZE)];
+  const lookupViews = lookups.map((a) => new DataView(a.buffer));
+  const valueAddr = h.s.addressOf(value);
+  for (let i = 0; i < 2; i++) {
+    lookupViews[i].setBigUint64(OFF_KEY, h.s.addressOf(bufs[i]), true);
+    lookupViews[i].setBigUint64(OFF_VALUE, valueAddr, true);
+  }
   const fdOff = N.map_fd.offset;
-  const scratch = h.key;
   let log = new Uint8Array(ks * 256);
   let logged = 0;
   let calls = 0;
@@ -137,10 +276,8 @@ function* walkNextKeyValues<K, V>(
     r = mapGetNextKey(attrs[cur]); // bufs and attrs live as long as this generator
     if (r < 0 && r !== -ENOENT) nextKeyFailed(h, -r, operation);
     const more = r === 0;
-    // The value, through the map's scratch (the loop body only runs between yields).
-    for (let i = 0; i < ks; i++) scratch[i] = key[i];
-    h.elemView.setUint32(OFF_FLAGS, 0, true);
-    const lr = mapLookupElem(h.elem);
+    lookupViews[cur].setUint32(OFF_FD, fd, true);
+    const lr = mapLookupElem(lookups[cur]);
     if (lr === -ENOENT) {
       // The key vanished: its successor may be a restart. Resume with the set of yielded keys.
       const idOf = ks <= 6 ? bytesToNumber : bytesToString;
@@ -152,12 +289,16 @@ function* walkNextKeyValues<K, V>(
         if (off >= logged - 32 * ks) history.push(k.slice());
       }
       history.push(key.slice(0, ks)); // the vanished key: where the walk resumes from
-      yield* walkNextKey<K, V>(h, false, true, operation, {
+      const rest = walkNextKey<K, V>(h, false, true, operation, {
         seen,
         history,
         from: key.slice(0, ks),
         calls,
       }) as Generator<[K, V], void, undefined>;
+      if (cb === undefined) yield* rest;
+      else {
+        for (const [k, v] of rest) if (!handOut(cb, counter!, k, v)) return;
+      }
       return;
     }
     if (lr < 0) h.fail(BpfCmd.MAP_LOOKUP_ELEM, -lr, operation);
@@ -168,7 +309,16 @@ function* walkNextKeyValues<K, V>(
     }
     for (let i = 0; i < ks; i++) log[logged + i] = key[i];
     logged += ks;
-    yield [decodeKey<K>(h, views[cur], key), decodeValue<V>(h)];
+    if (cb !== undefined) {
+      const k = rawKey ? keyOut[cur] as K : decodeKey<K>(h, views[cur], key);
+      const v = rawValue ? valueOut as V : decodeValue<V>(h, valueView, 0);
+      if (!handOut(cb, counter!, k, v)) return;
+    } else {
+      yield [
+        rawKey ? freshBytes(key, 0, ks) as K : decodeKey<K>(h, views[cur], key),
+        rawValue ? freshBytes(value, 0, vs) as V : decodeValue<V>(h, valueView, 0),
+      ];
+    }
     if (!more) return;
     cur = 1 - cur;
   }

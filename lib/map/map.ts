@@ -9,6 +9,7 @@
  */
 import { describeHandle, INSPECT_SYMBOLS } from "../fd.ts";
 import { requireObject } from "../args.ts";
+import { ArgumentError } from "../errors.ts";
 import { pinFd, unpinPath } from "../pin.ts";
 import { listIds } from "../ids.ts";
 import { BpfCmd } from "../../types/cmd.ts";
@@ -39,7 +40,7 @@ import type { MapDescription } from "../verifier/maps.ts";
 import type { Codec } from "../codec/codec.ts";
 import type { MapHandle } from "./handle.ts";
 import { type MapInfo, readMapInfo } from "./info.ts";
-import { countEntries, walk } from "./iterate.ts";
+import { countEntries, scanEntries, walk } from "./iterate.ts";
 import type { MapTypeInfo, MapTypeInput } from "./map_types.ts";
 import { adoptMap, createMap, openMapById, openPinnedMap } from "./open.ts";
 import type {
@@ -629,6 +630,37 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> {
    */
   entries(options: IterateOptions = {}): Generator<[K, V], void, undefined> {
     return walk<K, V>(this.#h, "entries", true, options) as Generator<[K, V], void, undefined>;
+  }
+
+  /**
+   * Calls `callback` with each entry, in the kernel's order, as {@link BpfMap.entries} walks
+   * (batch chunks for hash maps, `{ batch: false }` for a get_next_key walk; the same guarantees
+   * under concurrent deletes: no entry twice, none after its deletion was seen, always an end),
+   * but with no allocation per entry for raw keys and values: **a raw key or value is a
+   * `Uint8Array` reused for every entry, valid only until the callback returns** (copy it with
+   * `slice()` to keep it; writing to it changes nothing in the map). Keys and values with a codec
+   * are decoded for each entry, as `entries()` does. The callback may read, update and delete
+   * entries of the map; returning `false` stops the scan.
+   *
+   * @returns the number of entries passed to the callback.
+   * @throws {MapClosedError} once closed; {@link MapOpNotSupportedError} for map types without
+   *   keys or lookups.
+   * @example
+   * ```ts
+   * import { BpfMap } from "@tsbpf/core";
+   * using map = BpfMap.create({ type: "hash", keySize: 4, valueSize: 8, maxEntries: 64 });
+   * map.set(new Uint8Array([1, 0, 0, 0]), new Uint8Array(8).fill(7));
+   * let bytes = 0;
+   * map.scan((key, value) => {
+   *   bytes += key.length + value[0]; // read here; key.slice() to keep it
+   * }); // 1
+   * ```
+   */
+  scan(callback: (key: K, value: V) => void | boolean, options: IterateOptions = {}): number {
+    if (typeof callback !== "function") {
+      throw new ArgumentError("callback", "scan(): callback must be a function");
+    }
+    return scanEntries<K, V>(this.#h, callback, options);
   }
 
   /**
