@@ -631,7 +631,15 @@ export class PerfBuffer implements Disposable, AsyncIterable<PerfEvent> {
             const n = rawSize >>> 2;
             const lw = lastWords;
             if (start + rawSize <= ringSize) {
-              for (let i = 0; i < n; i++) lw[i] = words[from + i];
+              // Four words per step: the JITs (JavaScriptCore most) spend less per word.
+              let i = 0;
+              for (; i + 4 <= n; i += 4) {
+                lw[i] = words[from + i];
+                lw[i + 1] = words[from + i + 1];
+                lw[i + 2] = words[from + i + 2];
+                lw[i + 3] = words[from + i + 3];
+              }
+              for (; i < n; i++) lw[i] = words[from + i];
             } else for (let i = 0; i < n; i++) lw[i] = words[(from + i) & wordMask];
             data = lastRecord;
           } else if (start + rawSize <= ringSize) {
