@@ -59,6 +59,22 @@ export function nowNs(): number {
   return performance.now() * 1e6;
 }
 
+const cpuClock = (process.env.BENCH_CLOCK ?? "cpu") === "cpu";
+
+/**
+ * The clock the in-process comparisons use: the process's CPU time (user + system, every thread,
+ * in ns) unless `BENCH_CLOCK=wall`. On a shared machine CPU time leaves out the time the process
+ * waited for a CPU, which wall time counts at random against either side.
+ */
+export function clockNs(): number {
+  if (!cpuClock) return performance.now() * 1e6;
+  const u = process.cpuUsage();
+  return (u.user + u.system) * 1000;
+}
+
+/** What {@link clockNs} measures, for the bench headers. */
+export const clockName: string = cpuClock ? "process CPU time" : "wall time";
+
 /**
  * The C baselines called in this process (`bench/c/inproc.c`, built into `cBuild` with gcc and
  * libbpf-dev): each figure is measured right beside the TypeScript one, on the same kernel

@@ -19,7 +19,7 @@ import { u32, u64 } from "../lib/codec/mod.ts";
 import { BpfCmd } from "../types/cmd.ts";
 import { alloc } from "../lib/sys/memory.ts";
 import { sys } from "../lib/sys/mod.ts";
-import { CMapOp, inProcC, median, nowNs, runtime } from "./_c.ts";
+import { clockName, clockNs, CMapOp, inProcC, median, runtime } from "./_c.ts";
 
 const N_KEYS = 10_000;
 const MAX_ENTRIES = 65_536;
@@ -96,16 +96,19 @@ const hasScan = typeof (BpfMap.prototype as { scan?: unknown }).scan === "functi
 
 /** ns per op of `fn` (which runs `ops` operations). */
 function timed(ops: number, fn: () => void): number {
-  const t0 = nowNs();
+  const t0 = clockNs();
   fn();
-  return (nowNs() - t0) / ops;
+  return (clockNs() - t0) / ops;
 }
 
 /** C's ns per op for `op` on `fd`, failing on an error. */
 function cRun(op: number, fd: number, passes: number): number {
+  const t0 = clockNs();
   const ns = c.map(op, fd, N_KEYS, passes);
+  const t1 = clockNs();
   if (ns < 0) fail(`C loop ${C_NAMES[op]} failed (errno ${-ns})`);
-  return ns;
+  const ops = op === CMapOp.updateNew || op === CMapOp.delete ? N_KEYS : N_KEYS * passes;
+  return (t1 - t0) / ops;
 }
 
 /** One round on fresh maps: [TypeScript, C] ns per op for each row. */
@@ -353,7 +356,7 @@ const rounds: Record<Row, [number, number]>[] = [];
 for (let r = 0; r < ROUNDS; r++) rounds.push(round(r + 1));
 
 console.log(
-  `# map_bench (${runtime}): hash u32 → u64, max_entries ${MAX_ENTRIES}, ${N_KEYS} keys; ${ROUNDS} rounds, C raw bpf(2) loops in the same process beside each row, in turn; medians, ratio = median of per-round ratios`,
+  `# map_bench (${runtime}): hash u32 → u64, max_entries ${MAX_ENTRIES}, ${N_KEYS} keys; ${ROUNDS} rounds, C raw bpf(2) loops in the same process beside each row, in turn, ${clockName}; medians, ratio = median of per-round ratios`,
 );
 const num = (x: number) => x.toFixed(1).padStart(8);
 console.log(

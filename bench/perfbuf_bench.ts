@@ -21,7 +21,7 @@ import { fileURLToPath } from "node:url";
 import { loadObject } from "../lib/object/mod.ts";
 import { PerfBuffer } from "../lib/perf/mod.ts";
 import type { Program } from "../lib/program/program.ts";
-import { inProcC, median, nowNs, runtime } from "./_c.ts";
+import { clockName, clockNs, inProcC, median, runtime } from "./_c.ts";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 21);
 const BATCH = 32_768;
@@ -55,7 +55,7 @@ try {
   using pb = new PerfBuffer(obj.maps.events, { pages: PAGES });
   if (c.pbOpen(objC.maps.events.fd, PAGES) < 0) throw new Error("perf_buffer__new failed");
   console.log(
-    `# perfbuf_bench (${runtime}): ${PAGES} pages per CPU (${pb.cpus.length} CPUs), ${BATCH} records per round, ${ROUNDS} rounds, C (libbpf perf_buffer__consume) and TS in turn in the same process`,
+    `# perfbuf_bench (${runtime}): ${PAGES} pages per CPU (${pb.cpus.length} CPUs), ${BATCH} records per round, ${ROUNDS} rounds, C (libbpf perf_buffer__consume) and TS in turn in the same process, ${clockName}`,
   );
   console.log(
     `${"consumer".padEnd(26)} ${"size".padStart(5)} ${"ns/rec".padStart(9)} ${
@@ -83,9 +83,9 @@ try {
       const runTs = (): number => {
         next = seq;
         const after = emit(prog, seq, BATCH, size);
-        const t0 = nowNs();
+        const t0 = clockNs();
         const n = mode === "consumeRaw" ? pb.consumeRaw(inPlace) : pb.consume(cb);
-        const t1 = nowNs();
+        const t1 = clockNs();
         if (n !== BATCH || errors !== 0) {
           throw new Error(`${mode}: read ${n} of ${BATCH}, ${errors} sequence/size errors`);
         }
@@ -94,10 +94,12 @@ try {
       };
       const runCRound = (): number => {
         const after = emit(progC, seqC, BATCH, size);
+        const t0 = clockNs();
         const ns = c.pbConsume(seqC, rawSize, BATCH);
+        const t1 = clockNs();
         if (ns < 0) throw new Error("C perf_buffer__consume: wrong records");
         seqC = after;
-        return ns;
+        return (t1 - t0) / BATCH;
       };
       const samples: { ts: number; c: number }[] = [];
       for (let round = -2; round < ROUNDS; round++) {

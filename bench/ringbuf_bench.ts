@@ -25,7 +25,7 @@ import { fileURLToPath } from "node:url";
 import { loadObject } from "../lib/elf/mod.ts";
 import { RingBuffer } from "../lib/ringbuf/mod.ts";
 import type { Program } from "../lib/program/program.ts";
-import { type InProcC, inProcC, median, nowNs, runtime, sharedBench } from "./_c.ts";
+import { clockName, clockNs, type InProcC, inProcC, median, runtime, sharedBench } from "./_c.ts";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 21);
 const BATCH = 32_768;
@@ -95,9 +95,9 @@ function measure(
   const runTs = (): number => {
     next = seq;
     emitBatch(prog, seq, BATCH);
-    const t1 = nowNs();
+    const t1 = clockNs();
     const n = raw ? rb.consumeRaw(cb) : rb.consume(cb as (r: Uint8Array) => void);
-    const t2 = nowNs();
+    const t2 = clockNs();
     seq += BATCH;
     if (n !== BATCH || errors !== 0) {
       throw new Error(`${mode}: consumed ${n} of ${BATCH}, ${errors} sequence/size errors`);
@@ -106,10 +106,12 @@ function measure(
   };
   const runC = (): number => {
     emitBatch(prog, seq, BATCH);
+    const t1 = clockNs();
     const ns = c.rbConsume(seq, size, BATCH);
+    const t2 = clockNs();
     if (ns < 0) throw new Error(`C ring_buffer__consume: wrong records`);
     seq += BATCH;
-    return ns;
+    return (t2 - t1) / BATCH;
   };
   for (let round = -2; round < ROUNDS; round++) { // two warm-up rounds (JIT)
     let ts: number, cNs: number;
@@ -173,7 +175,7 @@ if (process.env.RB_BENCH_CHILD !== undefined) {
   child(process.env.RB_BENCH_CHILD);
 } else {
   console.log(
-    `# ringbuf_bench (${runtime}): ring 16 MiB, ${BATCH} records per round, ${ROUNDS} rounds, C (libbpf ring_buffer__consume) and TS in turn in the same process, each row in a fresh process`,
+    `# ringbuf_bench (${runtime}): ring 16 MiB, ${BATCH} records per round, ${ROUNDS} rounds, C (libbpf ring_buffer__consume) and TS in turn in the same process, ${clockName}, each row in a fresh process`,
   );
   const num = (x: number): string => x.toFixed(2).padStart(9);
   for (const size of [16, 256]) {
