@@ -9,7 +9,7 @@ import { ClosedError } from "../lib/errors.ts";
 import { asm } from "../lib/insn/mod.ts";
 import { Program } from "../lib/program/program.ts";
 import { kernelSkip, openFdCount } from "./util.ts";
-import { emitRecords, loadEmitter, perfMappings, u64At } from "./perf_helpers.ts";
+import { emitRecords, loadEmitter, onOneCpu, perfMappings, u64At } from "./perf_helpers.ts";
 
 const PAGE = 4096;
 
@@ -157,51 +157,52 @@ test("poll() waits through epoll without blocking the event loop; wakeupEvents b
 
 test("the async iterator yields samples and lost counts with their CPU; an AbortSignal ends it", {
   skip: kernelSkip,
-}, async () => {
-  using obj = loadEmitter();
-  using pb = new PerfBuffer(obj.maps.events, { pages: 1 });
-  const r = emitRecords(obj, 0, 200, 36);
-  const ac = new AbortController();
-  const samples: number[] = [];
-  let lost = 0;
-  let seq = r.next;
-  let refills = 0;
-  let refillsSeen = 0;
-  for await (const ev of pb.events(ac.signal)) {
-    assert.ok(pb.cpus.includes(ev.cpu));
-    if (ev.type === "sample") {
-      const s = u64At(ev.data, 0);
-      ev.data[0] ^= 0xff; // a copy: writable, kept
-      if (s < r.next) samples.push(s);
-      else refillsSeen++;
-    } else lost += ev.lost;
-    if ((lost === r.dropped && samples.length === r.next) || refills >= 1000) {
-      ac.abort();
-      continue;
+}, () =>
+  onOneCpu(async () => {
+    using obj = loadEmitter();
+    using pb = new PerfBuffer(obj.maps.events, { pages: 1 });
+    const r = emitRecords(obj, 0, 200, 36);
+    const ac = new AbortController();
+    const samples: number[] = [];
+    let lost = 0;
+    let seq = r.next;
+    let refills = 0;
+    let refillsSeen = 0;
+    for await (const ev of pb.events(ac.signal)) {
+      assert.ok(pb.cpus.includes(ev.cpu));
+      if (ev.type === "sample") {
+        const s = u64At(ev.data, 0);
+        ev.data[0] ^= 0xff; // a copy: writable, kept
+        if (s < r.next) samples.push(s);
+        else refillsSeen++;
+      } else lost += ev.lost;
+      if ((lost === r.dropped && samples.length === r.next) || refills >= 1000) {
+        ac.abort();
+        continue;
+      }
+      // The kernel writes a CPU's lost record before the next sample that fits on that CPU. The
+      // producer runs on the CPU this thread is pinned to (onOneCpu), the one whose ring
+      // overflowed: refill one record at a time until the lost record comes.
+      if (samples.length === r.next && refillsSeen === refills) {
+        seq = emitRecords(obj, seq, 1, 8).next;
+        refills++;
+      }
     }
-    // The kernel writes a CPU's lost record before the next sample that fits on that CPU. The
-    // producer runs on whichever CPU this process is on, so refill one record at a time until
-    // one lands on the CPU whose ring overflowed.
-    if (samples.length === r.next && refillsSeen === refills) {
-      seq = emitRecords(obj, seq, 1, 8).next;
-      refills++;
-    }
-  }
-  assert.equal(lost, r.dropped, `lost records reported after ${refills} refills`);
-  assert.equal(samples.length, r.next);
-  assert.deepEqual(samples.slice(0, r.next).sort((a, b) => a - b), [
-    ...Array.from({ length: r.next }, (_, i) => i),
-  ]);
-  // An abort while waiting ends the wait at once, and the reader keeps working afterwards.
-  pb.consume(() => {});
-  const ac2 = new AbortController();
-  setTimeout(() => ac2.abort(), 20);
-  const events: unknown[] = [];
-  for await (const ev of pb.events(ac2.signal)) events.push(ev);
-  assert.deepEqual(events, []);
-  emitRecords(obj, 9, 1, 8);
-  assert.equal(await pb.poll(10_000, () => {}), 1);
-});
+    assert.equal(lost, r.dropped, `lost records reported after ${refills} refills`);
+    assert.equal(samples.length, r.next);
+    assert.deepEqual(samples.slice(0, r.next).sort((a, b) => a - b), [
+      ...Array.from({ length: r.next }, (_, i) => i),
+    ]);
+    // An abort while waiting ends the wait at once, and the reader keeps working afterwards.
+    pb.consume(() => {});
+    const ac2 = new AbortController();
+    setTimeout(() => ac2.abort(), 20);
+    const events: unknown[] = [];
+    for await (const ev of pb.events(ac2.signal)) events.push(ev);
+    assert.deepEqual(events, []);
+    emitRecords(obj, 9, 1, 8);
+    assert.equal(await pb.poll(10_000, () => {}), 1);
+  }));
 
 test("pause() drops output into lost counts; resume() reports them", { skip: kernelSkip }, () => {
   using obj = loadEmitter();

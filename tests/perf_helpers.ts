@@ -13,6 +13,7 @@ import { asm } from "../lib/insn/mod.ts";
 import { Program, type TestRunResult } from "../lib/program/program.ts";
 import { liveProfile } from "../lib/profile/live.ts";
 import { repoRoot } from "./util.ts";
+import { alloc, sys } from "../lib/sys/mod.ts";
 
 /** `bpf_loop`'s helper id. */
 const BPF_LOOP = 181;
@@ -150,4 +151,30 @@ export function u64At(data: Uint8Array, offset: number): number {
 export function perfMappings(): number {
   return readFileSync("/proc/self/maps", "utf8").split("\n").filter((l) => l.includes("perf_event"))
     .length;
+}
+
+/**
+ * Runs `fn` with this thread pinned to one CPU (the first it may run on), then restores its CPU
+ * mask, also when `fn` throws. The perf buffer's producer writes to the ring of the CPU it runs
+ * on, so a test that overflows one ring and then waits for that ring's lost record must produce
+ * on that same CPU: on a busy machine the scheduler can keep a thread off a CPU for a long time.
+ */
+export async function onOneCpu<T>(fn: () => Promise<T>): Promise<T> {
+  const s = sys();
+  const saved = alloc(128); // cpu_set_t: 1024 CPUs
+  const got = s.syscall(s.nr.sched_getaffinity, 0n, 128n, s.addressOf(saved));
+  if (got < 0n) throw new Error(`sched_getaffinity failed: errno ${-got}`);
+  let first = -1;
+  for (let i = 0; i < Number(got) * 8 && first < 0; i++) {
+    if (saved[i >> 3] & (1 << (i & 7))) first = i;
+  }
+  const one = alloc(128);
+  one[first >> 3] = 1 << (first & 7);
+  const set = s.syscall(s.nr.sched_setaffinity, 0n, 128n, s.addressOf(one));
+  if (set < 0n) throw new Error(`sched_setaffinity failed: errno ${-set}`);
+  try {
+    return await fn();
+  } finally {
+    s.syscall(s.nr.sched_setaffinity, 0n, 128n, s.addressOf(saved));
+  }
 }

@@ -97,6 +97,10 @@ export interface SyscallNumbers {
   readonly epoll_pwait: number;
   /** `mount(2)`. */
   readonly mount: number;
+  /** `sched_setaffinity(2)`. */
+  readonly sched_setaffinity: number;
+  /** `sched_getaffinity(2)`. */
+  readonly sched_getaffinity: number;
   /** `getpid(2)`. */
   readonly getpid: number;
   /** `openat(2)`. */
@@ -152,6 +156,8 @@ export const SYSCALL_NUMBERS: Readonly<Record<"x86_64" | "aarch64", SyscallNumbe
     epoll_ctl: 233,
     epoll_pwait: 281,
     mount: 165,
+    sched_setaffinity: 203,
+    sched_getaffinity: 204,
     getpid: 39,
     openat: 257,
     read: 0,
@@ -185,6 +191,8 @@ export const SYSCALL_NUMBERS: Readonly<Record<"x86_64" | "aarch64", SyscallNumbe
     epoll_ctl: 21,
     epoll_pwait: 22,
     mount: 40,
+    sched_setaffinity: 122,
+    sched_getaffinity: 123,
     getpid: 172,
     openat: 56,
     read: 63,
