@@ -39,6 +39,16 @@ for (const k of [BTF_KIND.struct, BTF_KIND.union, BTF_KIND.datasec, BTF_KIND.enu
   EXTRA_PER_VLEN[k] = 3;
 }
 EXTRA_PER_VLEN[BTF_KIND.enum] = EXTRA_PER_VLEN[BTF_KIND.func_proto] = 2;
+/**
+ * A record's length rule by the top byte of its info word (kflag, 2 reserved bits, 5 kind bits):
+ * low byte the words up to the vlen entries (header included), high byte the words per entry; 0
+ * for a reserved bit set or an unknown kind. One lookup per record in `indexBtf`.
+ */
+const RECORD_WORDS = new Uint16Array(256);
+for (let kind = 1; kind < KIND_COUNT; kind++) {
+  const rule = (3 + EXTRA_FIXED[kind]) | (EXTRA_PER_VLEN[kind] << 8);
+  RECORD_WORDS[kind] = RECORD_WORDS[kind | 0x80] = rule;
+}
 
 /**
  * `struct btf_header`. Section offsets are relative to the end of the header (`hdrLen`).
@@ -275,21 +285,26 @@ export function indexBtf(bytes: Uint8Array, base?: SplitBase): BtfIndex {
   let count = 0;
   let w = 0;
   const endWord = header.typeLen / 4; // a trailing partial word counts as truncation below
+  // The one pass over every record (the kernel's 125k at a cold start, mostly before the JIT has
+  // compiled this loop): as few operations per record as the checks allow. A record cut short
+  // reads past `words` (undefined: kind 0) or ends past `endWord`; either way `recordError`
+  // says which.
+  const rules = RECORD_WORDS; // locals: a module binding costs more per read in the interpreter
+  const funcMask = FUNC_MASK;
+  const funcInfo = FUNC_INFO;
   while (w < endWord) {
-    if (w + 3 > endWord) recordError(words, w, firstId + count, typeStart, typeEnd, strLimit);
     const nameOff = words[w];
     const info = words[w + 1];
-    const kind = (info >>> 24) & 0x1f;
+    const rule = rules[info >>> 24];
+    // Words: the header and fixed part, plus vlen entries of some words each.
+    const next = w + (rule & 0xff) + (rule >>> 8) * (info & 0xffff);
     if (
-      (info & 0x60ff0000) !== 0 || kind === 0 || kind >= KIND_COUNT || nameOff < 0 ||
+      rule === 0 || (info & 0xff0000) !== 0 || next > endWord || nameOff < 0 ||
       nameOff >= strLimit
     ) {
       recordError(words, w, firstId + count, typeStart, typeEnd, strLimit);
     }
-    // Words after the 3-word header: a fixed part, plus vlen entries of some words each.
-    const next = w + 3 + EXTRA_FIXED[kind] + EXTRA_PER_VLEN[kind] * (info & 0xffff);
-    if (next > endWord) recordError(words, w, firstId + count, typeStart, typeEnd, strLimit);
-    if (nameOff !== 0 && kind !== BTF_KIND.func) named[nNamed++] = count;
+    if (nameOff !== 0 && (info & funcMask) !== funcInfo) named[nNamed++] = count;
     offsets[count++] = typeStart + 4 * w;
     w = next;
   }
@@ -312,6 +327,10 @@ export function indexBtf(bytes: Uint8Array, base?: SplitBase): BtfIndex {
     strLimit,
   };
 }
+
+/** The kind bits of an info word, and their value for a function. */
+const FUNC_MASK = 0x1f000000;
+const FUNC_INFO = BTF_KIND.func << 24;
 
 /** Throws the error of the malformed record at word `w` of the type section. */
 function recordError(
