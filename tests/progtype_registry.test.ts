@@ -15,6 +15,8 @@ import {
   unregisterProgType,
 } from "../lib/progtype/mod.ts";
 import { checkProgram } from "../lib/check/mod.ts";
+import { programTypeOfSection } from "../lib/elf/sections.ts";
+import { ObjectError } from "../lib/elf/error.ts";
 import { PROG_TYPE_COUNT, progTypeName } from "../types/prog_type.ts";
 import { AttachType } from "../types/attach_type.ts";
 import { HelperId } from "../types/helpers.ts";
@@ -144,6 +146,40 @@ test("register a new type, refuse a duplicate, replace it, unregister it", () =>
       () => registerProgType({ ...mine, ops: {} as ProgTypeDef["ops"] }),
       /ops\.getFuncProto/,
     );
+  } finally {
+    resetProgTypes();
+  }
+});
+
+test("section names follow the registry: a type registered, replaced, unregistered, reset", () => {
+  // The section lookup keeps the registry's types sorted between changes: every change shows.
+  try {
+    assert.throws(() => programTypeOfSection("my_sec/target"), ObjectError);
+    const mine: ProgTypeDef = {
+      type: 4002,
+      name: "my_sec_type",
+      sectionPrefixes: [{ prefix: "my_sec", takesTarget: true, attachTypeAtLoad: "none" }],
+      expectedAttachTypes: [],
+      ops: getProgType("socket_filter")!.ops,
+    };
+    registerProgType(mine);
+    const t = programTypeOfSection("my_sec/target");
+    assert.equal(t.type, 4002);
+    assert.equal(t.target, "target");
+    assert.equal(programTypeOfSection("my_sec").target, undefined);
+    assert.throws(() => programTypeOfSection("my_secx/target"), ObjectError, "not a prefix + /");
+    assert.equal(progTypes().at(-1), mine, "progTypes() is sorted by number");
+    progTypes().pop(); // a copy: the registry's own list is not touched
+    assert.equal(progTypes().at(-1), mine);
+    registerProgType({ ...mine, name: "my_sec_type2" }, { replace: true });
+    assert.equal(programTypeOfSection("my_sec/x").typeName, "my_sec_type2");
+    unregisterProgType(4002);
+    assert.throws(() => programTypeOfSection("my_sec/target"), ObjectError);
+    registerProgType(mine);
+    resetProgTypes();
+    assert.throws(() => programTypeOfSection("my_sec/target"), ObjectError);
+    // Longest prefix still wins among built-ins.
+    assert.equal(programTypeOfSection("cgroup/connect4").typeName, "cgroup_sock_addr");
   } finally {
     resetProgTypes();
   }

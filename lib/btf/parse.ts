@@ -101,6 +101,9 @@ export interface RawBtf {
   readonly string: (offset: number) => string;
 }
 
+/** One decoder for every blob (making one costs more than decoding a small string section). */
+const decoder = new TextDecoder();
+
 /**
  * Builds a string reader over the string section `[start, end)` of `bytes` (base strings first
  * for split BTF).
@@ -127,7 +130,6 @@ export function stringReader(
       break;
     }
   }
-  const decoder = new TextDecoder();
   if (ascii) {
     // One decode of the whole section; byte offsets equal character offsets.
     const text = decoder.decode(sec);
@@ -535,13 +537,7 @@ export function decodeBtfType(
 
 /** Throws when a type id that `t` refers to is past the last id (`limit - 1`). */
 function checkRefs(t: BtfType, limit: number, at: number): void {
-  // The description is built only for the error (this runs for every decoded type).
-  const fail = (ref: number, what: string): never => {
-    throw new BtfError(
-      `type [${t.id}] ${t.kind}: ${what} refers to type id ${ref}, but the last id is ${limit - 1}`,
-      at,
-    );
-  };
+  // This runs for every decoded type: no closure, and the message is built only for the error.
   switch (t.kind) {
     case "ptr":
     case "typedef":
@@ -552,28 +548,35 @@ function checkRefs(t: BtfType, limit: number, at: number): void {
     case "var":
     case "decl_tag":
     case "type_tag":
-      if (t.type >= limit) fail(t.type, "type");
+      if (t.type >= limit) refError(t, limit, at, t.type, "type");
       break;
     case "array":
-      if (t.type >= limit) fail(t.type, "element type");
-      if (t.indexType >= limit) fail(t.indexType, "index type");
+      if (t.type >= limit) refError(t, limit, at, t.type, "element type");
+      if (t.indexType >= limit) refError(t, limit, at, t.indexType, "index type");
       break;
     case "struct":
     case "union":
       for (const m of t.members) {
-        if (m.type >= limit) fail(m.type, `member ${JSON.stringify(m.name)}`);
+        if (m.type >= limit) refError(t, limit, at, m.type, `member ${JSON.stringify(m.name)}`);
       }
       break;
     case "func_proto":
-      if (t.returnType >= limit) fail(t.returnType, "return type");
+      if (t.returnType >= limit) refError(t, limit, at, t.returnType, "return type");
       for (const p of t.params) {
-        if (p.type >= limit) fail(p.type, `parameter ${JSON.stringify(p.name)}`);
+        if (p.type >= limit) refError(t, limit, at, p.type, `parameter ${JSON.stringify(p.name)}`);
       }
       break;
     case "datasec":
-      for (const v of t.vars) if (v.type >= limit) fail(v.type, "variable");
+      for (const v of t.vars) if (v.type >= limit) refError(t, limit, at, v.type, "variable");
       break;
   }
+}
+
+function refError(t: BtfType, limit: number, at: number, ref: number, what: string): never {
+  throw new BtfError(
+    `type [${t.id}] ${t.kind}: ${what} refers to type id ${ref}, but the last id is ${limit - 1}`,
+    at,
+  );
 }
 
 /**

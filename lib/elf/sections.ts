@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { progTypes } from "../progtype/registry.ts";
+import { registeredProgTypes } from "../progtype/registry.ts";
 import type { SectionPrefix } from "../progtype/types.ts";
 import { ObjectError } from "./error.ts";
 import { ProgLoadFlag } from "../../types/flags.ts";
@@ -33,10 +33,17 @@ export interface SectionProgramType {
   readonly target: string | undefined;
 }
 
+const SLASH = 0x2f;
+
 function matches(section: string, p: SectionPrefix): string | undefined | false {
-  if (section === p.prefix) return undefined;
-  if (p.takesTarget && section.startsWith(p.prefix + "/")) {
-    return section.slice(p.prefix.length + 1);
+  const prefix = p.prefix;
+  if (section === prefix) return undefined;
+  // `prefix/target`, tested without building `prefix + "/"` for each of the ~150 prefixes.
+  if (
+    p.takesTarget && section.length > prefix.length &&
+    section.charCodeAt(prefix.length) === SLASH && section.startsWith(prefix)
+  ) {
+    return section.slice(prefix.length + 1);
   }
   return false;
 }
@@ -57,7 +64,7 @@ function matches(section: string, p: SectionPrefix): string | undefined | false 
  */
 export function programTypeOfSection(section: string): SectionProgramType {
   let best: SectionProgramType | undefined;
-  for (const def of progTypes()) {
+  for (const def of registeredProgTypes()) {
     for (const p of def.sectionPrefixes) {
       const m = matches(section, p);
       if (m === false) continue;

@@ -11,6 +11,8 @@ import { ArgumentError } from "../errors.ts";
 
 const byNumber = new Map<number, ProgTypeDef>();
 const byName = new Map<string, ProgTypeDef>();
+/** The registered types by number, sorted once per change of the registry. */
+let sorted: readonly ProgTypeDef[] | undefined;
 
 for (const def of BUILTIN_PROG_TYPES) {
   byNumber.set(def.type, def);
@@ -111,6 +113,7 @@ export function registerProgType(def: ProgTypeDef, options: RegisterOptions = {}
   if (oldByNumber !== undefined) byName.delete(oldByNumber.name);
   byNumber.set(def.type, def);
   byName.set(def.name, def);
+  sorted = undefined;
 }
 
 /**
@@ -127,6 +130,7 @@ export function unregisterProgType(type: number | string): boolean {
   if (def === undefined) return false;
   byNumber.delete(def.type);
   byName.delete(def.name);
+  sorted = undefined;
   return true;
 }
 
@@ -160,7 +164,21 @@ export function getProgType(type: number | string): ProgTypeDef | undefined {
  * ```
  */
 export function progTypes(): ProgTypeDef[] {
-  return [...byNumber.values()].sort((a, b) => a.type - b.type);
+  return [...registeredProgTypes()];
+}
+
+/**
+ * All registered program types, by number: the registry's own list (not a copy), sorted once per
+ * change, for the section lookup that runs for every program of every object parsed.
+ *
+ * @example
+ * ```ts
+ * import { registeredProgTypes } from "./registry.ts";
+ * registeredProgTypes()[0].name; // "socket_filter"
+ * ```
+ */
+export function registeredProgTypes(): readonly ProgTypeDef[] {
+  return sorted ??= Object.freeze([...byNumber.values()].sort((a, b) => a.type - b.type));
 }
 
 /**
@@ -176,6 +194,7 @@ export function progTypes(): ProgTypeDef[] {
 export function resetProgTypes(): void {
   byNumber.clear();
   byName.clear();
+  sorted = undefined;
   for (const def of BUILTIN_PROG_TYPES) {
     byNumber.set(def.type, def);
     byName.set(def.name, def);
