@@ -26,6 +26,10 @@ export {
   type MapValue,
   type PerCpuMapType,
 } from "./map.ts";
+export { BpfMapBase } from "./map_base.ts";
+export { BpfMapElements } from "./map_elements.ts";
+export { BpfMapIteration } from "./map_iteration.ts";
+export { BpfMapBatch } from "./map_batch.ts";
 export { BatchReader, type BatchSource, type EntryDecoder, TypedBatchReader } from "./batch.ts";
 export { MapClosedError, MapOpNotSupportedError } from "./errors.ts";
 export { type MapInfo, readMapInfo } from "./info.ts";
