@@ -12,7 +12,7 @@ import { BpfToken } from "../lib/token.ts";
 import { BpfError } from "../lib/errors.ts";
 import { cString, retain } from "../lib/sys/memory.ts";
 import { sys } from "../lib/sys/mod.ts";
-import { bpfFdCounts, repoRoot, unlessProfile } from "./util.ts";
+import { BPF_FDS, fdsOpenedSince, openFds, repoRoot, unlessProfile } from "./util.ts";
 
 /** BPF tokens came with Linux 6.9: the kernel's BTF then has bpf_token_create. */
 const tokenSkip: string | false = unlessProfile((p) => p.kfunc("bpf_token_create"));
@@ -23,7 +23,7 @@ const CHILD = join(repoRoot, "tests", "fixtures", "token_child.ts");
 test("BpfToken.create on the host's bpffs: EOPNOTSUPP (no token in the initial namespace)", {
   skip: tokenSkip,
 }, () => {
-  const before = bpfFdCounts();
+  const before = openFds();
   assert.throws(() => BpfToken.create("/sys/fs/bpf"), (e) => {
     assert.ok(e instanceof BpfError);
     assert.equal(e.errnoName, "EOPNOTSUPP");
@@ -42,7 +42,7 @@ test("BpfToken.create on the host's bpffs: EOPNOTSUPP (no token in the initial n
     return true;
   });
   assert.throws(() => BpfToken.create(-1), RangeError);
-  assert.deepEqual(bpfFdCounts(), before);
+  assert.deepEqual(fdsOpenedSince(before, BPF_FDS), []);
 });
 
 /** Why the test cannot make a user namespace here, or false. */

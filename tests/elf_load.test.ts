@@ -10,7 +10,7 @@ import { parseBtf } from "../lib/btf/mod.ts";
 import { VerifierError } from "../lib/errors.ts";
 import { decodeInsns, type Insn } from "../lib/insn/mod.ts";
 import { loadObject, ObjectError, ObjectSpec } from "../lib/elf/mod.ts";
-import { bpfFdCounts, kernelSkip, repoRoot, unlessProfile } from "./util.ts";
+import { BPF_FDS, fdsOpenedSince, kernelSkip, openFds, repoRoot, unlessProfile } from "./util.ts";
 
 const path = (name: string): string => join(repoRoot, "tests", "fixtures", "elf", name);
 const u64 = (b: Uint8Array, off: number): bigint =>
@@ -47,7 +47,7 @@ const loopSkip = unlessProfile((p) => p.helperKnown(181));
 test("globals, BTF maps, BPF-to-BPF call and bpf_loop run under BPF_PROG_TEST_RUN", {
   skip: loopSkip,
 }, () => {
-  const before = bpfFdCounts();
+  const before = openFds();
   {
     using obj = loadObject(path("globals.bpf.o"), { constants: { scale: 3 } });
     assert.equal(obj.btfError, undefined);
@@ -68,7 +68,7 @@ test("globals, BTF maps, BPF-to-BPF call and bpf_loop run under BPF_PROG_TEST_RU
     using again = loadObject(readFileSync(path("globals.bpf.o")));
     assert.equal(again.programs.count_packets.testRun({ data: new Uint8Array(64) }).retval, 45);
   }
-  assert.deepEqual(bpfFdCounts(), before);
+  assert.deepEqual(fdsOpenedSince(before, BPF_FDS), []);
 });
 
 test("legacy maps section and a tc program", { skip: kernelSkip }, () => {
@@ -79,34 +79,34 @@ test("legacy maps section and a tc program", { skip: kernelSkip }, () => {
 });
 
 test("a verifier refusal shows the C source line from BTF line_info", { skip: kernelSkip }, () => {
-  const before = bpfFdCounts();
+  const before = openFds();
   assert.throws(() => loadObject(path("unverifiable.bpf.o")), (e: unknown) => {
     assert.ok(e instanceof VerifierError);
     assert.match(e.message, /@ unverifiable\.bpf\.c:11/);
     assert.match(e.message, /invalid access to packet/);
     return true;
   });
-  assert.deepEqual(bpfFdCounts(), before);
+  assert.deepEqual(fdsOpenedSince(before, BPF_FDS), []);
 });
 
 test(
   "a map the kernel refuses: ObjectError naming it, nothing leaked",
   { skip: kernelSkip },
   () => {
-    const before = bpfFdCounts();
+    const before = openFds();
     assert.throws(() => loadObject(path("bad_map.bpf.o")), (e: unknown) => {
       assert.ok(e instanceof ObjectError);
       assert.match(e.message, /^map refused \(section "\.maps"\): BPF_MAP_CREATE failed: EINVAL/);
       return true;
     });
-    assert.deepEqual(bpfFdCounts(), before);
+    assert.deepEqual(fdsOpenedSince(before, BPF_FDS), []);
   },
 );
 
 test("an unresolvable CO-RE relocation is poisoned and named when refused", {
   skip: kernelSkip,
 }, () => {
-  const before = bpfFdCounts();
+  const before = openFds();
   assert.throws(() => loadObject(path("core_bad.bpf.o")), (e: unknown) => {
     assert.ok(e instanceof ObjectError);
     assert.match(
@@ -116,14 +116,14 @@ test("an unresolvable CO-RE relocation is poisoned and named when refused", {
     assert.ok(e.cause instanceof VerifierError);
     return true;
   });
-  assert.deepEqual(bpfFdCounts(), before);
+  assert.deepEqual(fdsOpenedSince(before, BPF_FDS), []);
 });
 
 test(
   "CO-RE against the running kernel: offsets equal the kernel's BTF",
   { skip: kernelSkip },
   () => {
-    const before = bpfFdCounts();
+    const before = openFds();
     {
       using obj = loadObject(path("core.bpf.o"));
       assert.ok(obj.programs.core_reads.fd > 0);
@@ -214,7 +214,7 @@ test(
       }
       assert.ok(changed >= 6, `${changed} instructions differ from the compiled ones`);
     }
-    assert.deepEqual(bpfFdCounts(), before);
+    assert.deepEqual(fdsOpenedSince(before, BPF_FDS), []);
   },
 );
 
@@ -222,9 +222,9 @@ test("a program refused after maps were created closes the maps", { skip: kernel
   // core_bad.bpf.o's .bss map is created (and its BTF loaded) before its program is refused.
   const spec = ObjectSpec.parse(readFileSync(path("core_bad.bpf.o")));
   assert.ok(spec.globals.length > 0); // .bss is created before the program is refused
-  const before = bpfFdCounts();
+  const before = openFds();
   assert.throws(() => loadObject(spec), ObjectError);
-  assert.deepEqual(bpfFdCounts(), before);
+  assert.deepEqual(fdsOpenedSince(before, BPF_FDS), []);
   assert.throws(
     () => loadObject(path("globals.bpf.o"), { constants: { nope: 1 } }),
     /constant nope: no such variable in \.rodata/,
@@ -233,14 +233,14 @@ test("a program refused after maps were created closes the maps", { skip: kernel
     () => loadObject(path("globals.bpf.o"), { constants: { scale: new Uint8Array(2) } }),
     /constant scale: 2 bytes given, the variable has 4/,
   );
-  assert.deepEqual(bpfFdCounts(), before);
+  assert.deepEqual(fdsOpenedSince(before, BPF_FDS), []);
 });
 
 test("close() is idempotent and releases every fd", { skip: loopSkip }, () => {
-  const before = bpfFdCounts();
+  const before = openFds();
   const obj = loadObject(path("globals.bpf.o"));
-  assert.notDeepEqual(bpfFdCounts(), before);
+  assert.notDeepEqual(fdsOpenedSince(before, BPF_FDS), []);
   obj.close();
   obj.close();
-  assert.deepEqual(bpfFdCounts(), before);
+  assert.deepEqual(fdsOpenedSince(before, BPF_FDS), []);
 });

@@ -18,7 +18,7 @@ import { liveProfile } from "../lib/profile/mod.ts";
 import { kernelBtf, loadObject, ObjectError, ObjectSpec } from "../lib/elf/mod.ts";
 import { relocateExterns, resolveKsyms } from "../lib/elf/ksyms.ts";
 import { listKernelBtfObjects } from "../lib/object/btf_objects.ts";
-import { bpfFdCounts, kernelSkip, repoRoot, unlessProfile } from "./util.ts";
+import { BPF_FDS, fdsOpenedSince, kernelSkip, openFds, repoRoot, unlessProfile } from "./util.ts";
 
 const dir = join(repoRoot, "tests", "fixtures", "objects");
 const path = (name: string): string => join(dir, name);
@@ -149,7 +149,7 @@ test("kfuncs and ksyms in a module: calls index fd_array after a reserved 0, ld_
 test("kfuncs of a loaded module (nf_conntrack): loaded from its BTF, and they run", {
   skip: conntrackSkip,
 }, () => {
-  const before = bpfFdCounts();
+  const before = openFds();
   {
     using obj = loadObject(path("module_kfunc.bpf.o"));
     const r = obj.programs.ct_xdp.testRun({ data: new Uint8Array(64) });
@@ -161,7 +161,7 @@ test("kfuncs of a loaded module (nf_conntrack): loaded from its BTF, and they ru
     // bpf_ksym_exists() of a module kfunc: true.
     assert.equal(obj.programs.ct_exists.testRun({ data: new Uint8Array(64) }).retval, 0);
   }
-  assert.deepEqual(bpfFdCounts(), before);
+  assert.deepEqual(fdsOpenedSince(before, BPF_FDS), []);
 });
 
 test("fentry on a module's function: attach_btf_obj_fd names the module's BTF", {
@@ -178,7 +178,7 @@ test("fentry on a module's function: attach_btf_obj_fd names the module's BTF", 
 test("freplace without attachProgram: an error naming the program, before anything is created", {
   skip: kernelSkip,
 }, () => {
-  const before = bpfFdCounts();
+  const before = openFds();
   assert.throws(
     () => loadObject(path("freplace.bpf.o")),
     (e: unknown) =>
@@ -186,7 +186,7 @@ test("freplace without attachProgram: an error naming the program, before anythi
         e.message,
       ) && /attachProgram/.test(e.message),
   );
-  assert.deepEqual(bpfFdCounts(), before);
+  assert.deepEqual(fdsOpenedSince(before, BPF_FDS), []);
 });
 
 test("attachProgram: a target without that function, or no function named, is an ObjectError", {
@@ -243,7 +243,7 @@ test("freplace where the kernel refuses trampolines: the error names the program
   using target = loadObject(path("freplace_target.bpf.o"));
   const spec = parse("freplace.bpf.o");
   for (const p of spec.programs) p.attachProgram = target.programs.dispatch;
-  const before = bpfFdCounts();
+  const before = openFds();
   assert.throws(
     () => loadObject(spec),
     (e: unknown) =>
@@ -251,7 +251,7 @@ test("freplace where the kernel refuses trampolines: the error names the program
       /program new_verdict \(section "freplace\/verdict"\): this kernel refuses BPF trampolines/
         .test(e.message),
   );
-  assert.deepEqual(bpfFdCounts(), before);
+  assert.deepEqual(fdsOpenedSince(before, BPF_FDS), []);
 });
 
 test(
@@ -261,12 +261,12 @@ test(
     skip: unlessProfile((p) => p.kfunc("bpf_task_acquire")),
   },
   () => {
-    const before = bpfFdCounts();
+    const before = openFds();
     assert.throws(
       () => loadObject(path("kfunc_proto.bpf.o")),
       /kfunc bpf_task_acquire: its prototype in the object does not fit the kernel's/,
     );
-    assert.deepEqual(bpfFdCounts(), before);
+    assert.deepEqual(fdsOpenedSince(before, BPF_FDS), []);
     // The weak bpf_task_from_pid(void) does not fit the kernel's (s32 pid): unresolved.
     const spec = parse("kfunc_proto.bpf.o");
     const weak = spec.externs.filter((e) => e.weak);
@@ -287,7 +287,7 @@ const kprobesSkip: string | false = kernelSkip ||
 test("obj.attach(): kprobe, kretprobe, ksyscall and kprobe.multi sections attach by name", {
   skip: kprobesSkip,
 }, () => {
-  const before = bpfFdCounts();
+  const before = openFds();
   {
     // kprobe.multi (5.18+) where the kernel has it.
     const multi = kernelBtf().find("func", "bpf_kprobe_multi_link_attach") !== undefined;
@@ -304,13 +304,13 @@ test("obj.attach(): kprobe, kretprobe, ksyscall and kprobe.multi sections attach
       assert.ok(u64(bss, symOff(obj.spec, v)) >= 1n, v);
     }
   }
-  assert.deepEqual(bpfFdCounts(), before);
+  assert.deepEqual(fdsOpenedSince(before, BPF_FDS), []);
 });
 
 test("obj.attach() where the kernel has no kprobes: the error names the program and says so", {
   skip: kernelSkip || (kprobes?.state === "yes" ? "this kernel has kprobes" : false),
 }, () => {
-  const before = bpfFdCounts();
+  const before = openFds();
   {
     using obj = loadObject(path("kprobes.bpf.o"));
     assert.throws(
@@ -321,5 +321,5 @@ test("obj.attach() where the kernel has no kprobes: the error names the program 
           .test(e.message),
     );
   }
-  assert.deepEqual(bpfFdCounts(), before);
+  assert.deepEqual(fdsOpenedSince(before, BPF_FDS), []);
 });

@@ -30,7 +30,7 @@ import {
   ObjectSpec,
   parseKernelConfig,
 } from "../lib/elf/mod.ts";
-import { bpfFdCounts, kernelSkip, repoRoot } from "./util.ts";
+import { BPF_FDS, fdsOpenedSince, kernelSkip, openFds, repoRoot } from "./util.ts";
 import { liveProfile, reasonOf } from "../lib/profile/mod.ts";
 
 /**
@@ -206,9 +206,9 @@ for (
         ? kfuncSkip(["bpf_ct_release"], "module_kfunc.bpf.o")
         : false),
   }, () => {
-    const before = bpfFdCounts();
+    const before = openFds();
     assertSameAsLibbpf(object, off);
-    assert.deepEqual(bpfFdCounts(), before);
+    assert.deepEqual(fdsOpenedSince(before, BPF_FDS), []);
   });
 }
 
@@ -221,9 +221,9 @@ test("usdtUprobeMulti: usdt programs load as uprobe_multi, as libbpf 1.3+ loads 
   skip: ref.skip ||
     (uprobeMultiLinks() ? false : "the kernel has no uprobe_multi links that filter by process"),
 }, () => {
-  const before = bpfFdCounts();
+  const before = openFds();
   assertSameAsLibbpf("usdt_syscall.bpf.o", [], true);
-  assert.deepEqual(bpfFdCounts(), before);
+  assert.deepEqual(fdsOpenedSince(before, BPF_FDS), []);
 });
 
 /** Whether the running kernel's BTF `char` is signed (BTF_INT_SIGNED in its encoding). */
@@ -306,7 +306,7 @@ test("internalMapName follows libbpf's prefix rule", () => {
 test("a mutable spec: autoload, max_entries, variables typed from BTF, run and attach", {
   skip: kernelSkip,
 }, () => {
-  const before = bpfFdCounts();
+  const before = openFds();
   {
     const spec = parse("events.bpf.o");
     assert.equal(spec.program("tp_getppid").autoload, false); // SEC("?…")
@@ -342,7 +342,7 @@ test("a mutable spec: autoload, max_entries, variables typed from BTF, run and a
       undoMount();
     }
   }
-  assert.deepEqual(bpfFdCounts(), before);
+  assert.deepEqual(fdsOpenedSince(before, BPF_FDS), []);
 });
 
 test(
@@ -423,7 +423,7 @@ test(
     skip: kernelSkip,
   },
   () => {
-    const before = bpfFdCounts();
+    const before = openFds();
     {
       using obj = loadObject(path("btf_sections.bpf.o"));
       assert.deepEqual(Object.keys(obj.programs).sort(), ["dump_task", "on_switch"]);
@@ -474,7 +474,7 @@ test(
       using obj = loadObject(spec);
       assertAttachBtfId(obj.programs.missing_target.info().attachBtfId);
     }
-    assert.deepEqual(bpfFdCounts(), before);
+    assert.deepEqual(fdsOpenedSince(before, BPF_FDS), []);
   },
 );
 
@@ -497,7 +497,7 @@ function kernelConfig(): Map<string, string> | undefined {
 test("kconfig, ksym and kfunc externs resolve from the kernel's config, kallsyms and BTF", {
   skip: kfuncSkip(),
 }, () => {
-  const before = bpfFdCounts();
+  const before = openFds();
   {
     using obj = loadObject(path("externs.bpf.o"));
     assert.equal(obj.btfError, undefined); // extern DATASECs no longer drop the BTF
@@ -543,7 +543,7 @@ test("kconfig, ksym and kfunc externs resolve from the kernel's config, kallsyms
   } catch (e) {
     assert.match((e as Error).message, /kernel symbol 'runqueues'/);
   }
-  assert.deepEqual(bpfFdCounts(), before);
+  assert.deepEqual(fdsOpenedSince(before, BPF_FDS), []);
 });
 
 test(
@@ -626,7 +626,7 @@ test("kconfig values: parseKernelConfig reads set, unset and string options", ()
 test("map-in-map and prog-array initial values; a map pinned by name is reused", {
   skip: kernelSkip,
 }, () => {
-  const before = bpfFdCounts();
+  const before = openFds();
   const pinRoot = mkdtempSync(join(PIN_PARENT, `tsbpf_pins_${process.pid}_`));
   try {
     {
@@ -656,7 +656,7 @@ test("map-in-map and prog-array initial values; a map pinned by name is reused",
         return true;
       });
     }
-    assert.deepEqual(bpfFdCounts(), before);
+    assert.deepEqual(fdsOpenedSince(before, BPF_FDS), []);
   } finally {
     rmSync(pinRoot, { recursive: true, force: true });
   }
@@ -685,7 +685,7 @@ test(
     skip: kernelSkip || (reasonOf(liveProfile().feature("struct_ops_link")) ?? false),
   },
   () => {
-    const before = bpfFdCounts();
+    const before = openFds();
     {
       let obj;
       try {
@@ -714,14 +714,14 @@ test(
       const ca = readFileSync("/proc/sys/net/ipv4/tcp_available_congestion_control", "utf8");
       assert.match(ca, /\btsbpf_ca\b/);
     }
-    assert.deepEqual(bpfFdCounts(), before);
+    assert.deepEqual(fdsOpenedSince(before, BPF_FDS), []);
   },
 );
 
 test("struct_ops of a struct the kernel does not know: an error naming the map and struct", {
   skip: kernelSkip,
 }, () => {
-  const before = bpfFdCounts();
+  const before = openFds();
   assert.throws(() => loadObject(path("struct_ops_unknown.bpf.o")), (e: unknown) => {
     assert.ok(e instanceof ObjectError);
     assert.match(
@@ -730,5 +730,5 @@ test("struct_ops of a struct the kernel does not know: an error naming the map a
     );
     return true;
   });
-  assert.deepEqual(bpfFdCounts(), before);
+  assert.deepEqual(fdsOpenedSince(before, BPF_FDS), []);
 });

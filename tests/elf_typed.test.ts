@@ -10,7 +10,7 @@ import { type Btf, BTF_KIND, parseBtf } from "../lib/btf/mod.ts";
 import { codecFromBtf, type StructCodec } from "../lib/codec/mod.ts";
 import { loadObject, ObjectError, ObjectSpec } from "../lib/elf/mod.ts";
 import type { BpfMap } from "../lib/map/mod.ts";
-import { bpfFdCounts, kernelSkip, repoRoot, unlessProfile } from "./util.ts";
+import { BPF_FDS, fdsOpenedSince, kernelSkip, openFds, repoRoot, unlessProfile } from "./util.ts";
 
 const fixture = (name: string): string => join(repoRoot, "tests", "fixtures", "elf", name);
 const SYSCALLS = join(repoRoot, "examples", "bpf", "syscalls.bpf.o");
@@ -173,7 +173,7 @@ test("loadObject { typed: true }: globals.bpf.o maps read as objects and bigints
   // globals.bpf.o calls bpf_loop (#181).
   skip: unlessProfile((p) => p.helperKnown(181)),
 }, () => {
-  const before = bpfFdCounts();
+  const before = openFds();
   {
     using obj = loadObject(fixture("globals.bpf.o"), { typed: true, constants: { scale: 3 } });
     const r = obj.programs.count_packets.testRun({ data: new Uint8Array(64) });
@@ -202,7 +202,7 @@ test("loadObject { typed: true }: globals.bpf.o maps read as objects and bigints
     using raw = loadObject(fixture("globals.bpf.o"));
     assert.ok(raw.maps.counters.get(new Uint8Array(4)) instanceof Uint8Array);
   }
-  assert.deepEqual(bpfFdCounts(), before);
+  assert.deepEqual(fdsOpenedSince(before, BPF_FDS), []);
 });
 
 test("loadObject { typed: true }: syscalls.bpf.o calls map is u32 -> u64", {

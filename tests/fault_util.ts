@@ -3,11 +3,12 @@
  * EMFILE) and passes the rest to the real kernel, and a census of this process's kernel objects
  * (anon-inode fds by kind, BPF map mappings) to show that a failed call released everything.
  */
-import { readdirSync, readlinkSync } from "node:fs";
+import assert from "node:assert/strict";
 import { Errno } from "../types/errno.ts";
 import { sys, withSys } from "../lib/sys/mod.ts";
 import type { Sys } from "../lib/sys/types.ts";
-import { bpfMapMappings } from "./ringbuf_helpers.ts";
+import { fdsOpenedSince, openFds } from "./util.ts";
+import { bpfMapMappings, mappingsSince } from "./ringbuf_helpers.ts";
 
 /** One injected failure: which calls it hits and what they return instead. */
 export interface Fault {
@@ -69,22 +70,32 @@ export const FAILURES: readonly [number, number, number] = [
   Errno.EMFILE,
 ] as const;
 
+/** A snapshot of this process's fds and BPF map mappings, for {@link assertReleased}. */
+export interface Resources {
+  fds: Set<string>;
+  mappings: Set<string>;
+}
+
+/** A snapshot of this process's open fds and BPF map mappings, taken before a faulted call. */
+export function resources(): Resources {
+  return { fds: openFds(), mappings: bpfMapMappings() };
+}
+
 /**
  * This process's kernel-object fds (`anon_inode:` bpf-prog, bpf-map, bpf_link, btf, eventpoll,
- * perf_event…) by kind, and its BPF map mappings, to compare before and after a failed call. Plain
- * file and socket fds are left out: the runtimes open and close their own at any time.
+ * perf_event…) opened since `before` and still open, and BPF map mappings made since and still
+ * mapped: both must be empty after a failed call. Plain file and socket fds are left out: the
+ * runtimes open and close their own at any time. Sets, not counts: under Bun another test
+ * file's finalizer may close its objects meanwhile.
  */
-export function resources(): { anon: Record<string, number>; mappings: number } {
-  const anon: Record<string, number> = {};
-  for (const fd of readdirSync("/proc/self/fd")) {
-    let target: string;
-    try {
-      target = readlinkSync(`/proc/self/fd/${fd}`);
-    } catch {
-      continue; // closed meanwhile
-    }
-    const m = /^anon_inode:\[?([^\]]+)\]?$/.exec(target);
-    if (m) anon[m[1]] = (anon[m[1]] ?? 0) + 1;
-  }
-  return { anon, mappings: bpfMapMappings() };
+export function leftOpen(before: Resources): { fds: string[]; mappings: string[] } {
+  return {
+    fds: fdsOpenedSince(before.fds, /^anon_inode:/),
+    mappings: mappingsSince(before.mappings),
+  };
+}
+
+/** Asserts that nothing {@link leftOpen} reports is open or mapped. */
+export function assertReleased(before: Resources, label = "nothing left open"): void {
+  assert.deepEqual(leftOpen(before), { fds: [], mappings: [] }, label);
 }

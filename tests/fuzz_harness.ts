@@ -8,7 +8,7 @@
  * is terminated. A hang, a worker crash (stack overflow, out of memory) or an error that is not
  * one of the library's own classes is a failure, reported with the input in base64 and hex.
  */
-import { readdirSync } from "node:fs";
+import { fdsOpenedSince, openFds } from "./util.ts";
 
 /** A failing input. */
 export interface FuzzFailure {
@@ -46,11 +46,6 @@ export interface FuzzOptions {
   maxFailures?: number;
 }
 
-/** Open descriptors of this process. */
-function fdCount(): number {
-  return readdirSync("/proc/self/fd").length;
-}
-
 /** Bytes of shared memory for the current input. */
 const SLOT = 1 << 20;
 
@@ -75,7 +70,7 @@ export function runFuzz(target: string, options: FuzzOptions): Promise<FuzzResul
   const shared = new SharedArrayBuffer(16 + SLOT);
   // [current index, input length, unused, started: 1 once the worker has loaded and built its corpus]
   const state = new Int32Array(shared, 0, 4);
-  const fdsBefore = fdCount();
+  const fdsBefore = openFds();
   const worker = new Worker(new URL("./fuzz_worker.ts", import.meta.url).href, { type: "module" });
   const t0 = performance.now();
   return new Promise<FuzzResult>((resolve) => {
@@ -90,10 +85,10 @@ export function runFuzz(target: string, options: FuzzOptions): Promise<FuzzResul
       clearInterval(timer);
       worker.terminate();
       // A worker's descriptors (Bun: an epoll and an eventfd) go away some time after terminate(),
-      // later still on a loaded machine: wait for them, up to a minute, so that tests that count
-      // this process's fds after the fuzz tests see a steady count.
+      // later still on a loaded machine: wait for them, up to a minute, so that the fuzz run
+      // leaves no fd of its own open.
       const settle = (tries: number): void => {
-        if (fdCount() <= fdsBefore || tries === 0) resolve(r);
+        if (fdsOpenedSince(fdsBefore).length === 0 || tries === 0) resolve(r);
         else setTimeout(() => settle(tries - 1), 25);
       };
       settle(2400);

@@ -18,7 +18,7 @@ import {
   KPROBES_OFF,
   kprobesUnavailable,
 } from "../lib/link/mod.ts";
-import { kernelSkip, openFdCount } from "./util.ts";
+import { fdsOpenedSince, kernelSkip, openFds } from "./util.ts";
 import { liveProfile, reasonOf } from "../lib/profile/mod.ts";
 import { LinkType } from "../types/link_type.ts";
 import { counterMap, counterProgram, getpidTimes, perfLinkInfo } from "./link_util.ts";
@@ -152,7 +152,7 @@ test("attachKprobeMulti refuses bad arguments", { skip: kernelSkip }, () => {
 test("attachUprobeMulti: two libc functions of this process, told apart by cookie", {
   skip: kernelSkip || (reasonOf(liveProfile().linkType(LinkType.UPROBE_MULTI)) ?? false),
 }, () => {
-  const fds0 = openFdCount();
+  const fds0 = openFds();
   {
     using counts = BpfMap.create({ type: "array", key: u32, value: u64, maxEntries: 4 });
     using prog = cookieCounter(counts, AttachType.TRACE_UPROBE_MULTI);
@@ -174,7 +174,7 @@ test("attachUprobeMulti: two libc functions of this process, told apart by cooki
     getpidTimes(5);
     assert.equal(counts.get(1), before, "counted after close()");
   }
-  assert.equal(openFdCount(), fds0);
+  assert.deepEqual(fdsOpenedSince(fds0), []);
 });
 
 test("attachUprobeMulti errors: unknown symbol, mismatched arrays, wrong attach type", {

@@ -13,7 +13,7 @@ import {
   PerfType,
 } from "../lib/perf/mod.ts";
 import { sys } from "../lib/sys/mod.ts";
-import { kernelSkip, openFdCount, unlessProfile } from "./util.ts";
+import { fdsOpenedSince, kernelSkip, openFds, unlessProfile } from "./util.ts";
 import { counterMap, counterProgram } from "./link_util.ts";
 
 /** Burns CPU in this task until `done()` or `max` rounds (no wall-clock limit). */
@@ -49,7 +49,7 @@ const perfLinkSkip = unlessProfile((p) => p.linkType(LinkType.PERF_EVENT));
 test("per task, by period: the program counts task-clock samples of this process (link)", {
   skip: perfLinkSkip,
 }, () => {
-  const fds0 = openFdCount();
+  const fds0 = openFds();
   {
     using counts = counterMap();
     using prog = counterProgram("perf_event", counts, 0);
@@ -71,7 +71,7 @@ test("per task, by period: the program counts task-clock samples of this process
     spinUntil(() => false, 200);
     assert.equal(counts.get(0), after, "samples counted after close()");
   }
-  assert.equal(openFdCount(), fds0);
+  assert.deepEqual(fdsOpenedSince(fds0), []);
 });
 
 test("per CPU, by frequency: cpu-clock samples on every online CPU (ioctl and link)", {
@@ -133,7 +133,7 @@ test("hardware events: cpu-cycles samples counted", { skip: hardwareSkip() }, ()
 });
 
 test("attachPerfEvent errors name the event and the kernel's answer", { skip: kernelSkip }, () => {
-  const fds0 = openFdCount();
+  const fds0 = openFds();
   {
     using counts = counterMap();
     using prog = counterProgram("perf_event", counts, 0);
@@ -160,5 +160,5 @@ test("attachPerfEvent errors name the event and the kernel's answer", { skip: ke
       /a cookie needs a link/,
     );
   }
-  assert.equal(openFdCount(), fds0);
+  assert.deepEqual(fdsOpenedSince(fds0), []);
 });

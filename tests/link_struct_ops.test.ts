@@ -20,7 +20,7 @@ import { BpfError } from "../lib/errors.ts";
 import { AttachError, attachStructOps, type Link } from "../lib/link/mod.ts";
 import { alloc, retain } from "../lib/sys/memory.ts";
 import { sys } from "../lib/sys/mod.ts";
-import { bpfFdCounts, kernelSkip, repoRoot } from "./util.ts";
+import { BPF_FDS, fdsOpenedSince, kernelSkip, openFds, repoRoot } from "./util.ts";
 import { closeAll } from "./link_util.ts";
 import { tcpAccept, tcpConnect, tcpListener } from "./sock_util.ts";
 
@@ -120,7 +120,7 @@ test(
     skip: structOpsSkip,
   },
   () => {
-    const before = bpfFdCounts();
+    const before = openFds();
     const name = caName();
     const first = prepared(name);
     let second: LoadedObject | undefined;
@@ -159,14 +159,14 @@ test(
       second?.close();
       first.close();
     }
-    assert.deepEqual(bpfFdCounts(), before);
+    assert.deepEqual(fdsOpenedSince(before, BPF_FDS), []);
   },
 );
 
 test("attachStructOps errors: not a struct_ops map, no value yet, closed map; nothing leaks", {
   skip: structOpsSkip,
 }, () => {
-  const before = bpfFdCounts();
+  const before = openFds();
   const array = BpfMap.create({ type: "array", key: u32, value: u32, maxEntries: 1 });
   const bare = loadObject(FIXTURE); // its struct_ops map has no value yet
   try {
@@ -197,5 +197,5 @@ test("attachStructOps errors: not a struct_ops map, no value yet, closed map; no
     bare.close();
     array.close();
   }
-  assert.deepEqual(bpfFdCounts(), before);
+  assert.deepEqual(fdsOpenedSince(before, BPF_FDS), []);
 });

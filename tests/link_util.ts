@@ -3,7 +3,7 @@
  * namespace, tracefs, and a check that nothing is left in the kernel.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import assert from "node:assert/strict";
 import { BpfMap } from "../lib/map/mod.ts";
 import { u32, u64 } from "../lib/codec/mod.ts";
@@ -18,7 +18,7 @@ import { LinkType } from "../types/link_type.ts";
 import { BpfError } from "../lib/errors.ts";
 import { liveProfile } from "../lib/profile/live.ts";
 import { parseBtf } from "../lib/btf/mod.ts";
-import { bpfFdCounts } from "./util.ts";
+import { BPF_FDS, fdsOpenedSince, openFds } from "./util.ts";
 
 /**
  * Whether the running kernel describes perf-event links in `bpf_link_info` (it has the
@@ -124,37 +124,23 @@ export function getpidTimes(n: number): void {
   for (let i = 0; i < n; i++) s.syscall(s.nr.getpid);
 }
 
-/** BPF fds by kind, plus perf events and cgroup directories (which attach functions open). */
-function trackedFds(): Record<string, number> {
-  const counts = bpfFdCounts();
-  for (const fd of readdirSync("/proc/self/fd")) {
-    let target: string;
-    try {
-      target = readlinkSync(`/proc/self/fd/${fd}`);
-    } catch {
-      continue;
-    }
-    const kind = target.includes("perf_event")
-      ? "perf_event"
-      : target.startsWith("/sys/fs/cgroup")
-      ? "cgroup"
-      : undefined;
-    if (kind) counts[kind] = (counts[kind] ?? 0) + 1;
-  }
-  return counts;
+/** The fds attach functions open: BPF objects, perf events, cgroup directories. */
+const TRACKED_FDS = new RegExp(`${BPF_FDS.source}|perf_event|^/sys/fs/cgroup`);
+
+/**
+ * A snapshot of this process's open fds, to tell after a test which BPF, perf-event and cgroup
+ * fds it left open (a set, not counts: another test file's finalizer may close fds meanwhile).
+ */
+export function snapshot(): { fds: Set<string> } {
+  return { fds: openFds() };
 }
 
-/** A snapshot of this process's BPF, perf-event and cgroup fds, to compare after a test. */
-export function snapshot(): { fds: Record<string, number> } {
-  return { fds: trackedFds() };
-}
-
-/** Asserts that the process holds the same BPF fds as at `before` and the ids are gone. */
+/** Asserts that no BPF, perf-event or cgroup fd opened since `before` is open, and the ids are gone. */
 export function assertClean(
-  before: { fds: Record<string, number> },
+  before: { fds: ReadonlySet<string> },
   ids: { links?: number[]; progs?: number[] } = {},
 ): void {
-  assert.deepEqual(trackedFds(), before.fds);
+  assert.deepEqual(fdsOpenedSince(before.fds, TRACKED_FDS), []);
   // The kernel frees links and programs after an RCU grace period: wait up to 3 s.
   const sleeper = new Int32Array(new SharedArrayBuffer(4));
   for (let waited = 0;; waited += 20) {

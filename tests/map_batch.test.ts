@@ -4,21 +4,7 @@ import assert from "node:assert/strict";
 import { BpfMap, MapOpNotSupportedError } from "../lib/map/mod.ts";
 import { u32, u64 } from "../lib/codec/mod.ts";
 import { BpfError } from "../lib/errors.ts";
-import { readdirSync, readlinkSync } from "node:fs";
-import { kernelSkip } from "./util.ts";
-
-/** This process's open fds as "fd -> target" (an fd closed meanwhile is left out). */
-function openFds(): Set<string> {
-  const out = new Set<string>();
-  for (const fd of readdirSync("/proc/self/fd")) {
-    try {
-      out.add(`${fd} -> ${readlinkSync(`/proc/self/fd/${fd}`)}`);
-    } catch {
-      // closed between the listing and the read (the listing's own fd)
-    }
-  }
-  return out;
-}
+import { fdsOpenedSince, kernelSkip, openFds } from "./util.ts";
 
 test("batchUpdate, batchLookup, batchDelete, batchLookupAndDelete on a hash map", {
   skip: kernelSkip,
@@ -42,7 +28,7 @@ test("batchUpdate, batchLookup, batchDelete, batchLookupAndDelete on a hash map"
     assert.equal(drained.length, 9_996);
     assert.equal(m.count(), 0);
   }
-  assert.deepEqual([...openFds()].filter((f) => !before.has(f)), []);
+  assert.deepEqual(fdsOpenedSince(before), []);
 });
 
 test("batchReader: raw chunks with no allocation per call; grows past a full bucket", {

@@ -6,7 +6,7 @@ import { array, spinLock, struct, u32, u64, u8 } from "../lib/codec/mod.ts";
 import { BpfError } from "../lib/errors.ts";
 import { parseBtf } from "../lib/btf/mod.ts";
 import { ElemFlag } from "../types/flags.ts";
-import { kernelSkip, openFdCount } from "./util.ts";
+import { fdsOpenedSince, kernelSkip, openFds } from "./util.ts";
 
 test("BtfBuilder output parses back (header, ints, structs, arrays, strings)", () => {
   const b = new BtfBuilder();
@@ -49,7 +49,7 @@ test("mapBtf from codecs: a struct with a spinLock member", () => {
 test("loadBtf: the kernel accepts the encoder's blobs; a bad blob reports the kernel's log", {
   skip: kernelSkip,
 }, () => {
-  const fds = openFdCount();
+  const fds = openFds();
   {
     using h = loadBtf(mapBtf(u32, struct({ lock: spinLock, n: u32 })).blob);
     assert.ok(h.fd > 0);
@@ -62,7 +62,7 @@ test("loadBtf: the kernel accepts the encoder's blobs; a bad blob reports the ke
     assert.match(e.message, /BTF log:\n {2}.+/s);
     return true;
   });
-  assert.equal(openFdCount(), fds);
+  assert.deepEqual(fdsOpenedSince(fds), []);
 });
 
 test("BPF_F_LOCK on hash and array values with a bpf_spin_lock", { skip: kernelSkip }, () => {

@@ -7,13 +7,13 @@ import assert from "node:assert/strict";
 import { BpfMap, MapClosedError, MapOpNotSupportedError } from "../lib/map/mod.ts";
 import { CodecError, struct, u16, u32, u64 } from "../lib/codec/mod.ts";
 import { BpfError, ClosedError } from "../lib/errors.ts";
-import { forceGc, kernelSkip, openFdCount } from "./util.ts";
+import { fdsOpenedSince, forceGc, kernelSkip, openFds } from "./util.ts";
 
 test(
   "raw keys and values of the wrong size are refused before the syscall",
   { skip: kernelSkip },
   () => {
-    const before = openFdCount();
+    const before = openFds();
     {
       using m = BpfMap.create({ type: "hash", keySize: 4, valueSize: 8, maxEntries: 4 });
       assert.throws(() => m.get(new Uint8Array(3)), {
@@ -35,7 +35,7 @@ test(
       assert.equal(m.get(new Uint8Array(4)), undefined, "missing key: undefined, not an exception");
       assert.equal(m.count(), 0);
     }
-    assert.equal(openFdCount(), before);
+    assert.deepEqual(fdsOpenedSince(before), []);
   },
 );
 
@@ -110,7 +110,7 @@ test("creation arguments are checked against the type table", { skip: kernelSkip
     /unknown map type "hashtable"/,
   );
   // A refusal by the kernel: a BpfError with command, errno and what was asked.
-  const before = openFdCount();
+  const before = openFds();
   assert.throws(
     () =>
       BpfMap.create({ type: "hash", keySize: 4, valueSize: 4, maxEntries: 1, flags: 0x40000000 }),
@@ -122,7 +122,7 @@ test("creation arguments are checked against the type table", { skip: kernelSkip
       return true;
     },
   );
-  assert.equal(openFdCount(), before);
+  assert.deepEqual(fdsOpenedSince(before), []);
 });
 
 test("unsupported operations are refused with the table's reason", { skip: kernelSkip }, () => {
@@ -142,14 +142,14 @@ test("unsupported operations are refused with the table's reason", { skip: kerne
 test("operations on a closed map throw MapClosedError; close is idempotent; no fd leaks", {
   skip: kernelSkip,
 }, () => {
-  const before = openFdCount();
+  const before = openFds();
   const m = BpfMap.create({ type: "hash", key: u32, value: u32, maxEntries: 4, name: "closing" });
   m.set(1, 1);
-  assert.equal(openFdCount(), before + 1);
+  assert.equal(fdsOpenedSince(before).length, 1);
   m.close();
   m.close();
   assert.equal(m.closed, true);
-  assert.equal(openFdCount(), before);
+  assert.deepEqual(fdsOpenedSince(before), []);
   for (
     const op of [
       () => m.get(1),
@@ -175,7 +175,7 @@ test(
   "many maps created and closed, and errors in between, leak no fds",
   { skip: kernelSkip },
   () => {
-    const before = openFdCount();
+    const before = openFds();
     for (let i = 0; i < 200; i++) {
       using m = BpfMap.create({ type: "hash", key: u32, value: u64, maxEntries: 8 });
       m.set(i, 1n);
@@ -190,7 +190,7 @@ test(
         // expected
       }
     }
-    assert.equal(openFdCount(), before);
+    assert.deepEqual(fdsOpenedSince(before), []);
   },
 );
 
@@ -203,7 +203,7 @@ test(
   "a dropped map is closed by the finalization backstop",
   { skip: kernelSkip || gcSkip },
   async () => {
-    const before = openFdCount();
+    const before = openFds();
     (() => {
       for (let i = 0; i < 20; i++) {
         BpfMap.create({
@@ -214,11 +214,11 @@ test(
         });
       }
     })();
-    assert.ok(openFdCount() >= before + 20);
-    for (let i = 0; i < 50 && openFdCount() > before; i++) {
+    assert.ok(fdsOpenedSince(before).length >= 20);
+    for (let i = 0; i < 50 && fdsOpenedSince(before).length > 0; i++) {
       forceGc();
       await new Promise((r) => setTimeout(r, 10));
     }
-    assert.equal(openFdCount(), before);
+    assert.deepEqual(fdsOpenedSince(before), []);
   },
 );

@@ -10,7 +10,7 @@ import { bytes, fd32, fd64, lpmKey, struct, u32, u64 } from "../lib/codec/mod.ts
 import { BpfError } from "../lib/errors.ts";
 import { Program } from "../lib/program/program.ts";
 import { ElemFlag } from "../types/flags.ts";
-import { kernelSkip, openFdCount, unlessProfile } from "./util.ts";
+import { fdsOpenedSince, kernelSkip, openFds, unlessProfile } from "./util.ts";
 import { MapType } from "../types/map_type.ts";
 import {
   bpfOutputEvent,
@@ -56,7 +56,7 @@ test(
   "hash: set, get, has, delete, getAndDelete, nextKey and update flags",
   { skip: kernelSkip },
   () => {
-    const fds = openFdCount();
+    const fds = openFds();
     const Stats = struct({ pkts: u64, bytes: u64 });
     using m = BpfMap.create({
       type: "hash",
@@ -106,7 +106,7 @@ test(
     assert.equal(m.clear(), 2);
     assert.equal(m.count(), 0);
     m.close();
-    assert.equal(openFdCount(), fds);
+    assert.deepEqual(fdsOpenedSince(fds), []);
   },
 );
 

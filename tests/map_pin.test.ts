@@ -5,12 +5,12 @@ import { existsSync, unlinkSync } from "node:fs";
 import { BpfMap } from "../lib/map/mod.ts";
 import { u32, u64 } from "../lib/codec/mod.ts";
 import { BpfError } from "../lib/errors.ts";
-import { kernelSkip, openFdCount } from "./util.ts";
+import { fdsOpenedSince, kernelSkip, openFds } from "./util.ts";
 
 const PATH = `/sys/fs/bpf/tsbpf_map_pin_test_${Date.now()}`;
 
 test("pin, fromPin, unpin under /sys/fs/bpf", { skip: kernelSkip }, () => {
-  const before = openFdCount();
+  const before = openFds();
   try {
     let id: number;
     {
@@ -58,7 +58,7 @@ test("pin, fromPin, unpin under /sys/fs/bpf", { skip: kernelSkip }, () => {
   } finally {
     if (existsSync(PATH)) unlinkSync(PATH);
   }
-  assert.equal(openFdCount(), before);
+  assert.deepEqual(fdsOpenedSince(before), []);
 });
 
 test("unpin() removes the pin made by this handle", { skip: kernelSkip }, () => {

@@ -9,7 +9,7 @@ import { u32, u64 } from "../lib/codec/mod.ts";
 import type { Insn } from "../lib/insn/insn.ts";
 import { Program } from "../lib/program/program.ts";
 import { ldMapFd as builderLdMapFd, R1 } from "../lib/insn/mod.ts";
-import { kernelSkip, openFdCount } from "./util.ts";
+import { fdsOpenedSince, kernelSkip, openFds } from "./util.ts";
 import { mapIds } from "./map_helpers.ts";
 
 const i = (code: number, dst = 0, src = 0, off = 0, imm = 0): Insn => ({
@@ -106,7 +106,7 @@ test(
   "closing a map handle that a loaded program uses breaks nothing",
   { skip: kernelSkip },
   async () => {
-    const fds = openFdCount();
+    const fds = openFds();
     const counts = BpfMap.create({
       type: "array",
       key: u32,
@@ -133,7 +133,7 @@ test(
     const deadline = Date.now() + 3000;
     while (mapIds().has(id) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     assert.ok(!mapIds().has(id), "the map is gone once the program is");
-    assert.equal(openFdCount(), fds);
+    assert.deepEqual(fdsOpenedSince(fds), []);
   },
 );
 

@@ -21,7 +21,7 @@ import { errnoName } from "../types/errno.ts";
 import { MapType } from "../types/map_type.ts";
 import { alloc, retain } from "../lib/sys/memory.ts";
 import { sys } from "../lib/sys/mod.ts";
-import { kernelOlderThanTypes, kernelSkip, openFdCount } from "./util.ts";
+import { fdsOpenedSince, kernelOlderThanTypes, kernelSkip, openFds } from "./util.ts";
 
 const olderKernel = kernelOlderThanTypes();
 import { CREATE_PARAMS, mapIds } from "./map_helpers.ts";
@@ -130,7 +130,7 @@ for (const spec of MAP_TYPES.filter((t) => t.standalone)) {
   test(`${spec.name}: created, and every operation answered as the table says`, {
     skip: typeSkip(spec.type),
   }, () => {
-    const fdsBefore = openFdCount();
+    const fdsBefore = openFds();
     using inner = BpfMap.create({ type: "array", keySize: 4, valueSize: 4, maxEntries: 1 });
     using map = createForProbe(spec.name, inner);
     assert.equal(map.typeName, spec.name);
@@ -176,7 +176,7 @@ for (const spec of MAP_TYPES.filter((t) => t.standalone)) {
     assert.equal(map.frozen, true);
     map.close();
     inner.close();
-    assert.equal(openFdCount(), fdsBefore);
+    assert.deepEqual(fdsOpenedSince(fdsBefore), []);
   });
 }
 
@@ -219,7 +219,7 @@ test("a map type the kernel refuses by policy: the error says so and names no he
   const a = liveProfile().mapType(MapType.ARENA);
   assert.ok(a.state === "no" && a.why === "refused", JSON.stringify(a));
   assert.match(a.reason, /this kernel refuses arena maps for this process/);
-  const fdsBefore = openFdCount();
+  const fdsBefore = openFds();
   assert.throws(() => BpfMap.create({ type: "arena", maxEntries: 1 }), (e: unknown) => {
     assert.ok(e instanceof Error);
     assert.match(e.message, /EPERM/);
@@ -228,5 +228,5 @@ test("a map type the kernel refuses by policy: the error says so and names no he
     if (/holds CAP_SYS_ADMIN/.test(e.message)) assert.doesNotMatch(e.message, /needs CAP_/);
     return true;
   });
-  assert.equal(openFdCount(), fdsBefore);
+  assert.deepEqual(fdsOpenedSince(fdsBefore), []);
 });

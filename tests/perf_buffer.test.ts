@@ -8,7 +8,7 @@ import { onlineCpus, PerfBuffer, PerfBufferClosedError } from "../lib/perf/mod.t
 import { ClosedError } from "../lib/errors.ts";
 import { asm } from "../lib/insn/mod.ts";
 import { Program } from "../lib/program/program.ts";
-import { kernelSkip, openFdCount } from "./util.ts";
+import { fdsOpenedSince, kernelSkip, openFds } from "./util.ts";
 import { emitRecords, loadEmitter, onOneCpu, perfMappings, u64At } from "./perf_helpers.ts";
 
 const PAGE = 4096;
@@ -229,19 +229,19 @@ test("close() removes the map entries and releases every event fd, mapping and e
   skip: kernelSkip,
 }, () => {
   using obj = loadEmitter();
-  const fds0 = openFdCount();
+  const fds0 = openFds();
   const maps0 = perfMappings();
   const pb = new PerfBuffer(obj.maps.events, { pages: 1 });
   const n = pb.cpus.length;
   assert.equal(perfMappings(), maps0 + n);
   // One perf event per CPU, our own map fd, one epoll instance.
-  assert.equal(openFdCount(), fds0 + n + 2);
+  assert.equal(fdsOpenedSince(fds0).length, n + 2);
   assert.equal(emitRecords(obj, 0, 1, 8).dropped, 0);
   pb.close();
   pb.close();
   assert.equal(pb.closed, true);
   assert.equal(perfMappings(), maps0);
-  assert.equal(openFdCount(), fds0);
+  assert.deepEqual(fdsOpenedSince(fds0), []);
   assert.equal(emitRecords(obj, 0, 3, 8).dropped, 3); // ENOENT: no event in the map any more
   assert.throws(() => pb.consume(() => {}), PerfBufferClosedError);
   assert.throws(() => pb.available, ClosedError);
@@ -265,7 +265,7 @@ test("close() from a callback takes effect when consume() returns", { skip: kern
 test("bad sources and options are refused before anything is opened", {
   skip: kernelSkip,
 }, () => {
-  const fds0 = openFdCount();
+  const fds0 = openFds();
   {
     using hash = BpfMap.create({ type: "hash", keySize: 4, valueSize: 4, maxEntries: 1 });
     assert.throws(() => new PerfBuffer(hash), /needs a perf_event_array map.*got map type hash/);
@@ -283,7 +283,7 @@ test("bad sources and options are refused before anything is opened", {
     assert.deepEqual([...one.cpus], [0]);
     assert.throws(() => one.consume(), /needs a callback/);
   }
-  assert.equal(openFdCount(), fds0);
+  assert.deepEqual(fdsOpenedSince(fds0), []);
 });
 
 test("consume: small samples come in one reused buffer per length, valid during the callback", {

@@ -17,7 +17,7 @@ import {
 import { getProgType, unregisterProgType } from "../lib/progtype/mod.ts";
 import { sys } from "../lib/sys/mod.ts";
 import { kernelBtf } from "../lib/elf/vmlinux.ts";
-import { bpfFdCounts, fdinfo, forceGc, kernelSkip, openFdCount, repoRoot } from "./util.ts";
+import { BPF_FDS, fdinfo, fdsOpenedSince, forceGc, kernelSkip, openFds, repoRoot } from "./util.ts";
 
 const MOV_R0_0: Insn = { code: 0xb7, dst: 0, src: 0, off: 0, imm: 0 };
 const EXIT: Insn = { code: 0x95, dst: 0, src: 0, off: 0, imm: 0 };
@@ -206,11 +206,10 @@ test("without CAP_BPF and CAP_SYS_ADMIN the load fails with EPERM and says why",
 });
 
 test(
-  "10,000 load/close cycles leave the fd count and program list unchanged",
+  "10,000 load/close cycles leave no fd open and the program list unchanged",
   { skip: kernelSkip },
   () => {
-    const fdsBefore = openFdCount();
-    const bpfBefore = bpfFdCounts();
+    const fdsBefore = openFds();
     // Ids of a sample of the programs: other processes load programs concurrently, so only
     // this test's own are checked.
     const sample: number[] = [];
@@ -219,9 +218,9 @@ test(
       if (i % 1000 === 0) sample.push(p.id);
       p.close();
     }
-    assert.deepEqual(bpfFdCounts(), bpfBefore);
-    // The runtime's own fds may come and go, but 10,000 cycles must not add any.
-    assert.ok(openFdCount() <= fdsBefore, `open fds: ${fdsBefore} before, ${openFdCount()} after`);
+    assert.deepEqual(fdsOpenedSince(fdsBefore, BPF_FDS), []);
+    // The runtime's own fds may close meanwhile, but 10,000 cycles must not open any.
+    assert.deepEqual(fdsOpenedSince(fdsBefore), []);
     const live = new Set(Program.list());
     assert.deepEqual(sample.filter((id) => live.has(id)), [], "no program left behind");
   },
@@ -366,7 +365,7 @@ test("pin, fromPin and unpin a program; a pin of another kind is refused", {
 }, () => {
   const path = `/sys/fs/bpf/tsbpf_test_prog_${process.pid}`;
   const mapPath = `${path}_map`;
-  const before = bpfFdCounts();
+  const before = openFds();
   const prog = Program.load({ type: "xdp", insns: RETURN_0, license: "GPL", name: "pinned" });
   const map = BpfMap.create({ type: "array", keySize: 4, valueSize: 4, maxEntries: 1 });
   try {
@@ -408,7 +407,7 @@ test("pin, fromPin and unpin a program; a pin of another kind is refused", {
       } catch { /* already gone */ }
     }
   }
-  assert.deepEqual(bpfFdCounts(), before, "no fd left open by the refused opens");
+  assert.deepEqual(fdsOpenedSince(before, BPF_FDS), [], "no fd left open by the refused opens");
 });
 
 test("a type the registry lacks cannot be loaded, checked or not, before any system call", () => {

@@ -13,11 +13,12 @@
  * - mode 4: `bpf_ringbuf_reserve(200)` + `submit`, seq at byte 0 and seq+1 at byte 192.
  * It returns 0, or a nonzero value when the ring is full (or the arguments are bad).
  */
-import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { asm } from "../lib/insn/mod.ts";
 import { Program } from "../lib/program/program.ts";
 import { liveProfile } from "../lib/profile/live.ts";
 import { ProgType } from "../types/prog_type.ts";
+import { fdsOpenedSince } from "./util.ts";
 
 /** BPF_F_SLEEPABLE: syscall programs must be sleepable. */
 const BPF_F_SLEEPABLE = 1 << 4;
@@ -140,23 +141,28 @@ export function expectedPayload(seq: number, len: number): Uint8Array {
   return words.slice(0, len);
 }
 
-/** Number of mappings of this process whose path names a BPF map (`anon_inode:bpf-map`). */
-export function bpfMapMappings(): number {
-  return readFileSync("/proc/self/maps", "utf8").split("\n").filter((l) => l.includes("bpf-map"))
-    .length;
+/**
+ * This process's mappings of BPF maps (`anon_inode:bpf-map` in `/proc/self/maps`), each as its
+ * line (address range, inode): take it before a test and hand it to {@link mappingsSince} after.
+ */
+export function bpfMapMappings(): Set<string> {
+  return new Set(
+    readFileSync("/proc/self/maps", "utf8").split("\n").filter((l) => l.includes("bpf-map")),
+  );
 }
 
-/** Number of this process's fds that are epoll instances (`anon_inode:[eventpoll]`). */
-export function epollFdCount(): number {
-  let n = 0;
-  for (const fd of readdirSync("/proc/self/fd")) {
-    try {
-      if (readlinkSync(`/proc/self/fd/${fd}`) === "anon_inode:[eventpoll]") n++;
-    } catch {
-      // closed meanwhile
-    }
-  }
-  return n;
+/**
+ * The BPF map mappings made since `before` (a {@link bpfMapMappings} snapshot) and still mapped.
+ * A set difference, not a count: under Bun another test file's reader finalized meanwhile unmaps
+ * its own areas.
+ */
+export function mappingsSince(before: ReadonlySet<string>): string[] {
+  return [...bpfMapMappings()].filter((m) => !before.has(m));
+}
+
+/** The epoll instances (`anon_inode:[eventpoll]`) opened since the `openFds()` snapshot `before`. */
+export function epollFdsSince(before: ReadonlySet<string>): string[] {
+  return fdsOpenedSince(before, /^anon_inode:\[eventpoll\]$/);
 }
 
 /**

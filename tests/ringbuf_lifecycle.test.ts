@@ -7,39 +7,45 @@ import assert from "node:assert/strict";
 import { BpfMap } from "../lib/map/mod.ts";
 import { RingBuffer, RingBufferClosedError } from "../lib/ringbuf/mod.ts";
 import { BpfError, ClosedError } from "../lib/errors.ts";
-import { bpfFdCounts, forceGc, kernelSkip, openFdCount, unlessProfile } from "./util.ts";
+import { BPF_FDS, fdsOpenedSince, forceGc, kernelSkip, openFds, unlessProfile } from "./util.ts";
 import { UserRingBuffer } from "../lib/ringbuf/mod.ts";
-import { bpfMapMappings, emit, epollFdCount, loadProducer, Mode } from "./ringbuf_helpers.ts";
+import {
+  bpfMapMappings,
+  emit,
+  epollFdsSince,
+  loadProducer,
+  mappingsSince,
+  Mode,
+} from "./ringbuf_helpers.ts";
 
 test("close() unmaps the consumer and producer areas and closes the epoll fd", {
   skip: kernelSkip,
 }, () => {
   const maps0 = bpfMapMappings();
-  const epoll0 = epollFdCount();
-  const fds0 = openFdCount();
+  const fds0 = openFds();
   const map = BpfMap.create({ type: "ringbuf", maxEntries: 1 << 14 });
   try {
     const rb = new RingBuffer(map);
-    assert.equal(bpfMapMappings(), maps0 + 2);
-    assert.equal(epollFdCount(), epoll0 + 1);
-    assert.equal(openFdCount(), fds0 + 2); // the map and the epoll instance
+    assert.equal(mappingsSince(maps0).length, 2);
+    assert.equal(epollFdsSince(fds0).length, 1);
+    assert.equal(fdsOpenedSince(fds0).length, 2); // the map and the epoll instance
     rb.close();
     rb.close(); // idempotent
     assert.equal(rb.closed, true);
-    assert.equal(bpfMapMappings(), maps0);
-    assert.equal(epollFdCount(), epoll0);
-    assert.equal(openFdCount(), fds0 + 1);
+    assert.deepEqual(mappingsSince(maps0), []);
+    assert.deepEqual(epollFdsSince(fds0), []);
+    assert.equal(fdsOpenedSince(fds0).length, 1);
     {
       using scoped = new RingBuffer(map);
-      assert.equal(bpfMapMappings(), maps0 + 2);
+      assert.equal(mappingsSince(maps0).length, 2);
       assert.equal(scoped.available, false);
     }
-    assert.equal(bpfMapMappings(), maps0);
-    assert.equal(epollFdCount(), epoll0);
+    assert.deepEqual(mappingsSince(maps0), []);
+    assert.deepEqual(epollFdsSince(fds0), []);
   } finally {
     map.close();
   }
-  assert.equal(openFdCount(), fds0);
+  assert.deepEqual(fdsOpenedSince(fds0), []);
 });
 
 test("use after close throws RingBufferClosedError", { skip: kernelSkip }, async () => {
@@ -57,7 +63,8 @@ test("use after close throws RingBufferClosedError", { skip: kernelSkip }, async
 test("the ring keeps working after its map is closed; an fd or { fd } opens it too", {
   skip: kernelSkip,
 }, () => {
-  const before = bpfFdCounts()["bpf-map"] ?? 0;
+  const before = openFds();
+  const maps0 = bpfMapMappings();
   const map = BpfMap.create({ type: "ringbuf", maxEntries: 4096 });
   const prog = loadProducer(map.fd);
   const byFd = new RingBuffer(map.fd);
@@ -73,14 +80,15 @@ test("the ring keeps working after its map is closed; an fd or { fd } opens it t
     byObject.close();
     prog.close();
   }
-  assert.equal(bpfFdCounts()["bpf-map"] ?? 0, before);
-  assert.equal(bpfMapMappings(), 0);
+  assert.deepEqual(fdsOpenedSince(before, BPF_FDS), []);
+  assert.deepEqual(mappingsSince(maps0), []);
 });
 
 test("non-ringbuf maps and bad sources are refused with a clear error", {
   skip: kernelSkip,
 }, () => {
-  const epoll0 = epollFdCount();
+  const epoll0 = openFds();
+  const maps0 = bpfMapMappings();
   using hash = BpfMap.create({ type: "hash", keySize: 4, valueSize: 4, maxEntries: 4 });
   assert.throws(
     () => new RingBuffer(hash),
@@ -97,8 +105,8 @@ test("non-ringbuf maps and bad sources are refused with a clear error", {
   assert.throws(() => new RingBuffer(-1), TypeError);
   assert.throws(() => new RingBuffer("3" as never), TypeError);
   assert.throws(() => new RingBuffer(0), BpfError); // stdin is no map
-  assert.equal(epollFdCount(), epoll0);
-  assert.equal(bpfMapMappings(), 0);
+  assert.deepEqual(epollFdsSince(epoll0), []);
+  assert.deepEqual(mappingsSince(maps0), []);
 });
 
 /** Why the GC test cannot run: no kernel, or no way to force a collection. */
@@ -112,18 +120,18 @@ test("a RingBuffer dropped without close() is unmapped after garbage collection"
 }, async () => {
   using map = BpfMap.create({ type: "ringbuf", maxEntries: 4096 });
   const maps0 = bpfMapMappings();
-  const epoll0 = epollFdCount();
+  const epoll0 = openFds();
   (() => {
     new RingBuffer(map);
   })();
-  assert.equal(bpfMapMappings(), maps0 + 2);
+  assert.equal(mappingsSince(maps0).length, 2);
   // Finalizers run after a collection, on a later turn.
-  for (let i = 0; i < 50 && bpfMapMappings() !== maps0; i++) {
+  for (let i = 0; i < 50 && mappingsSince(maps0).length > 0; i++) {
     forceGc();
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-  assert.equal(bpfMapMappings(), maps0);
-  assert.equal(epollFdCount(), epoll0);
+  assert.deepEqual(mappingsSince(maps0), []);
+  assert.deepEqual(epollFdsSince(epoll0), []);
 });
 
 /** Whether this runtime lets a test force a full collection (checked at load time). */
@@ -138,6 +146,7 @@ test("record views and reservations kept past close() are emptied, not left dang
   // Before the fix, reading `kept` after close() read unmapped memory (SIGSEGV).
   using map = BpfMap.create({ type: "ringbuf", maxEntries: 4096 });
   using prog = loadProducer(map.fd);
+  const maps0 = bpfMapMappings();
   const rb = new RingBuffer(map);
   emit(prog, 7, 8);
   emit(prog, 8, 0, Mode.big);
@@ -158,13 +167,14 @@ test("record views and reservations kept past close() are emptied, not left dang
   kept![0] = 1; // a no-op on a detached buffer
   assert.equal(kept![0], undefined);
 
-  assert.equal(bpfMapMappings(), 0);
+  assert.deepEqual(mappingsSince(maps0), []);
 });
 
 test("UserRingBuffer reservations kept past close() are emptied, not left dangling", {
   skip: unlessProfile((p) => p.mapType(MapType.USER_RINGBUF)),
 }, () => {
   using umap = BpfMap.create({ type: "user_ringbuf", maxEntries: 4096 });
+  const maps0 = bpfMapMappings();
   const urb = new UserRingBuffer(umap);
   const rec = urb.reserve(16)!;
   rec[0] = 5;
@@ -172,7 +182,7 @@ test("UserRingBuffer reservations kept past close() are emptied, not left dangli
   assert.equal(rec.length, 0);
   rec[0] = 1; // a no-op
   assert.equal(rec[0], undefined);
-  assert.equal(bpfMapMappings(), 0);
+  assert.deepEqual(mappingsSince(maps0), []);
 });
 
 test("a view kept from a RingBuffer dropped without close() is emptied by the finalizer", {
@@ -188,11 +198,11 @@ test("a view kept from a RingBuffer dropped without close() is emptied by the fi
     return view!;
   })();
   assert.equal(kept[0], 9);
-  for (let i = 0; i < 50 && bpfMapMappings() !== maps0; i++) {
+  for (let i = 0; i < 50 && mappingsSince(maps0).length > 0; i++) {
     forceGc();
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-  assert.equal(bpfMapMappings(), maps0);
+  assert.deepEqual(mappingsSince(maps0), []);
   assert.equal(kept.length, 0);
   assert.equal(kept[0], undefined);
 });

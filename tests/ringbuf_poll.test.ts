@@ -5,8 +5,8 @@ import assert from "node:assert/strict";
 import { BpfMap } from "../lib/map/mod.ts";
 import { RingBuffer } from "../lib/ringbuf/mod.ts";
 import { waiterState } from "../lib/ringbuf/waiter.ts";
-import { epollFdCount } from "./ringbuf_helpers.ts";
-import { kernelSkip } from "./util.ts";
+import { epollFdsSince } from "./ringbuf_helpers.ts";
+import { kernelSkip, openFds } from "./util.ts";
 import { emit, expectedPayload, loadProducer } from "./ringbuf_helpers.ts";
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -177,7 +177,7 @@ test("150 rings wait at once: a record into the last wakes it; close() settles a
   // Before the shared waiter, Deno queued one nonblocking epoll_wait per ring on a small worker
   // pool (≈ 500 ms for 100 rings), and close() left calls running on closed fds.
   const N = 150;
-  const epoll0 = epollFdCount();
+  const epoll0 = openFds();
   const maps: BpfMap[] = [];
   const rings: RingBuffer[] = [];
   let prog: ReturnType<typeof loadProducer> | undefined;
@@ -201,7 +201,7 @@ test("150 rings wait at once: a record into the last wakes it; close() settles a
     assert.equal(waiterState().waiting, 0);
     for (let i = 0; i < 5000 && waiterState().open; i++) await sleep(2);
     assert.deepEqual(waiterState(), { open: false, members: 0, waiting: 0, pending: false });
-    assert.equal(epollFdCount(), epoll0);
+    assert.deepEqual(epollFdsSince(epoll0), []);
   } finally {
     for (const rb of rings) rb.close();
     prog?.close();

@@ -30,7 +30,14 @@ import { sys, withSys } from "../lib/sys/mod.ts";
 import { PROG_LOAD_ATTEMPTS } from "../lib/sys/bpf_cmds.ts";
 import { kernelSkip, repoRoot, unlessProfile } from "./util.ts";
 import { MapType } from "../types/map_type.ts";
-import { FAILURES, type Fault, faultySys, inject, resources } from "./fault_util.ts";
+import {
+  assertReleased,
+  FAILURES,
+  type Fault,
+  faultySys,
+  inject,
+  resources,
+} from "./fault_util.ts";
 import { closeAll, unixDgramPair } from "./link_util.ts";
 
 function returnsErrno(errno: number, cmd?: number) {
@@ -85,7 +92,7 @@ test("Program.load retries EAGAIN (as libbpf does) and EINTR, and gives up after
       ),
     returnsErrno(Errno.EAGAIN, BpfCmd.PROG_LOAD),
   );
-  assert.deepEqual(resources(), before);
+  assertReleased(before);
 });
 
 test("Program.load: ENOMEM, EPERM, EMFILE are typed errors and leak nothing", {
@@ -106,7 +113,7 @@ test("Program.load: ENOMEM, EPERM, EMFILE are typed errors and leak nothing", {
     using prog = result;
     assert.equal(prog.testRun({ data: new Uint8Array(64) }).retval, 2);
   }
-  assert.deepEqual(resources(), before);
+  assertReleased(before);
 });
 
 test("BpfMap.create: failures leak neither the map nor the BTF loaded for it; EINTR retried", {
@@ -153,7 +160,7 @@ test("BpfMap.create: failures leak neither the map nor the BTF loaded for it; EI
   );
   assert.equal(map.get(0), 7n);
   map.close();
-  assert.deepEqual(resources(), before);
+  assertReleased(before);
 });
 
 test("attach: a failed RAW_TRACEPOINT_OPEN or LINK_CREATE leaves no link; EINTR retried", {
@@ -198,7 +205,7 @@ test("attach: a failed RAW_TRACEPOINT_OPEN or LINK_CREATE leaves no link; EINTR 
       );
     }
   }
-  assert.deepEqual(resources(), before);
+  assertReleased(before);
 });
 
 test("loadObject: a failure at any map or program closes everything created before it", {
@@ -220,7 +227,7 @@ test("loadObject: a failure at any map or program closes everything created befo
           (e: unknown) => e instanceof Error,
           `command ${cmd}, call ${nth}, errno ${errno}`,
         );
-        assert.deepEqual(resources(), before, `command ${cmd}, call ${nth}, errno ${errno}`);
+        assertReleased(before, `command ${cmd}, call ${nth}, errno ${errno}`);
       }
     }
   }
@@ -244,12 +251,12 @@ test("RingBuffer: a failed mmap or epoll setup unmaps what was mapped and closes
       (e: unknown) => e instanceof Error,
       JSON.stringify(f),
     );
-    assert.deepEqual(resources(), before, JSON.stringify(f));
+    assertReleased(before, JSON.stringify(f));
   }
   const rb = new RingBuffer(map);
   assert.equal(rb.consume(() => {}), 0);
   rb.close();
-  assert.deepEqual(resources(), before);
+  assertReleased(before);
 });
 
 test("perf-event attach (tracepoint, uprobe): a failed open or LINK_CREATE closes the event fd", {
@@ -277,7 +284,7 @@ test("perf-event attach (tracepoint, uprobe): a failed open or LINK_CREATE close
       } catch (e) {
         assert.ok(e instanceof BpfError, `${what}: ${e}`);
       }
-      assert.deepEqual(resources(), before, `${what} ${JSON.stringify(f)}`);
+      assertReleased(before, `${what} ${JSON.stringify(f)}`);
     }
   }
 });
@@ -301,7 +308,7 @@ test("attachSocketFilter: a failed setsockopt is an AttachError and leaves the s
         ),
       (e: unknown) => e instanceof AttachError && e.errno === Errno.ENOMEM,
     );
-    assert.deepEqual(resources(), before);
+    assertReleased(before);
     using _f = attachSocketFilter(b, filter); // the socket still takes a filter
   } finally {
     closeAll(a, b);
@@ -318,7 +325,7 @@ test("opening by id or pin: a failed info read closes the fd just opened", {
     const fail = [{ cmd: BpfCmd.OBJ_GET_INFO_BY_FD, errno }];
     assert.throws(() => inject(fail, () => BpfMap.fromId(map.id)), returnsErrno(errno));
     assert.throws(() => inject(fail, () => Program.fromId(prog.id)), returnsErrno(errno));
-    assert.deepEqual(resources(), before, `errno ${errno}`);
+    assertReleased(before, `errno ${errno}`);
   }
 });
 
@@ -333,7 +340,7 @@ test("UserRingBuffer: a failed mmap leaves nothing mapped", {
       () => inject([{ nr: nr.mmap, nth, errno: Errno.ENOMEM }], () => new UserRingBuffer(map)),
       Error,
     );
-    assert.deepEqual(resources(), before, `mmap ${nth}`);
+    assertReleased(before, `mmap ${nth}`);
   }
   using _urb = new UserRingBuffer(map);
 });

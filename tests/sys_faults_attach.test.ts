@@ -39,7 +39,7 @@ import { liveProfile, reasonOf } from "../lib/profile/mod.ts";
 import { sys } from "../lib/sys/mod.ts";
 import { kernelSkip, repoRoot, unlessProfile } from "./util.ts";
 import { cgroup2Root, counterMap, counterProgram, createVeth, ensureTracefs } from "./link_util.ts";
-import { FAILURES, type Fault, inject, resources } from "./fault_util.ts";
+import { assertReleased, FAILURES, type Fault, inject, resources } from "./fault_util.ts";
 
 type Closable = { close(): void };
 
@@ -61,7 +61,7 @@ function checkFaults(
   const before = resources();
   const clean = inject([], attach);
   clean.result.close();
-  assert.deepEqual(resources(), before, `${what}: a clean attach and close`);
+  assertReleased(before, `${what}: a clean attach and close`);
   const made = cmds.filter((c) => (clean.calls.get(c) ?? 0) > 0);
   // A path may make none of `cmds` on an older kernel (a perf event attached by ioctl): then only
   // the `extra` faults apply.
@@ -86,14 +86,14 @@ function checkFaults(
       assert.equal((e as BpfError).errno, f.errno, `${label}: ${(e as Error).message}`);
       threw++;
     }
-    assert.deepEqual(resources(), before, label);
+    assertReleased(before, label);
   }
   assert.ok(threw > 0, `${what}: no injected failure reached the caller`);
   if (made.length === 0) return;
   const retried = inject([{ cmd: made[0], errno: Errno.EINTR }], attach);
   retried.result.close();
   assert.equal(retried.calls.get(made[0]), clean.calls.get(made[0])! + 1, `${what}: EINTR retried`);
-  assert.deepEqual(resources(), before, `${what}: after the retry`);
+  assertReleased(before, `${what}: after the retry`);
 }
 
 test("attachXdp and attachTcx on a veth: a failed LINK_CREATE leaves no link", {
@@ -256,7 +256,7 @@ test("PerfBuffer: a failed open, mmap, epoll or map update closes every event an
     using pb = new PerfBuffer(map, { pages: 1 });
     cpus = pb.cpus.length;
   }
-  assert.deepEqual(resources(), before, "a PerfBuffer, closed");
+  assertReleased(before, "a PerfBuffer, closed");
   const nr = sys().nr;
   const faults: Fault[] = [
     { nr: nr.perf_event_open, nth: 1, errno: Errno.EMFILE },
@@ -272,7 +272,7 @@ test("PerfBuffer: a failed open, mmap, epoll or map update closes every event an
     if ((f.nth ?? 1) > cpus) continue; // one CPU: no second event, mapping or update
     const label = JSON.stringify(f);
     assert.throws(() => inject([f], () => new PerfBuffer(map, { pages: 1 })), Error, label);
-    assert.deepEqual(resources(), before, label);
+    assertReleased(before, label);
   }
   using pb = new PerfBuffer(map, { pages: 1 });
   assert.equal(pb.cpus.length, cpus);
@@ -299,7 +299,7 @@ function faultObject(file: string): void {
     } catch (e) {
       assert.ok(e instanceof Error, `BTF_LOAD errno ${errno}: ${e}`);
     }
-    assert.deepEqual(resources(), before, `BTF_LOAD errno ${errno}`);
+    assertReleased(before, `BTF_LOAD errno ${errno}`);
   }
   using obj = loadObject(file);
   const objBefore = resources();
@@ -315,7 +315,7 @@ function faultObject(file: string): void {
     } catch (e) {
       assert.ok(e instanceof Error, `${JSON.stringify(f)}: ${e}`);
     }
-    assert.deepEqual(resources(), objBefore, JSON.stringify(f));
+    assertReleased(objBefore, JSON.stringify(f));
   }
   using links = obj.attach();
   assert.ok(Object.keys(links.links).length > 0);

@@ -46,14 +46,87 @@ export const sharedSkip: string | false = existsSync(sharedDir)
   ? false
   : `../shared is absent (${sharedDir}); it exists only beside the project's CI checkout`;
 
-/** Number of open file descriptors of this process. */
+/**
+ * Number of open file descriptors of this process.
+ *
+ * @deprecated A count is flaky under Bun, where every test file runs in one process and another
+ * file's finalized objects close fds meanwhile: take an {@link openFds} snapshot and assert
+ * {@link fdsOpenedSince} is `[]`.
+ */
 export function openFdCount(): number {
   return readdirSync("/proc/self/fd").length;
 }
 
 /**
+ * The fd targets of kernel BPF objects: `anon_inode:bpf-map`, `bpf-prog`, `bpf_link`,
+ * `bpf_iter`, `bpf-token`, `btf`. Pass it as `only` to the fd helpers below when the runtime's own
+ * files and sockets are none of the test's business.
+ */
+export const BPF_FDS: RegExp = /^anon_inode:\[?(bpf|btf)/;
+
+/**
+ * This process's open fds now, each as `"<fd> -> <target>"`; a BPF object's entry ends with its
+ * kernel id (`map_id: 12` from `/proc/self/fdinfo`), so an fd number closed by someone else and
+ * reused for a new object of the same kind still counts as new. Take it before a test's work and
+ * hand it to {@link fdsOpenedSince} after.
+ *
+ * Compare sets, never counts: under Bun every test file runs in one process, and another file's
+ * object finalized meanwhile closes its fd, which changes a count but not the fds this test opened.
+ */
+export function openFds(): Set<string> {
+  const out = new Set<string>();
+  for (const fd of readdirSync("/proc/self/fd")) {
+    let entry: string;
+    try {
+      entry = `${fd} -> ${readlinkSync(`/proc/self/fd/${fd}`)}`;
+      if (entry.includes("anon_inode:")) {
+        const id = /^((?:map|prog|link|btf)_id):\s*(\d+)$/m.exec(
+          readFileSync(`/proc/self/fdinfo/${fd}`, "utf8"),
+        );
+        if (id !== null) entry += ` (${id[1]} ${id[2]})`;
+      }
+    } catch {
+      continue; // closed between the listing and the read (the listing's own fd, for one)
+    }
+    out.add(entry);
+  }
+  return out;
+}
+
+/**
+ * The fds open now that were not open at `before` (an {@link openFds} snapshot), sorted; with
+ * `only`, just those whose target matches it. Fds closed meanwhile, by this test or by another's
+ * finalizer, do not count. `[]` means nothing opened since is still open.
+ *
+ * @example
+ * ```ts
+ * const before = openFds();
+ * using map = BpfMap.create({ type: "array", key: u32, value: u64, maxEntries: 1 });
+ * fdsOpenedSince(before, BPF_FDS); // ["9 -> anon_inode:bpf-map (map_id 42)"]
+ * ```
+ */
+export function fdsOpenedSince(before: ReadonlySet<string>, only?: RegExp): string[] {
+  return [...openFds()].filter((f) =>
+    !before.has(f) && (only === undefined || only.test(f.slice(f.indexOf(" -> ") + 4)))
+  ).sort();
+}
+
+/**
+ * Runs `fn` and returns the fds it opened and left open ({@link fdsOpenedSince} around it); a
+ * test asserts `[]` to show that nothing leaked.
+ */
+export function fdsOpenedDuring(fn: () => void, only?: RegExp): string[] {
+  const before = openFds();
+  fn();
+  return fdsOpenedSince(before, only);
+}
+
+/**
  * Number of this process's open fds that refer to BPF objects (`anon_inode:bpf-prog`,
  * `bpf-map`, `bpf_link`, …), by kind. Other fds come and go with the runtime.
+ *
+ * @deprecated Counts are flaky under Bun (see {@link openFdCount}): use
+ * `fdsOpenedSince(before, BPF_FDS)`.
  */
 export function bpfFdCounts(): Record<string, number> {
   const counts: Record<string, number> = {};
